@@ -1,0 +1,80 @@
+"""Command-line interface: parses options, calls one core function per command, prints.
+
+Core modules are imported inside the commands so that `devbox --help` stays fast.
+"""
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from devbox.errors import DevboxError, ExitCode
+from devbox.modes import Mode
+
+
+class _Group(TyperGroup):
+    """The one place where a DevboxError becomes a message and an exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DevboxError as exc:
+            typer.secho(f"devbox: {exc.message}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(int(exc.code)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    add_completion=False,
+    help="A containerized development loop for uv-managed Python projects.",
+)
+
+ProjectDir = Annotated[
+    Path,
+    typer.Option("--project-dir", "-C", help="Project folder (default: the current one, or a parent)."),
+]
+
+
+def echo(message: str) -> None:
+    typer.secho(f"devbox: {message}", err=True, fg=typer.colors.CYAN)
+
+
+@app.callback()
+def _global(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every command run.")] = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="devbox: %(message)s")
+
+
+@app.command()
+def init(
+    project_dir: ProjectDir = Path(),
+    force: Annotated[bool, typer.Option(help="Replace differing files, keeping each as <name>.bak.")] = False,
+) -> None:
+    """Write a Dockerfile, .dockerignore and compose.yaml for the project."""
+    from devbox.scaffold import Outcome, init_project
+
+    results = init_project(project_dir=project_dir, force=force)
+    for result in results:
+        typer.echo(f"{result.path.name}: {result.message}")
+    if any(r.outcome is Outcome.DIFFERS for r in results):
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
+@app.command()
+def up(
+    project_dir: ProjectDir = Path(),
+    mode: Annotated[Mode, typer.Option(help="watch: Compose watch; fallback: docker run + devbox's watcher.")] = Mode.AUTO,
+    service: Annotated[str | None, typer.Argument(help="Service to develop (default: the watched one).")] = None,
+) -> None:
+    """Run the dev container and keep it in step with your edits, until Ctrl-C."""
+    from devbox.up import up as run_up
+
+    run_up(project_dir=project_dir, mode=mode, service=service, echo=echo)
+
+
+def main() -> None:
+    app(prog_name="devbox")

@@ -1,0 +1,89 @@
+"""The Docker engine and Compose, as devbox uses them.
+
+The only module that imports python_on_whales. Commands whose output must
+stream (Compose watch, builds) are built from its argv and run through `proc`.
+"""
+
+import shutil
+from pathlib import Path
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+from devbox import proc
+from devbox.errors import DevboxError, ExitCode
+from devbox.versions import Version, parse_version
+
+PROJECT_LABEL = "com.docker.compose.project"
+
+
+def _first_line(exc: DockerException) -> str:
+    lines = (exc.stderr or exc.stdout or str(exc)).strip().splitlines()
+    return lines[-1] if lines else "no output"
+
+
+class Engine:
+    """One project's view of the engine: its client, its Compose, its containers."""
+
+    def __init__(self, *, project_dir: Path, compose_file: Path, project_name: str) -> None:
+        self.project_name = project_name
+        self._docker = DockerClient(
+            compose_files=[compose_file],
+            compose_project_directory=project_dir,
+            compose_project_name=project_name,
+        )
+
+    def server_version(self) -> str:
+        """The engine's version; a clear error when no engine answers."""
+        try:
+            version = self._docker.version().server
+        except DockerException as exc:
+            raise DevboxError(
+                f"cannot reach the Docker engine: {_first_line(exc)}; start Docker "
+                "(or set DOCKER_HOST / DOCKER_CONTEXT)",
+                ExitCode.ENGINE,
+            ) from None
+        except FileNotFoundError:
+            raise DevboxError("docker: command not found; install the Docker CLI", ExitCode.ENGINE) from None
+        if version is None or version.version is None:
+            raise DevboxError("the Docker engine did not report its version", ExitCode.ENGINE)
+        return str(version.version)
+
+    def compose_version(self) -> Version | None:
+        """Version of the `docker compose` plugin, or None when there is none."""
+        result = proc.run(self.docker_cmd("compose", "version", "--short"))
+        return parse_version(proc.text(result.stdout)) if result.returncode == 0 else None
+
+    def docker_cmd(self, *args: str) -> list[str]:
+        """argv of a plain docker CLI command (the client python-on-whales uses)."""
+        return [str(part) for part in self._docker.client_config.docker_cmd] + list(args)
+
+    def compose_cmd(self, *args: str) -> list[str]:
+        """argv of a Compose v2 command bound to this project."""
+        return [str(part) for part in self._docker.client_config.docker_compose_cmd] + list(args)
+
+    def compose_teardown(self) -> None:
+        """Remove the project's containers with their anonymous volumes, then its networks.
+
+        `compose down` alone keeps anonymous volumes, and `down -v` would also
+        remove named volumes, which may hold a user's data.
+        """
+        proc.run(self.compose_cmd("rm", "--stop", "--force", "--volumes"))
+        proc.run(self.compose_cmd("down", "--remove-orphans"))
+
+    def project_containers(self) -> list[str]:
+        """Names of all containers (running or not) that carry this project's label."""
+        containers = self._docker.container.list(
+            all=True, filters={"label": f"{PROJECT_LABEL}={self.project_name}"}
+        )
+        return [c.name for c in containers]
+
+
+def compose_v1_version() -> Version | None:
+    """Version of a standalone `docker-compose` v1, which python-on-whales does not drive."""
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        return None
+    result = proc.run([binary, "version", "--short"])
+    version = parse_version(proc.text(result.stdout)) if result.returncode == 0 else None
+    return version if version is not None and version.major == 1 else None

@@ -1,0 +1,28 @@
+"""Choosing between Compose watch and devbox's fallback watcher."""
+
+from enum import StrEnum
+
+from devbox.errors import DevboxError, ExitCode
+from devbox.versions import COMPOSE_WATCH_MIN, Version
+
+
+class Mode(StrEnum):
+    AUTO = "auto"
+    WATCH = "watch"
+    FALLBACK = "fallback"
+
+
+def choose_mode(requested: Mode, compose: Version | None) -> tuple[Mode, str]:
+    """The mode to run and a one-line reason for it."""
+    found = f"Compose {compose}" if compose else "no Compose v2 plugin"
+    if requested is Mode.FALLBACK:
+        return Mode.FALLBACK, f"fallback mode: asked for with --mode fallback ({found})"
+    if compose is not None and compose >= COMPOSE_WATCH_MIN:
+        return Mode.WATCH, f"watch mode: {found} has `docker compose watch`"
+    if requested is Mode.WATCH:
+        raise DevboxError(
+            f"--mode watch needs Compose >= {COMPOSE_WATCH_MIN}, found {found}; "
+            "upgrade Compose or use --mode fallback",
+            ExitCode.ENGINE,
+        )
+    return Mode.FALLBACK, f"fallback mode: {found} is older than {COMPOSE_WATCH_MIN} (no `compose watch`)"

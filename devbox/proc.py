@@ -1,0 +1,83 @@
+"""Every subprocess devbox starts goes through here, logged, as an argument list.
+
+User text never reaches a shell: callers pass argv lists only.
+"""
+
+import logging
+import os
+import shlex
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+log = logging.getLogger("devbox.proc")
+
+
+def _env(extra: Mapping[str, str] | None) -> dict[str, str] | None:
+    return None if extra is None else {**os.environ, **extra}
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
+    capture: bool = True,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run to completion; never raises on a non-zero exit (callers decide)."""
+    log.debug("run: %s", shlex.join(argv))
+    return subprocess.run(
+        list(argv),
+        cwd=cwd,
+        env=_env(env),
+        input=input,
+        stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.PIPE if capture else None,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout: int | None = None,
+    stderr: int | None = None,
+    own_session: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start a long-running child.
+
+    With `own_session` the child does not receive the terminal's Ctrl-C: devbox
+    decides how to stop it and cleans up after it, in that order.
+    """
+    log.debug("start: %s", shlex.join(argv))
+    return subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=own_session,
+    )
+
+
+def text(data: bytes | None) -> str:
+    return (data or b"").decode(errors="replace").strip()
+
+
+def stop(child: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
+    """Ask a child to stop as Ctrl-C would, then kill it if it does not within `grace` seconds."""
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGINT)
+    try:
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

@@ -1,0 +1,123 @@
+"""What devbox knows about a project: `pyproject.toml`, `.python-version`, `[tool.devbox]`.
+
+Read with tomllib and validated field by field, so that a bad value is reported
+with its file, field and fix instead of surfacing later as a failed build.
+"""
+
+import re
+import shlex
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devbox import defaults
+from devbox.errors import DevboxError, ExitCode, config_error
+
+_KNOWN_KEYS = {"service", "python-image", "uv-version", "port", "command", "dev-command", "health-path"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectSettings:
+    """Everything templates need to know about one project."""
+
+    name: str
+    service: str
+    python_image: str
+    uv_version: str
+    port: int
+    command: tuple[str, ...]
+    dev_command: tuple[str, ...]
+    health_path: str | None
+
+
+def service_name(project_name: str) -> str:
+    """A Compose service name from a project name ('Sample_App' -> 'sample-app')."""
+    name = re.sub(r"[^a-z0-9]+", "-", project_name.lower()).strip("-")
+    return name or "app"
+
+
+def python_image_for(version: str) -> str:
+    """The slim Debian trixie image of a Python version ('3.13.1' -> 'python:3.13-slim-trixie')."""
+    parts = version.strip().split(".")
+    return f"python:{'.'.join(parts[:2])}-slim-trixie"
+
+
+def load_pyproject(project_dir: Path) -> dict[str, Any]:
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        raise DevboxError(
+            f"{path}: not found; devbox works on uv projects (run `uv init` first)", ExitCode.CONFIG
+        )
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DevboxError(f"{path}: invalid TOML: {exc}; fix the syntax", ExitCode.CONFIG) from None
+
+
+def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) and value.strip():
+        return tuple(shlex.split(value))
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise config_error(path, field, "must be a non-empty string or list of strings", 'e.g. "app --reload"')
+
+
+def read_settings(project_dir: Path) -> ProjectSettings:
+    data = load_pyproject(project_dir)
+    path = project_dir / "pyproject.toml"
+    project = data.get("project", {})
+    name = project.get("name")
+    if not isinstance(name, str) or not name:
+        raise config_error(path, "project.name", "missing", "add a name to [project]")
+    tool = data.get("tool", {}).get("devbox", {})
+    if not isinstance(tool, dict):
+        raise config_error(path, "tool.devbox", "must be a table", "write it as [tool.devbox]")
+    unknown = sorted(set(tool) - _KNOWN_KEYS)
+    if unknown:
+        raise config_error(
+            path, f"tool.devbox.{unknown[0]}", "unknown key", f"use one of {', '.join(sorted(_KNOWN_KEYS))}"
+        )
+
+    port = tool.get("port", defaults.DEFAULT_PORT)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise config_error(path, "tool.devbox.port", f"{port!r} is not a port", "use 1-65535")
+
+    if "command" in tool:
+        command = _command(path, "tool.devbox.command", tool["command"])
+    else:
+        scripts = project.get("scripts") or {}
+        if not scripts:
+            raise config_error(
+                path,
+                "project.scripts",
+                "no console script to run",
+                'add [project.scripts] or set [tool.devbox] command = "..."',
+            )
+        command = (next(iter(scripts)),)
+    dev_command = (
+        _command(path, "tool.devbox.dev-command", tool["dev-command"]) if "dev-command" in tool else command
+    )
+
+    python_version = project_dir / ".python-version"
+    if "python-image" in tool:
+        python_image = str(tool["python-image"])
+    elif python_version.is_file() and python_version.read_text().strip():
+        python_image = python_image_for(python_version.read_text().splitlines()[0])
+    else:
+        python_image = defaults.PYTHON_IMAGE
+
+    health = tool.get("health-path")
+    if health is not None and (not isinstance(health, str) or not health.startswith("/")):
+        raise config_error(path, "tool.devbox.health-path", f"{health!r} is not a path", 'e.g. "/health"')
+
+    return ProjectSettings(
+        name=name,
+        service=str(tool.get("service", service_name(name))),
+        python_image=python_image,
+        uv_version=str(tool.get("uv-version", defaults.UV_VERSION)),
+        port=port,
+        command=command,
+        dev_command=dev_command,
+        health_path=health,
+    )

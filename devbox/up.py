@@ -1,0 +1,45 @@
+"""`devbox up`: the daily command. Picks a mode, runs the dev loop, cleans up on exit."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from devbox import compose_file, proc
+from devbox.engine import Engine
+from devbox.errors import DevboxError, ExitCode
+from devbox.modes import Mode, choose_mode
+from devbox.signals import shielded, sigterm_as_interrupt
+
+Echo = Callable[[str], None]
+
+
+def up(*, project_dir: Path, mode: Mode = Mode.AUTO, service: str | None = None, echo: Echo) -> None:
+    """Run the dev loop for the project in `project_dir` until Ctrl-C or SIGTERM."""
+    project = compose_file.load_compose(compose_file.find_compose_file(project_dir))
+    compose_file.watched_service(project, service)  # fail early on a project with nothing to watch
+    engine = Engine(project_dir=project.project_dir, compose_file=project.file, project_name=project.name)
+    engine.server_version()
+    chosen, reason = choose_mode(mode, engine.compose_version())
+    echo(reason)
+    if chosen is Mode.WATCH:
+        run_compose_watch(engine, echo=echo)
+    else:
+        from devbox.fallback import run_fallback
+
+        run_fallback(engine=engine, project=project, service=service, echo=echo)
+
+
+def run_compose_watch(engine: Engine, *, echo: Echo) -> None:
+    """`docker compose watch` with its output streamed; on exit, remove what it started."""
+    child = proc.start(engine.compose_cmd("watch"))
+    try:
+        with sigterm_as_interrupt():
+            code = child.wait()
+        if code != 0:
+            raise DevboxError(f"docker compose watch exited with code {code} (see its output above)")
+    except KeyboardInterrupt:
+        echo("stopping: removing the project's containers, networks and anonymous volumes")
+        raise DevboxError("interrupted", ExitCode.INTERRUPTED) from None
+    finally:
+        with shielded():
+            proc.stop(child)
+            engine.compose_teardown()

@@ -1,0 +1,28 @@
+"""Parsing of tool version strings, and the version thresholds devbox relies on."""
+
+import re
+from typing import NamedTuple
+
+
+class Version(NamedTuple):
+    major: int
+    minor: int
+    patch: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+# `docker compose watch` and the `develop` key became generally available in 2.22.0.
+COMPOSE_WATCH_MIN = Version(2, 22, 0)
+
+_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_version(text: str) -> Version | None:
+    """First `X.Y[.Z]` in `text` ('Docker Compose version v2.40.3', '1.29.2', 'v2.21.0-desktop.1')."""
+    match = _VERSION.search(text)
+    if match is None:
+        return None
+    major, minor, patch = match.groups()
+    return Version(int(major), int(minor), int(patch or 0))

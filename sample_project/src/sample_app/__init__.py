@@ -1,0 +1,1 @@
+"""A tiny HTTP service for devbox demos and tests."""
