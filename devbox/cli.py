@@ -17,7 +17,7 @@ from devbox.modes import Mode
 class _Group(TyperGroup):
     """The one place where a DevboxError becomes a message and an exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DevboxError as exc:
@@ -36,7 +36,9 @@ app = typer.Typer(
 
 ProjectDir = Annotated[
     Path,
-    typer.Option("--project-dir", "-C", help="Project folder (default: the current one, or a parent)."),
+    typer.Option(
+        "--project-dir", "-C", help="Project folder (default: the current one, or a parent)."
+    ),
 ]
 
 
@@ -45,14 +47,22 @@ def echo(message: str) -> None:
 
 
 @app.callback()
-def _global(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every command run.")] = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="devbox: %(message)s")
+def _global(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every command run.")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="devbox: %(message)s"
+    )
 
 
 @app.command()
 def init(
     project_dir: ProjectDir = Path(),
-    force: Annotated[bool, typer.Option(help="Replace differing files, keeping each as <name>.bak.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replace differing files, keeping each as <name>.bak.")
+    ] = False,
 ) -> None:
     """Write a Dockerfile, .dockerignore and compose.yaml for the project."""
     from devbox.scaffold import Outcome, init_project
@@ -67,8 +77,12 @@ def init(
 @app.command()
 def up(
     project_dir: ProjectDir = Path(),
-    mode: Annotated[Mode, typer.Option(help="watch: Compose watch; fallback: docker run + devbox's watcher.")] = Mode.AUTO,
-    service: Annotated[str | None, typer.Argument(help="Service to develop (default: the watched one).")] = None,
+    mode: Annotated[
+        Mode, typer.Option(help="watch: Compose watch; fallback: docker run + devbox's watcher.")
+    ] = Mode.AUTO,
+    service: Annotated[
+        str | None, typer.Argument(help="Service to develop (default: the watched one).")
+    ] = None,
 ) -> None:
     """Run the dev container and keep it in step with your edits, until Ctrl-C."""
     from devbox.up import up as run_up

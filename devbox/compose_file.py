@@ -48,7 +48,9 @@ def find_compose_file(start: Path) -> Path:
         first = Path(env_file.split(os.pathsep)[0])
         path = first if first.is_absolute() else start / first
         if not path.is_file():
-            raise DevboxError(f"{path}: not found (from COMPOSE_FILE); fix COMPOSE_FILE", ExitCode.CONFIG)
+            raise DevboxError(
+                f"{path}: not found (from COMPOSE_FILE); fix COMPOSE_FILE", ExitCode.CONFIG
+            )
         return path.resolve()
     start = start.resolve()
     for folder in (start, *start.parents):
@@ -66,9 +68,9 @@ def project_name(raw: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "", raw.lower())
 
 
-def _ports(file: Path, svc: str, value: object) -> tuple[str, ...]:
+def _ports(file: Path, svc: str, value: Any) -> tuple[str, ...]:
     ports: list[str] = []
-    for i, port in enumerate(value or []):  # type: ignore[attr-defined]
+    for i, port in enumerate(value or []):
         if isinstance(port, int | str):
             ports.append(str(port))
         elif isinstance(port, dict) and "target" in port:
@@ -80,15 +82,17 @@ def _ports(file: Path, svc: str, value: object) -> tuple[str, ...]:
     return tuple(ports)
 
 
-def _environment(value: object) -> tuple[str, ...]:
+def _environment(value: Any) -> tuple[str, ...]:
     if isinstance(value, dict):
         return tuple(k if v is None else f"{k}={v}" for k, v in value.items())
-    return tuple(str(v) for v in value or [])  # type: ignore[attr-defined]
+    return tuple(str(v) for v in value or [])
 
 
 def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
     if not isinstance(raw, dict):
-        raise config_error(file, f"services.{name}", "must be a mapping", "indent its keys under it")
+        raise config_error(
+            file, f"services.{name}", "must be a mapping", "indent its keys under it"
+        )
     build = raw.get("build")
     context: Path | None = None
     dockerfile, target = "Dockerfile", None
@@ -108,7 +112,9 @@ def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
         ports=_ports(file, name, raw.get("ports")),
         environment=_environment(raw.get("environment")),
         working_dir=raw.get("working_dir"),
-        command=tuple(shlex.split(command)) if isinstance(command, str) else command and tuple(command),
+        command=tuple(shlex.split(command))
+        if isinstance(command, str)
+        else command and tuple(command),
         user=None if raw.get("user") is None else str(raw["user"]),
         develop=raw.get("develop"),
     )
@@ -121,17 +127,22 @@ def load_compose(file: Path) -> ComposeProject:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise DevboxError(f"{file}{where}: {problem}; fix the YAML syntax", ExitCode.CONFIG) from None
+        raise DevboxError(
+            f"{file}{where}: {problem}; fix the YAML syntax", ExitCode.CONFIG
+        ) from None
     except OSError as exc:
         raise DevboxError(f"{file}: cannot read ({exc.strerror})", ExitCode.CONFIG) from None
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
-        raise config_error(file, "services", "missing", "define at least one service (run `devbox init`)")
+        raise config_error(
+            file, "services", "missing", "define at least one service (run `devbox init`)"
+        )
     project_dir = file.parent
     name = project_name(
         os.environ.get("COMPOSE_PROJECT_NAME") or str(data.get("name") or project_dir.name)
     )
     services = {
-        str(svc): _service(file, project_dir, str(svc), raw) for svc, raw in data["services"].items()
+        str(svc): _service(file, project_dir, str(svc), raw)
+        for svc, raw in data["services"].items()
     }
     return ComposeProject(file=file, project_dir=project_dir, name=name, services=services)
 
@@ -141,15 +152,25 @@ def watched_service(project: ComposeProject, name: str | None) -> Service:
     if name is not None:
         if name not in project.services:
             known = ", ".join(project.services)
-            raise config_error(project.file, f"services.{name}", "no such service", f"use one of: {known}")
+            raise config_error(
+                project.file, f"services.{name}", "no such service", f"use one of: {known}"
+            )
         return project.services[name]
-    watched = [s for s in project.services.values() if isinstance(s.develop, dict) and s.develop.get("watch")]
+    watched = [
+        s
+        for s in project.services.values()
+        if isinstance(s.develop, dict) and s.develop.get("watch")
+    ]
     if len(watched) == 1:
         return watched[0]
     if not watched:
         raise config_error(
-            project.file, "services.*.develop.watch", "no service has watch rules",
+            project.file,
+            "services.*.develop.watch",
+            "no service has watch rules",
             "add a develop.watch section (devbox init writes one)",
         )
     names = ", ".join(s.name for s in watched)
-    raise DevboxError(f"{project.file}: several services have watch rules ({names}); name one", ExitCode.USAGE)
+    raise DevboxError(
+        f"{project.file}: several services have watch rules ({names}); name one", ExitCode.USAGE
+    )

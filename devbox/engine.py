@@ -44,7 +44,9 @@ class Engine:
                 ExitCode.ENGINE,
             ) from None
         except FileNotFoundError:
-            raise DevboxError("docker: command not found; install the Docker CLI", ExitCode.ENGINE) from None
+            raise DevboxError(
+                "docker: command not found; install the Docker CLI", ExitCode.ENGINE
+            ) from None
         if version is None or version.version is None:
             raise DevboxError("the Docker engine did not report its version", ExitCode.ENGINE)
         return str(version.version)

@@ -25,4 +25,5 @@ def choose_mode(requested: Mode, compose: Version | None) -> tuple[Mode, str]:
             "upgrade Compose or use --mode fallback",
             ExitCode.ENGINE,
         )
-    return Mode.FALLBACK, f"fallback mode: {found} is older than {COMPOSE_WATCH_MIN} (no `compose watch`)"
+    why = "found" if compose is None else f"is older than {COMPOSE_WATCH_MIN}"
+    return Mode.FALLBACK, f"fallback mode: {found} {why} (no `compose watch`)"

@@ -41,7 +41,7 @@ class FileResult:
 
 
 def templates_dir() -> Path:
-    """Templates ship inside the wheel as `devbox/templates`; a source checkout has them at the top."""
+    """`devbox/templates` inside a wheel; the top-level `templates/` in a source checkout."""
     packaged = Path(str(resources.files("devbox"))) / "templates"
     if packaged.is_dir():
         return packaged
@@ -92,7 +92,7 @@ def write_file(path: Path, content: str, *, force: bool) -> FileResult:
     bak = path.with_name(path.name + ".bak")
     if bak.exists():
         raise DevboxError(
-            f"{bak}: already exists; move it away before `devbox init --force` replaces {path.name}",
+            f"{bak}: already exists; move it away, then `devbox init --force` replaces {path.name}",
             ExitCode.CONFIG,
         )
     path.rename(bak)

@@ -14,7 +14,15 @@ from typing import Any
 from devbox import defaults
 from devbox.errors import DevboxError, ExitCode, config_error
 
-_KNOWN_KEYS = {"service", "python-image", "uv-version", "port", "command", "dev-command", "health-path"}
+_KNOWN_KEYS = {
+    "service",
+    "python-image",
+    "uv-version",
+    "port",
+    "command",
+    "dev-command",
+    "health-path",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,7 +68,9 @@ def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
         return tuple(shlex.split(value))
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise config_error(path, field, "must be a non-empty string or list of strings", 'e.g. "app --reload"')
+    raise config_error(
+        path, field, "must be a non-empty string or list of strings", 'e.g. "app --reload"'
+    )
 
 
 def read_settings(project_dir: Path) -> ProjectSettings:
@@ -76,7 +86,10 @@ def read_settings(project_dir: Path) -> ProjectSettings:
     unknown = sorted(set(tool) - _KNOWN_KEYS)
     if unknown:
         raise config_error(
-            path, f"tool.devbox.{unknown[0]}", "unknown key", f"use one of {', '.join(sorted(_KNOWN_KEYS))}"
+            path,
+            f"tool.devbox.{unknown[0]}",
+            "unknown key",
+            f"use one of {', '.join(sorted(_KNOWN_KEYS))}",
         )
 
     port = tool.get("port", defaults.DEFAULT_PORT)
@@ -96,7 +109,9 @@ def read_settings(project_dir: Path) -> ProjectSettings:
             )
         command = (next(iter(scripts)),)
     dev_command = (
-        _command(path, "tool.devbox.dev-command", tool["dev-command"]) if "dev-command" in tool else command
+        _command(path, "tool.devbox.dev-command", tool["dev-command"])
+        if "dev-command" in tool
+        else command
     )
 
     python_version = project_dir / ".python-version"
@@ -109,7 +124,9 @@ def read_settings(project_dir: Path) -> ProjectSettings:
 
     health = tool.get("health-path")
     if health is not None and (not isinstance(health, str) or not health.startswith("/")):
-        raise config_error(path, "tool.devbox.health-path", f"{health!r} is not a path", 'e.g. "/health"')
+        raise config_error(
+            path, "tool.devbox.health-path", f"{health!r} is not a path", 'e.g. "/health"'
+        )
 
     return ProjectSettings(
         name=name,

@@ -12,11 +12,15 @@ from devbox.signals import shielded, sigterm_as_interrupt
 Echo = Callable[[str], None]
 
 
-def up(*, project_dir: Path, mode: Mode = Mode.AUTO, service: str | None = None, echo: Echo) -> None:
+def up(
+    *, project_dir: Path, mode: Mode = Mode.AUTO, service: str | None = None, echo: Echo
+) -> None:
     """Run the dev loop for the project in `project_dir` until Ctrl-C or SIGTERM."""
     project = compose_file.load_compose(compose_file.find_compose_file(project_dir))
     compose_file.watched_service(project, service)  # fail early on a project with nothing to watch
-    engine = Engine(project_dir=project.project_dir, compose_file=project.file, project_name=project.name)
+    engine = Engine(
+        project_dir=project.project_dir, compose_file=project.file, project_name=project.name
+    )
     engine.server_version()
     chosen, reason = choose_mode(mode, engine.compose_version())
     echo(reason)
@@ -35,7 +39,9 @@ def run_compose_watch(engine: Engine, *, echo: Echo) -> None:
         with sigterm_as_interrupt():
             code = child.wait()
         if code != 0:
-            raise DevboxError(f"docker compose watch exited with code {code} (see its output above)")
+            raise DevboxError(
+                f"docker compose watch exited with code {code} (see its output above)"
+            )
     except KeyboardInterrupt:
         echo("stopping: removing the project's containers, networks and anonymous volumes")
         raise DevboxError("interrupted", ExitCode.INTERRUPTED) from None

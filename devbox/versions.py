@@ -20,7 +20,7 @@ _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 
 def parse_version(text: str) -> Version | None:
-    """First `X.Y[.Z]` in `text` ('Docker Compose version v2.40.3', '1.29.2', 'v2.21.0-desktop.1')."""
+    """The first `X.Y[.Z]` in `text`: 'Docker Compose version v2.40.3', '1.29.2', 'v2.21.0-rc1'."""
     match = _VERSION.search(text)
     if match is None:
         return None

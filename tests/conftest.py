@@ -1,0 +1,134 @@
+"""Shared fixtures: a real Docker engine (never a mock), Compose setups, project trees.
+
+Docker tests carry the `docker` marker. They skip when no engine answers, unless
+DEVBOX_REQUIRE_DOCKER=1 (CI), where a missing engine fails them instead.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "sample_project"
+ENGINE_ENV = (
+    Path(os.environ.get("DEVBOX_ENGINE_HOME", Path.home() / ".cache" / "devbox-engine"))
+    / "engine.env"
+)
+
+
+def _load_engine_env() -> None:
+    """Apply scripts/provision-engine's env file when the caller did not source it."""
+    if "DEVBOX_DOCKER_CONFIG_COMPOSE_2_40" in os.environ or not ENGINE_ENV.is_file():
+        return
+    for line in ENGINE_ENV.read_text().splitlines():
+        if line.startswith("export "):
+            key, _, value = line.removeprefix("export ").partition("=")
+            os.environ[key] = os.path.expandvars(value.strip('"'))
+
+
+_load_engine_env()
+
+
+def _engine_problem() -> str | None:
+    if shutil.which("docker") is None:
+        return "no docker client on PATH"
+    try:
+        result = subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False)
+    except subprocess.TimeoutExpired:
+        return "`docker info` timed out"
+    if result.returncode != 0:
+        return result.stderr.decode(errors="replace").strip().splitlines()[-1]
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    """A reachable engine, or a skip (a failure when DEVBOX_REQUIRE_DOCKER=1)."""
+    problem = _engine_problem()
+    if problem is None:
+        return
+    message = f"no Docker engine ({problem}); run scripts/provision-engine"
+    if os.environ.get("DEVBOX_REQUIRE_DOCKER") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _engine_for_docker_tests(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("docker"):
+        request.getfixturevalue("docker_engine")
+
+
+def _config_dir(variable: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        pytest.fail(f"{variable} is not set; run scripts/provision-engine", pytrace=False)
+    return value
+
+
+@pytest.fixture
+def compose_2_40(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Compose 2.40.3 as the `docker compose` plugin."""
+    path = _config_dir("DEVBOX_DOCKER_CONFIG_COMPOSE_2_40")
+    monkeypatch.setenv("DOCKER_CONFIG", path)
+    return path
+
+
+@pytest.fixture
+def compose_2_21(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Compose 2.21.0 (no `compose watch`) as the plugin."""
+    path = _config_dir("DEVBOX_DOCKER_CONFIG_COMPOSE_2_21")
+    monkeypatch.setenv("DOCKER_CONFIG", path)
+    return path
+
+
+@pytest.fixture
+def no_compose_plugin(monkeypatch: pytest.MonkeyPatch) -> str:
+    """No `docker compose` plugin at all (Compose v1 may still be on PATH)."""
+    path = _config_dir("DEVBOX_DOCKER_CONFIG_NO_COMPOSE")
+    monkeypatch.setenv("DOCKER_CONFIG", path)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A fresh copy of sample_project under a unique name (so Compose projects never collide)."""
+    target = tmp_path / f"sample-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(
+        SAMPLE,
+        target,
+        ignore=shutil.ignore_patterns(
+            ".venv", "__pycache__", "Dockerfile", ".dockerignore", "compose.yaml"
+        ),
+    )
+    return target
+
+
+@pytest.fixture
+def initialized_sample(sample_copy: Path) -> Iterator[tuple[Path, int]]:
+    """sample_copy after `devbox init`, published on a free host port; removes its containers after."""
+    from devbox.scaffold import init_project
+
+    init_project(project_dir=sample_copy)
+    port = free_port()
+    compose = sample_copy / "compose.yaml"
+    compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", f"127.0.0.1:{port}:8000"))
+    yield sample_copy, port
+    label = f"label=com.docker.compose.project={sample_copy.name}"
+    ids = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True, check=False
+    ).stdout.split()
+    if ids:
+        subprocess.run(["docker", "rm", "-fv", *ids], capture_output=True, check=False)

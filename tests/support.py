@@ -1,0 +1,64 @@
+"""Helpers for real-engine tests: polling, HTTP on loopback, the engine's view of a project."""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TypeVar
+
+T = TypeVar("T")
+
+
+def wait_for(
+    check: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.1
+) -> T:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def http_json(port: int, path: str) -> object | None:
+    """GET http://127.0.0.1:port/path as JSON, or None while the server does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            body: object = json.loads(response.read())
+            return body
+    except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
+        return None
+
+
+def docker_lines(*args: str) -> list[str]:
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, check=True)
+    return result.stdout.split()
+
+
+def project_leftovers(project: str) -> dict[str, list[str]]:
+    """Containers and networks the engine still holds for a Compose project label."""
+    label = f"label=com.docker.compose.project={project}"
+    return {
+        "containers": docker_lines("ps", "-aq", "--filter", label),
+        "networks": docker_lines("network", "ls", "-q", "--filter", label),
+    }
+
+
+def dangling_volumes() -> set[str]:
+    return set(docker_lines("volume", "ls", "-q", "--filter", "dangling=true"))
+
+
+def start_devbox(
+    args: list[str], *, log: IO[bytes], cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`python -m devbox ARGS` as a user runs it, output to `log`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "devbox", *args], stdout=log, stderr=subprocess.STDOUT, cwd=cwd
+    )
