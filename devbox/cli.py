@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from devbox.errors import DevboxError, ExitCode
-from devbox.modes import Mode
+from devbox.modes import Mode, SyncMode
 
 
 class _Group(TyperGroup):
@@ -42,8 +42,9 @@ ProjectDir = Annotated[
 ]
 
 
-def echo(message: str) -> None:
-    typer.secho(f"devbox: {message}", err=True, fg=typer.colors.CYAN)
+def echo(message: str, *, error: bool = False) -> None:
+    color = typer.colors.RED if error else typer.colors.CYAN
+    typer.secho(f"devbox: {message}", err=True, fg=color)
 
 
 @app.callback()
@@ -83,11 +84,27 @@ def up(
     service: Annotated[
         str | None, typer.Argument(help="Service to develop (default: the watched one).")
     ] = None,
+    sync: Annotated[
+        SyncMode, typer.Option(help="Fallback: bind-mount the sources, or copy each change in.")
+    ] = SyncMode.BIND,
+    quiet_ms: Annotated[
+        int, typer.Option(help="Fallback: sync once no file changed for this long.")
+    ] = 50,
+    max_wait_ms: Annotated[
+        int, typer.Option(help="Fallback: sync at least this often while files keep changing.")
+    ] = 500,
 ) -> None:
     """Run the dev container and keep it in step with your edits, until Ctrl-C."""
+    from devbox.batcher import Batcher
     from devbox.up import up as run_up
 
-    run_up(project_dir=project_dir, mode=mode, service=service, echo=echo)
+    try:
+        batcher = Batcher(quiet=quiet_ms / 1000, max_wait=max_wait_ms / 1000)
+    except ValueError:
+        raise typer.BadParameter("--quiet-ms must be between 0 and --max-wait-ms") from None
+    run_up(
+        project_dir=project_dir, mode=mode, service=service, sync=sync, batcher=batcher, echo=echo
+    )
 
 
 def main() -> None:

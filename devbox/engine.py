@@ -5,6 +5,7 @@ stream (Compose watch, builds) are built from its argv and run through `proc`.
 """
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from python_on_whales import DockerClient
@@ -89,3 +90,37 @@ def compose_v1_version() -> Version | None:
     result = proc.run([binary, "version", "--short"])
     version = parse_version(proc.text(result.stdout)) if result.returncode == 0 else None
     return version if version is not None and version.major == 1 else None
+
+
+class Containers:
+    """Plain docker CLI operations on named containers, for the fallback."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._docker = engine.docker_cmd
+
+    def build_cmd(
+        self, *, context: Path, dockerfile: str, target: str | None, tag: str
+    ) -> list[str]:
+        args = ["build", "--tag", tag, "--file", str(context / dockerfile)]
+        return self._docker(*args, *(["--target", target] if target else []), str(context))
+
+    def run_cmd(self, args: list[str]) -> list[str]:
+        return self._docker("run", *args)
+
+    def running(self, name: str) -> bool:
+        result = proc.run(
+            self._docker("container", "inspect", "--format", "{{.State.Running}}", name)
+        )
+        return proc.text(result.stdout) == "true"
+
+    def remove(self, name: str) -> None:
+        """Remove the container and its anonymous volumes; a missing container is fine."""
+        proc.run(self._docker("rm", "--force", "--volumes", name))
+
+    def copy_tar(self, name: str, data: bytes) -> None:
+        result = proc.run(self._docker("cp", "-", f"{name}:/"), input=data)
+        if result.returncode != 0:
+            raise DevboxError(f"copy into {name} failed: {proc.text(result.stderr)}")
+
+    def exec(self, name: str, argv: Sequence[str], *, options: Sequence[str] = ()) -> int:
+        return proc.run(self._docker("exec", *options, name, *argv), capture=False).returncode

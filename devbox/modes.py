@@ -12,8 +12,10 @@ class Mode(StrEnum):
     FALLBACK = "fallback"
 
 
-def choose_mode(requested: Mode, compose: Version | None) -> tuple[Mode, str]:
-    """The mode to run and a one-line reason for it."""
+def choose_mode(
+    requested: Mode, compose: Version | None, v1: Version | None = None
+) -> tuple[Mode, str]:
+    """The mode to run and a one-line reason for it (`v1`: a standalone docker-compose)."""
     found = f"Compose {compose}" if compose else "no Compose v2 plugin"
     if requested is Mode.FALLBACK:
         return Mode.FALLBACK, f"fallback mode: asked for with --mode fallback ({found})"
@@ -25,5 +27,12 @@ def choose_mode(requested: Mode, compose: Version | None) -> tuple[Mode, str]:
             "upgrade Compose or use --mode fallback",
             ExitCode.ENGINE,
         )
+    if compose is None and v1 is not None:
+        return Mode.FALLBACK, f"fallback mode: {found} found; Compose v1 {v1} has no watch"
     why = "found" if compose is None else f"is older than {COMPOSE_WATCH_MIN}"
     return Mode.FALLBACK, f"fallback mode: {found} {why} (no `compose watch`)"
+
+
+class SyncMode(StrEnum):
+    BIND = "bind"  # sources bind-mounted at /app: a sync is immediate by construction
+    COPY = "copy"  # no bind mount: each batch is copied in as one tar stream, as Compose does

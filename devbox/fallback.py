@@ -1,0 +1,244 @@
+"""`devbox up` without Compose watch: `docker run` plus devbox's own watcher.
+
+Mirrors the service's `develop.watch` rules with Compose's semantics (see
+docs in README "Fallback mode"); the container is rebuilt, recreated, synced
+and exec'd as Compose would, and removed with its anonymous volumes on exit.
+"""
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from devbox import defaults, proc
+from devbox.archive import make_tar
+from devbox.batcher import Batcher
+from devbox.compose_file import ComposeProject, Service, load_compose, watched_service
+from devbox.container import (
+    ContainerSpec,
+    compose_without_develop,
+    container_name,
+    image_tag,
+    run_args,
+)
+from devbox.engine import Containers, Engine
+from devbox.errors import DevboxError, ExitCode
+from devbox.modes import SyncMode
+from devbox.output import Echo
+from devbox.patterns import read_ignore_file
+from devbox.plan import BindMount, Plan, plan_batch
+from devbox.progress import run_step
+from devbox.signals import shielded, sigterm_as_interrupt
+from devbox.watcher import ProjectWatcher
+from devbox.watchrules import RuleSet, parse_watch_rules
+
+START_TIMEOUT = 30.0
+
+
+def load_rules(project: ComposeProject, service: Service) -> RuleSet:
+    rules = parse_watch_rules(
+        service.develop,
+        project_dir=project.project_dir,
+        compose_file=project.file,
+        service=service.name,
+    )
+    patterns: list[str] = []
+    if service.context is not None:
+        specific = service.context / f"{service.dockerfile}.dockerignore"
+        patterns = read_ignore_file(
+            specific if specific.is_file() else service.context / ".dockerignore"
+        )
+    return RuleSet(rules, context_dir=service.context, dockerignore=patterns)
+
+
+class FallbackSession:
+    """One dev container and the rules that keep it in step with the project."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        project: ComposeProject,
+        service: Service,
+        sync: SyncMode,
+        echo: Echo,
+    ) -> None:
+        if service.context is None:
+            raise DevboxError(
+                f"{project.file}: services.{service.name}.build: missing; the fallback builds the "
+                "dev image itself, add `build: .`",
+                ExitCode.CONFIG,
+            )
+        self.engine, self.project, self.service, self.echo = engine, project, service, echo
+        self.containers = Containers(engine)
+        self.has_compose_v2 = engine.compose_version() is not None
+        self.rules = load_rules(project, service)
+        self.bind = (
+            BindMount(project.project_dir, defaults.APP_DIR) if sync is SyncMode.BIND else None
+        )
+        self.spec = ContainerSpec(
+            name=container_name(project, service),
+            image=image_tag(project, service),
+            project=project.name,
+            service=service,
+            bind=project.project_dir if sync is SyncMode.BIND else None,
+        )
+        self.child: subprocess.Popen[bytes] | None = None
+
+    def build(self) -> bool:
+        """Build the dev image with BuildKit: through Compose v2 if present, else `docker build`."""
+        title = f"building {self.spec.image}"
+        env = {"DOCKER_BUILDKIT": "1"}
+        if not self.has_compose_v2:
+            argv = self.containers.build_cmd(
+                context=self.service.context or self.project.project_dir,
+                dockerfile=self.service.dockerfile,
+                target=self.service.target,
+                tag=self.spec.image,
+            )
+            return run_step(argv, title=title, echo=self.echo, env=env)[0]
+        # Older Compose rejects `develop`: hand it a copy without it.
+        text = compose_without_develop(
+            self.project.file.read_text(encoding="utf-8"),
+            images={self.service.name: self.spec.image},
+        )
+        with tempfile.TemporaryDirectory(prefix="devbox-") as tmp:
+            copy = Path(tmp) / "compose.yaml"
+            copy.write_text(text, encoding="utf-8")
+            argv = self.engine.docker_cmd(
+                "compose",
+                "--file",
+                str(copy),
+                "--project-directory",
+                str(self.project.project_dir),
+                "--project-name",
+                self.project.name,
+                "build",
+                self.service.name,
+            )
+            return run_step(argv, title=title, echo=self.echo, env=env)[0]
+
+    def start_container(self) -> None:
+        """(Re)create the container; its output streams to the terminal."""
+        self.stop_container()
+        self.child = proc.start(self.containers.run_cmd(run_args(self.spec)))
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.containers.running(self.spec.name):
+            if self.child.poll() is not None or time.monotonic() > deadline:
+                raise DevboxError(
+                    f"container {self.spec.name} did not start (exit code {self.child.poll()}); "
+                    "see its output above",
+                    ExitCode.START,
+                )
+            time.sleep(0.05)
+
+    def stop_container(self) -> None:
+        self.containers.remove(self.spec.name)
+        if self.child is not None:
+            proc.stop(self.child, grace=5)
+            self.child = None
+
+    def apply(self, plan: Plan) -> None:
+        """Compose's order: rebuild, sync, restart, exec."""
+        if plan.reload_rules:
+            self.reload_rules()
+        if plan.rebuild:
+            if not self.build():
+                raise DevboxError(
+                    "build failed: the previous container keeps running; save a fix to retry",
+                    ExitCode.BUILD,
+                )
+            self.start_container()
+        elif not self.containers.running(self.spec.name):
+            self.echo(f"container {self.spec.name} is not running: starting it again")
+            self.start_container()
+        if plan.copies:
+            data = make_tar(
+                {target: path for target, (_, path) in plan.copies.items()},
+                keep=lambda p: bool(self.rules.matching(p)),
+            )
+            self.containers.copy_tar(self.spec.name, data)
+        if plan.deletes:
+            self.containers.exec(self.spec.name, ["rm", "-rf", "--", *sorted(plan.deletes)])
+        if plan.restart and not plan.rebuild:
+            self.start_container()
+        for spec in plan.execs:
+            options = [
+                *(["--user", spec.user] if spec.user else []),
+                *(["--privileged"] if spec.privileged else []),
+            ]
+            options += ["--workdir", spec.working_dir] if spec.working_dir else []
+            for key, value in spec.environment:
+                options += ["--env", key if value is None else f"{key}={value}"]
+            self.containers.exec(self.spec.name, list(spec.command), options=options)
+
+    def reload_rules(self) -> None:
+        """A changed compose file reloads the rules (Compose does not); a broken one keeps them."""
+        try:
+            project = load_compose(self.project.file)
+            self.rules = load_rules(project, watched_service(project, self.service.name))
+        except DevboxError as exc:
+            self.echo(f"compose file not reloaded: {exc.message}")
+        else:
+            self.echo(f"reloaded {len(self.rules.rules)} watch rules from {self.project.file.name}")
+
+    def watch(self, batcher: Batcher) -> None:
+        while True:
+            rules = self.rules
+            root = self.project.project_dir
+            with ProjectWatcher(root, skip=rules.skips_everywhere, batcher=batcher) as watcher:
+                self.echo(f"watching {watcher.watched_folders} folders; Ctrl-C stops and cleans up")
+                for batch in watcher.batches():
+                    started = time.monotonic()
+                    plan = plan_batch(
+                        batch, self.rules, bind=self.bind, compose_file=self.project.file
+                    )
+                    if plan.empty:
+                        continue
+                    try:
+                        self.apply(plan)
+                    except DevboxError as exc:
+                        self.echo(f"error: {exc.message}", error=True)
+                        continue
+                    ms = (time.monotonic() - started) * 1000
+                    names = ", ".join(
+                        os.path.relpath(p, self.project.project_dir) for p in plan.changed[:3]
+                    )
+                    more = f" and {len(plan.changed) - 3} more" if len(plan.changed) > 3 else ""
+                    self.echo(f"{names}{more}: {'; '.join(plan.actions())} ({ms:.0f} ms)")
+                    if self.rules is not rules:
+                        break  # the rules changed: watch again with the new ones
+                else:
+                    return
+
+
+def run_fallback(
+    *,
+    engine: Engine,
+    project: ComposeProject,
+    service: str | None,
+    echo: Echo,
+    sync: SyncMode = SyncMode.BIND,
+    batcher: Batcher | None = None,
+) -> None:
+    session = FallbackSession(
+        engine=engine,
+        project=project,
+        service=watched_service(project, service),
+        sync=sync,
+        echo=echo,
+    )
+    try:
+        with sigterm_as_interrupt():
+            if not session.build():
+                raise DevboxError("the dev image did not build (output above)", ExitCode.BUILD)
+            session.start_container()
+            echo(f"container {session.spec.name} running ({sync.value} sync)")
+            session.watch(batcher or Batcher())
+    except KeyboardInterrupt:
+        echo(f"stopping: removing {session.spec.name} and its anonymous volumes")
+        raise DevboxError("interrupted", ExitCode.INTERRUPTED) from None
+    finally:
+        with shielded():
+            session.stop_container()

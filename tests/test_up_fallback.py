@@ -1,0 +1,163 @@
+"""`devbox up` fallback (docker run + devbox's watcher) against a real engine.
+
+The same scenario runs under Compose 2.21.0, Compose v1 only, and no Compose at
+all, with the sources bind-mounted, and once more with `--sync copy`.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import dangling_volumes, docker_lines, http_json, start_devbox, wait_for
+
+pytestmark = pytest.mark.docker
+
+UV = Path(sys.executable).parent / "uv"
+
+
+@pytest.fixture
+def no_compose_at_all(
+    no_compose_plugin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No plugin and no docker-compose v1 on PATH: only the docker client."""
+    bin_dir = tmp_path / "only-docker"
+    bin_dir.mkdir()
+    docker = subprocess.run(
+        ["sh", "-c", "command -v docker"], capture_output=True, text=True, check=True
+    )
+    (bin_dir / "docker").symlink_to(os.path.realpath(docker.stdout.strip()))
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def in_container(name: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", "exec", name, *argv], capture_output=True, text=True, check=False
+    )
+
+
+def run_scenario(project: Path, port: int, log_path: Path, *extra: str) -> str:
+    name = f"devbox-{project.name}-sample-app"
+    volumes_before = dangling_volumes()
+    app_py = project / "src" / "sample_app" / "app.py"
+    pyproject = project / "pyproject.toml"
+    with log_path.open("wb") as log:
+        devbox = start_devbox(["up", "--project-dir", str(project), *extra], log=log)
+        try:
+            assert wait_for(lambda: http_json(port, "/"), timeout=180, what="the app") == {
+                "message": "hello from sample-app"
+            }
+            # an edited source is served by the running (reloading) app
+            app_py.write_text(app_py.read_text().replace("hello from", "edited in"))
+            wait_for(
+                lambda: http_json(port, "/") == {"message": "edited in sample-app"},
+                timeout=30,
+                what="the edit",
+            )
+
+            # a new file appears, a deleted one disappears
+            extra_py = project / "src" / "sample_app" / "extra.py"
+            extra_py.write_text("VALUE = 1\n")
+            wait_for(
+                lambda: (
+                    in_container(name, "test", "-f", "/app/src/sample_app/extra.py").returncode == 0
+                ),
+                timeout=20,
+                what="the new file",
+            )
+            extra_py.unlink()
+            wait_for(
+                lambda: (
+                    in_container(name, "test", "-e", "/app/src/sample_app/extra.py").returncode == 1
+                ),
+                timeout=20,
+                what="the deletion",
+            )
+
+            # a new dependency rebuilds the image; the new container can import it
+            assert in_container(name, "python", "-c", "import six").returncode == 1
+            good = pyproject.read_text()
+            pyproject.write_text(
+                good.replace(
+                    'dependencies = ["bottle>=0.13"]',
+                    'dependencies = ["bottle>=0.13", "six>=1.16"]',
+                )
+            )
+            subprocess.run(
+                [str(UV), "lock", "--quiet", "--python", sys.executable], cwd=project, check=True
+            )
+            wait_for(
+                lambda: in_container(name, "python", "-c", "import six").returncode == 0,
+                timeout=180,
+                what="the rebuilt container",
+            )
+            wait_for(
+                lambda: http_json(port, "/health"), timeout=30, what="the app after the rebuild"
+            )
+
+            # a broken pyproject.toml keeps the old container serving and says why
+            failure = (
+                "error: build failed: the previous container keeps running; save a fix to retry"
+            )
+            failures = log_path.read_text().count(failure)
+            broken = pyproject.read_text()
+            pyproject.write_text(broken.replace("[project]", "[project"))
+            wait_for(
+                lambda: log_path.read_text().count(failure) == failures + 1,
+                timeout=120,
+                what="the build error",
+            )
+            assert http_json(port, "/health") == {"status": "ok"}
+            assert in_container(name, "python", "-c", "import six").returncode == 0
+            # fixing it recovers: one more successful build, and the app serves
+            builds = log_path.read_text().count(": done in")
+            pyproject.write_text(broken)
+            wait_for(
+                lambda: log_path.read_text().count(": done in") > builds,
+                timeout=120,
+                what="the rebuild after the fix",
+            )
+            wait_for(lambda: http_json(port, "/health"), timeout=30, what="the app after the fix")
+        finally:
+            devbox.send_signal(signal.SIGINT)
+            try:
+                code = devbox.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                devbox.kill()
+                raise
+    output = log_path.read_text()
+    assert code == 130, output
+    assert docker_lines("ps", "-aq", "--filter", f"label=dev.devbox.project={project.name}") == []
+    assert dangling_volumes() <= volumes_before
+    return output
+
+
+def test_compose_2_21(
+    initialized_sample: tuple[Path, int], compose_2_21: str, tmp_path: Path
+) -> None:
+    output = run_scenario(*initialized_sample, tmp_path / "up.log")
+    assert "fallback mode: Compose 2.21.0 is older than 2.22.0" in output
+
+
+def test_compose_v1(
+    initialized_sample: tuple[Path, int], no_compose_plugin: str, tmp_path: Path
+) -> None:
+    output = run_scenario(*initialized_sample, tmp_path / "up.log")
+    assert "fallback mode: no Compose v2 plugin found; Compose v1 1.29.2 has no watch" in output
+
+
+def test_no_compose(
+    initialized_sample: tuple[Path, int], no_compose_at_all: None, tmp_path: Path
+) -> None:
+    output = run_scenario(*initialized_sample, tmp_path / "up.log")
+    assert "fallback mode: no Compose v2 plugin found (no `compose watch`)" in output
+
+
+def test_sync_copy(initialized_sample: tuple[Path, int], compose_2_21: str, tmp_path: Path) -> None:
+    project, port = initialized_sample
+    output = run_scenario(project, port, tmp_path / "up.log", "--sync", "copy")
+    assert "(copy sync)" in output
+    assert "copy 1, delete 0" in output
