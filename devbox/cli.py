@@ -64,14 +64,51 @@ def init(
     force: Annotated[
         bool, typer.Option(help="Replace differing files, keeping each as <name>.bak.")
     ] = False,
+    diff: Annotated[bool, typer.Option(help="Show how differing files differ.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Only report drift from best practice; write nothing.")
+    ] = False,
+    lock: Annotated[bool, typer.Option(help="Run `uv lock` when uv.lock is missing.")] = False,
+    command: Annotated[str | None, typer.Option(help="What the app runs (prod).")] = None,
+    python_image: Annotated[str | None, typer.Option(help="Base image.")] = None,
+    uv_digest: Annotated[str | None, typer.Option(help="Pin uv's image: sha256:...")] = None,
+    port: Annotated[int | None, typer.Option(help="The app's port.")] = None,
+    service: Annotated[str | None, typer.Option(help="The Compose service name.")] = None,
 ) -> None:
     """Write a Dockerfile, .dockerignore and compose.yaml for the project."""
+    if check:
+        from devbox.check import check_project
+
+        findings = check_project(project_dir=project_dir)
+        for finding in findings:
+            typer.echo(str(finding))
+        if findings:
+            raise typer.Exit(int(ExitCode.FAILURE))
+        typer.echo("no drift from best practice")
+        return
+
     from devbox.scaffold import Outcome, init_project
 
-    results = init_project(project_dir=project_dir, force=force)
-    for result in results:
+    options = {
+        "command": command,
+        "python-image": python_image,
+        "uv-digest": uv_digest,
+        "port": port,
+        "service": service,
+    }
+    report = init_project(
+        project_dir=project_dir,
+        force=force,
+        lock_missing=lock,
+        overrides={key: value for key, value in options.items() if value is not None},
+    )
+    for result in report.files:
         typer.echo(f"{result.path.name}: {result.message}")
-    if any(r.outcome is Outcome.DIFFERS for r in results):
+        if diff and result.diff:
+            typer.echo(result.diff, nl=False)
+    for note in report.notes:
+        echo(note)
+    if any(r.outcome is Outcome.DIFFERS for r in report.files):
         raise typer.Exit(int(ExitCode.FAILURE))
 
 

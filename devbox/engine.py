@@ -54,7 +54,10 @@ class Engine:
 
     def compose_version(self) -> Version | None:
         """Version of the `docker compose` plugin, or None when there is none."""
-        result = proc.run(self.docker_cmd("compose", "version", "--short"))
+        try:
+            result = proc.run(self.docker_cmd("compose", "version", "--short"))
+        except FileNotFoundError:
+            return None  # no docker client at all
         return parse_version(proc.text(result.stdout)) if result.returncode == 0 else None
 
     def docker_cmd(self, *args: str) -> list[str]:
@@ -64,6 +67,13 @@ class Engine:
     def compose_cmd(self, *args: str) -> list[str]:
         """argv of a Compose v2 command bound to this project."""
         return [str(part) for part in self._docker.client_config.docker_compose_cmd] + list(args)
+
+    def compose_config_error(self) -> str | None:
+        """Why Compose rejects the compose file, or None when it accepts it."""
+        result = proc.run(self.compose_cmd("config", "--quiet"))
+        if result.returncode == 0:
+            return None
+        return proc.text(result.stderr).splitlines()[-1] if result.stderr else "rejected"
 
     def compose_teardown(self) -> None:
         """Remove the project's containers with their anonymous volumes, then its networks.

@@ -1,36 +1,40 @@
 """`devbox init`: render the project files from `templates/` and write them safely.
 
-A file that exists is never overwritten silently: it is reported as unchanged or
-differing, and only `force` replaces it, after keeping the old one as `<name>.bak`.
+Nothing a user wrote is lost: an existing Dockerfile is reported as unchanged or
+differing (only `force` replaces it, keeping `<name>.bak`); an existing compose.yaml
+gets `develop.watch` added with its comments kept; an existing .dockerignore and
+pyproject.toml are only added to.
 """
 
+import difflib
 import json
 import re
+import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from devbox import __version__
+from devbox import __version__, proc
+from devbox.check import dockerfile_targets
+from devbox.detect import ProjectKind
 from devbox.errors import DevboxError, ExitCode
+from devbox.merge import add_ignores, add_watch, record_settings
 from devbox.settings import ProjectSettings, read_settings
 
-# template file -> file written in the project
-FILES = {
-    "Dockerfile.tmpl": "Dockerfile",
-    "dockerignore.tmpl": ".dockerignore",
-    "compose.yaml.tmpl": "compose.yaml",
-}
-
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+ALWAYS_IGNORED = (".venv", ".devbox")  # appended to an existing .dockerignore when missing
 
 
 class Outcome(StrEnum):
     CREATED = "created"
     UNCHANGED = "unchanged"
-    DIFFERS = "differs (kept yours; --force replaces it and keeps a .bak)"
+    DIFFERS = "differs (kept yours; --diff shows how, --force replaces it and keeps a .bak)"
     REPLACED = "replaced (old file kept as {bak})"
+    UPDATED = "updated: {what}"
+    KEPT = "kept: {what}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,14 @@ class FileResult:
     path: Path
     outcome: Outcome
     message: str
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class InitReport:
+    settings: ProjectSettings
+    files: list[FileResult]
+    notes: list[str] = field(default_factory=list)
 
 
 def templates_dir() -> Path:
@@ -50,34 +62,77 @@ def templates_dir() -> Path:
 
 def render(template: str, values: Mapping[str, str]) -> str:
     """Replace `{{name}}` placeholders; an unknown name is a bug in the template, not user input."""
-
-    def value(match: re.Match[str]) -> str:
-        return values[match.group(1)]
-
-    return _PLACEHOLDER.sub(value, template)
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
-def template_values(settings: ProjectSettings) -> dict[str, str]:
+def rebuild_paths(settings: ProjectSettings, project_dir: Path) -> list[str]:
+    """Files whose change means new dependencies, hence a rebuild."""
+    if settings.kind is ProjectKind.REQUIREMENTS:
+        return [f"./{p.name}" for p in sorted(project_dir.glob("requirements*.txt"))]
+    return ["./pyproject.toml", "./uv.lock"]
+
+
+def watch_rules(settings: ProjectSettings, project_dir: Path) -> list[dict[str, Any]]:
+    """The `develop.watch` devbox writes: sync the sources, rebuild on dependency files."""
+    sync: dict[str, Any] = {"action": "sync", "path": ".", "target": "/app", "ignore": [".venv/"]}
+    return [sync] + [{"action": "rebuild", "path": p} for p in rebuild_paths(settings, project_dir)]
+
+
+def template_values(settings: ProjectSettings, project_dir: Path) -> dict[str, str]:
+    workspace = settings.kind is ProjectKind.WORKSPACE
+    dev_requirements = project_dir / "requirements-dev.txt"
     return {
         "devbox_version": __version__,
         "python_image": settings.python_image,
-        "uv_version": settings.uv_version,
+        "uv_image": settings.uv_image,
         "service": settings.service,
         "port": str(settings.port),
         # exec form, so that signals reach the app
         "command": json.dumps(list(settings.command)),
         "dev_command": json.dumps(list(settings.dev_command)),
+        # A workspace's members are not in this layer: --frozen needs only the lock;
+        # the full sync after COPY checks the lock with --locked.
+        "deps_flags": "--frozen --no-install-workspace"
+        if workspace
+        else "--locked --no-install-project",
+        "dev_requirements": (
+            "RUN --mount=type=cache,target=/root/.cache/uv \\\n"
+            "    --mount=type=bind,source=requirements-dev.txt,target=requirements-dev.txt \\\n"
+            "    uv pip install -r requirements-dev.txt"
+            if dev_requirements.is_file()
+            else ""
+        ),
+        "rebuild_watch": "\n".join(
+            f"        - action: rebuild\n          path: {p}"
+            for p in rebuild_paths(settings, project_dir)
+        ),
     }
 
 
-def render_files(settings: ProjectSettings) -> dict[str, str]:
+def render_files(settings: ProjectSettings, project_dir: Path) -> dict[str, str]:
     """File name -> content, for every file `init` writes."""
-    values = template_values(settings)
+    values = template_values(settings, project_dir)
     folder = templates_dir()
-    return {
-        target: render((folder / source).read_text(encoding="utf-8"), values)
-        for source, target in FILES.items()
+    requirements = settings.kind is ProjectKind.REQUIREMENTS
+    sources = {
+        "Dockerfile": "Dockerfile.requirements.tmpl" if requirements else "Dockerfile.tmpl",
+        ".dockerignore": "dockerignore.tmpl",
+        "compose.yaml": "compose.yaml.tmpl",
     }
+    return {
+        name: render((folder / source).read_text(encoding="utf-8"), values)
+        for name, source in sources.items()
+    }
+
+
+def _diff(path: Path, old: str, new: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        f"{path.name} (yours)",
+        f"{path.name} (devbox)",
+    )
+    return "".join(lines)
 
 
 def write_file(path: Path, content: str, *, force: bool) -> FileResult:
@@ -88,7 +143,7 @@ def write_file(path: Path, content: str, *, force: bool) -> FileResult:
     if old == content:
         return FileResult(path, Outcome.UNCHANGED, Outcome.UNCHANGED.value)
     if not force:
-        return FileResult(path, Outcome.DIFFERS, Outcome.DIFFERS.value)
+        return FileResult(path, Outcome.DIFFERS, Outcome.DIFFERS.value, _diff(path, old, content))
     bak = path.with_name(path.name + ".bak")
     if bak.exists():
         raise DevboxError(
@@ -100,17 +155,118 @@ def write_file(path: Path, content: str, *, force: bool) -> FileResult:
     return FileResult(path, Outcome.REPLACED, Outcome.REPLACED.value.format(bak=bak.name))
 
 
-def init_project(*, project_dir: Path, force: bool = False) -> list[FileResult]:
+def _update(path: Path, old: str, new: str, what: str) -> FileResult:
+    if new == old:
+        return FileResult(path, Outcome.UNCHANGED, Outcome.UNCHANGED.value)
+    path.write_text(new, encoding="utf-8")
+    return FileResult(path, Outcome.UPDATED, Outcome.UPDATED.value.format(what=what))
+
+
+def _compose(
+    path: Path, content: str, settings: ProjectSettings, project_dir: Path, force: bool
+) -> FileResult:
+    old = path.read_text(encoding="utf-8") if path.exists() else None
+    if old is None or old == content or force:
+        return write_file(path, content, force=force)
+    merged = add_watch(
+        old, file=str(path), service=settings.service, watch=watch_rules(settings, project_dir)
+    )
+    if merged is None:
+        return FileResult(
+            path, Outcome.KEPT, Outcome.KEPT.value.format(what="it has develop.watch")
+        )
+    text, service = merged
+    return _update(path, old, text, f"added develop.watch to services.{service}")
+
+
+def _dockerignore(path: Path, content: str, force: bool) -> FileResult:
+    if not path.exists() or force:
+        return write_file(path, content, force=force)
+    old = path.read_text(encoding="utf-8")
+    new, added = add_ignores(old, ALWAYS_IGNORED)
+    return _update(path, old, new, f"added {', '.join(added)}")
+
+
+def _record(project_dir: Path, settings: ProjectSettings) -> FileResult | None:
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        return None
+    chosen: dict[str, object] = {
+        "service": settings.service,
+        "port": settings.port,
+        "command": list(settings.command),
+        "python-image": settings.python_image,
+        "uv-version": settings.uv_version,
+    }
+    if settings.dev_command != settings.command:
+        chosen["dev-command"] = list(settings.dev_command)
+    old = path.read_text(encoding="utf-8")
+    new, added = record_settings(old, chosen)
+    return _update(path, old, new, f"recorded {', '.join(added)} in [tool.devbox]")
+
+
+def lock(project_dir: Path) -> None:
+    uv = shutil.which("uv")
+    if uv is None:
+        raise DevboxError("uv: command not found; install uv, then run `uv lock`", ExitCode.CONFIG)
+    result = proc.run([uv, "lock"], cwd=project_dir)
+    if result.returncode != 0:
+        raise DevboxError(f"uv lock failed: {proc.text(result.stderr)}", ExitCode.CONFIG)
+
+
+def init_project(
+    *,
+    project_dir: Path,
+    force: bool = False,
+    lock_missing: bool = False,
+    overrides: Mapping[str, object] | None = None,
+) -> InitReport:
     """Write the Dockerfile, .dockerignore and compose.yaml for the project in `project_dir`."""
     project_dir = project_dir.resolve()
-    settings = read_settings(project_dir)
-    if not (project_dir / "uv.lock").is_file():
-        raise DevboxError(
-            f"{project_dir / 'uv.lock'}: not found; run `uv lock` first (the Dockerfile installs "
-            "exactly what the lock says)",
-            ExitCode.CONFIG,
-        )
-    return [
-        write_file(project_dir / name, content, force=force)
-        for name, content in render_files(settings).items()
+    settings = read_settings(project_dir, overrides=overrides)
+    if settings.kind is ProjectKind.UNLOCKED:
+        if not lock_missing:
+            raise DevboxError(
+                f"{project_dir / 'uv.lock'}: not found; run `uv lock` (or `devbox init --lock`): "
+                "the Dockerfile installs exactly what the lock says",
+                ExitCode.CONFIG,
+            )
+        lock(project_dir)
+        settings = read_settings(project_dir, overrides=overrides)
+    rendered = render_files(settings, project_dir)
+    files = [
+        write_file(project_dir / "Dockerfile", rendered["Dockerfile"], force=force),
+        _dockerignore(project_dir / ".dockerignore", rendered[".dockerignore"], force),
+        _compose(
+            project_dir / "compose.yaml", rendered["compose.yaml"], settings, project_dir, force
+        ),
     ]
+    recorded = _record(project_dir, settings)
+    if recorded is not None:
+        files.append(recorded)
+    notes = [validate_compose(project_dir)]
+    targets = dockerfile_targets((project_dir / "Dockerfile").read_text(encoding="utf-8"))
+    missing = [t for t in ("dev", "prod") if t not in targets]
+    if missing:
+        notes.append(f"Dockerfile: no {' or '.join(missing)} target; devbox up and smoke need them")
+    return InitReport(settings=settings, files=files, notes=notes)
+
+
+def validate_compose(project_dir: Path) -> str:
+    """Have Compose (>= 2.22, which knows `develop`) validate compose.yaml when it is installed."""
+    from devbox.compose_file import project_name
+    from devbox.engine import Engine
+    from devbox.versions import COMPOSE_WATCH_MIN
+
+    engine = Engine(
+        project_dir=project_dir,
+        compose_file=project_dir / "compose.yaml",
+        project_name=project_name(project_dir.name),
+    )
+    version = engine.compose_version()
+    if version is None or version < COMPOSE_WATCH_MIN:
+        return f"compose.yaml: not validated (needs Compose >= {COMPOSE_WATCH_MIN})"
+    problem = engine.compose_config_error()
+    if problem is not None:
+        raise DevboxError(f"compose.yaml: Compose {version} rejects it: {problem}", ExitCode.CONFIG)
+    return f"compose.yaml: valid for Compose {version}"

@@ -7,11 +7,13 @@ with its file, field and fix instead of surfacing later as a failed build.
 import re
 import shlex
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from devbox import defaults
+from devbox.detect import ProjectKind, detect_kind, python_for
 from devbox.errors import DevboxError, ExitCode, config_error
 
 _KNOWN_KEYS = {
@@ -22,6 +24,8 @@ _KNOWN_KEYS = {
     "command",
     "dev-command",
     "health-path",
+    "uv-digest",
+    "smoke",
 }
 
 
@@ -37,6 +41,14 @@ class ProjectSettings:
     command: tuple[str, ...]
     dev_command: tuple[str, ...]
     health_path: str | None
+    kind: ProjectKind
+    uv_digest: str | None = None
+    smoke: tuple[str, ...] | None = None  # run in the prod container by `devbox smoke`
+
+    @property
+    def uv_image(self) -> str:
+        digest = f"@{self.uv_digest}" if self.uv_digest else ""
+        return f"ghcr.io/astral-sh/uv:{self.uv_version}{digest}"
 
 
 def service_name(project_name: str) -> str:
@@ -46,14 +58,15 @@ def service_name(project_name: str) -> str:
 
 
 def python_image_for(version: str) -> str:
-    """The slim Debian trixie image of a Python version ('3.13.1' -> 'python:3.13-slim-trixie')."""
-    parts = version.strip().split(".")
-    return f"python:{'.'.join(parts[:2])}-slim-trixie"
+    """The slim Debian trixie image of a Python version ('3.13' -> 'python:3.13-slim-trixie')."""
+    return f"python:{version}-slim-trixie"
 
 
-def load_pyproject(project_dir: Path) -> dict[str, Any]:
+def load_pyproject(project_dir: Path, *, required: bool = True) -> dict[str, Any] | None:
     path = project_dir / "pyproject.toml"
     if not path.is_file():
+        if not required:
+            return None
         raise DevboxError(
             f"{path}: not found; devbox works on uv projects (run `uv init` first)", ExitCode.CONFIG
         )
@@ -73,24 +86,32 @@ def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
     )
 
 
-def read_settings(project_dir: Path) -> ProjectSettings:
-    data = load_pyproject(project_dir)
+def read_settings(
+    project_dir: Path, *, overrides: Mapping[str, object] | None = None
+) -> ProjectSettings:
+    """Settings from `[tool.devbox]`, with `overrides` (same keys; from CLI options) on top."""
+    data = load_pyproject(project_dir, required=False)
     path = project_dir / "pyproject.toml"
+    kind = detect_kind(project_dir, data)
+    if kind is None:
+        raise DevboxError(
+            f"{path}: not found, and no requirements.txt either; devbox works on uv projects "
+            "(run `uv init` first)",
+            ExitCode.CONFIG,
+        )
+    data = data or {}
     project = data.get("project", {})
-    name = project.get("name")
+    name = project.get("name") if kind is not ProjectKind.REQUIREMENTS else project_dir.name
     if not isinstance(name, str) or not name:
         raise config_error(path, "project.name", "missing", "add a name to [project]")
     tool = data.get("tool", {}).get("devbox", {})
     if not isinstance(tool, dict):
         raise config_error(path, "tool.devbox", "must be a table", "write it as [tool.devbox]")
+    tool = {**tool, **(overrides or {})}
     unknown = sorted(set(tool) - _KNOWN_KEYS)
     if unknown:
-        raise config_error(
-            path,
-            f"tool.devbox.{unknown[0]}",
-            "unknown key",
-            f"use one of {', '.join(sorted(_KNOWN_KEYS))}",
-        )
+        known = ", ".join(sorted(_KNOWN_KEYS))
+        raise config_error(path, f"tool.devbox.{unknown[0]}", "unknown key", f"use one of {known}")
 
     port = tool.get("port", defaults.DEFAULT_PORT)
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
@@ -98,34 +119,49 @@ def read_settings(project_dir: Path) -> ProjectSettings:
 
     if "command" in tool:
         command = _command(path, "tool.devbox.command", tool["command"])
+    elif project.get("scripts"):
+        command = (next(iter(project["scripts"])),)
+    elif kind is ProjectKind.REQUIREMENTS:
+        raise DevboxError(
+            f"{project_dir}: a requirements.txt project has no console script; "
+            'pass --command "python app.py" (or set [tool.devbox] command)',
+            ExitCode.CONFIG,
+        )
     else:
-        scripts = project.get("scripts") or {}
-        if not scripts:
-            raise config_error(
-                path,
-                "project.scripts",
-                "no console script to run",
-                'add [project.scripts] or set [tool.devbox] command = "..."',
-            )
-        command = (next(iter(scripts)),)
+        raise config_error(
+            path,
+            "project.scripts",
+            "no console script to run",
+            'add [project.scripts] or set [tool.devbox] command = "..."',
+        )
     dev_command = (
         _command(path, "tool.devbox.dev-command", tool["dev-command"])
         if "dev-command" in tool
         else command
     )
 
-    python_version = project_dir / ".python-version"
     if "python-image" in tool:
         python_image = str(tool["python-image"])
-    elif python_version.is_file() and python_version.read_text().strip():
-        python_image = python_image_for(python_version.read_text().splitlines()[0])
     else:
-        python_image = defaults.PYTHON_IMAGE
+        version_file = project_dir / ".python-version"
+        python = python_for(
+            version_file.read_text() if version_file.is_file() else None,
+            project.get("requires-python"),
+        )
+        python_image = python_image_for(python)
 
     health = tool.get("health-path")
     if health is not None and (not isinstance(health, str) or not health.startswith("/")):
         raise config_error(
             path, "tool.devbox.health-path", f"{health!r} is not a path", 'e.g. "/health"'
+        )
+    smoke = _command(path, "tool.devbox.smoke", tool["smoke"]) if "smoke" in tool else None
+    digest = tool.get("uv-digest")
+    if digest is not None and not (
+        isinstance(digest, str) and re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
+    ):
+        raise config_error(
+            path, "tool.devbox.uv-digest", f"{digest!r} is not a digest", "use sha256:<64 hex>"
         )
 
     return ProjectSettings(
@@ -137,4 +173,7 @@ def read_settings(project_dir: Path) -> ProjectSettings:
         command=command,
         dev_command=dev_command,
         health_path=health,
+        kind=kind,
+        uv_digest=digest,
+        smoke=smoke,
     )

@@ -20,7 +20,10 @@ def test_help_lists_commands() -> None:
 def test_init_reports_each_file(sample_copy: Path) -> None:
     result = runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Dockerfile: created\n.dockerignore: created\ncompose.yaml: created\n"
+    assert result.stdout == (
+        "Dockerfile: created\n.dockerignore: created\ncompose.yaml: created\n"
+        "pyproject.toml: updated: recorded service, command, python-image, uv-version in [tool.devbox]\n"
+    )
 
 
 def test_init_keeps_a_differing_file_and_fails(sample_copy: Path) -> None:
@@ -28,7 +31,8 @@ def test_init_keeps_a_differing_file_and_fails(sample_copy: Path) -> None:
     result = runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
     assert result.exit_code == ExitCode.FAILURE
     assert (
-        "Dockerfile: differs (kept yours; --force replaces it and keeps a .bak)\n" in result.stdout
+        "Dockerfile: differs (kept yours; --diff shows how, --force replaces it and keeps a .bak)\n"
+        in result.stdout
     )
     assert (sample_copy / "Dockerfile").read_text() == "FROM mine\n"
 
@@ -37,7 +41,8 @@ def test_init_outside_a_project(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", "--project-dir", str(tmp_path)])
     assert result.exit_code == ExitCode.CONFIG
     assert result.stderr == (
-        f"devbox: {tmp_path / 'pyproject.toml'}: not found; devbox works on uv projects (run `uv init` first)\n"
+        f"devbox: {tmp_path / 'pyproject.toml'}: not found, and no requirements.txt either; devbox works "
+        "on uv projects (run `uv init` first)\n"
     )
 
 
@@ -55,3 +60,45 @@ def test_up_with_broken_yaml(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.CONFIG
     assert result.stderr.startswith(f"devbox: {tmp_path / 'compose.yaml'}:3:1: ")
     assert result.stderr.endswith("; fix the YAML syntax\n")
+
+
+def test_init_diff_shows_the_difference(sample_copy: Path) -> None:
+    (sample_copy / "Dockerfile").write_text("FROM mine\n")
+    result = runner.invoke(app, ["init", "--diff", "--project-dir", str(sample_copy)])
+    assert "--- Dockerfile (yours)\n+++ Dockerfile (devbox)\n" in result.stdout
+    assert "-FROM mine\n" in result.stdout
+
+
+def test_init_check_reports_drift_and_writes_nothing(sample_copy: Path) -> None:
+    (sample_copy / "Dockerfile").write_text(
+        "FROM python:3.13-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/\nRUN uv sync\n"
+    )
+    result = runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)])
+    assert result.exit_code == ExitCode.FAILURE
+    lines = result.stdout.splitlines()
+    assert (
+        "Dockerfile: uv is not pinned to an exact version; use ghcr.io/astral-sh/uv:<x.y.z>"
+        in lines
+    )
+    assert (
+        "Dockerfile: uv sync runs without a cache mount; RUN --mount=type=cache,target=/root/.cache/uv ..."
+        in lines
+    )
+    assert ".dockerignore: missing: .venv and secrets reach the build context; devbox init" in lines
+    assert "compose.yaml: missing; run devbox init" in lines
+    assert not (sample_copy / ".dockerignore").exists()
+
+
+def test_init_check_after_init_is_clean(sample_copy: Path) -> None:
+    runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    result = runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)])
+    assert (result.exit_code, result.stdout) == (0, "no drift from best practice\n")
+
+
+def test_init_bad_option_value(sample_copy: Path) -> None:
+    result = runner.invoke(app, ["init", "--uv-digest", "abc", "--project-dir", str(sample_copy)])
+    assert result.exit_code == ExitCode.CONFIG
+    assert result.stderr == (
+        f"devbox: {sample_copy / 'pyproject.toml'}: tool.devbox.uv-digest: 'abc' is not a digest; "
+        "use sha256:<64 hex>\n"
+    )

@@ -60,7 +60,7 @@ def test_tool_devbox_overrides(tmp_path: Path) -> None:
         (
             "[tool.devbox]\nprot = 1\n",
             "tool.devbox.prot: unknown key; use one of command, dev-command, "
-            "health-path, port, python-image, service, uv-version",
+            "health-path, port, python-image, service, uv-digest, uv-version",
         ),
     ],
 )
@@ -86,10 +86,40 @@ def test_missing_pyproject(tmp_path: Path) -> None:
     with pytest.raises(DevboxError) as caught:
         read_settings(tmp_path)
     assert caught.value.message == (
-        f"{tmp_path / 'pyproject.toml'}: not found; devbox works on uv projects (run `uv init` first)"
+        f"{tmp_path / 'pyproject.toml'}: not found, and no requirements.txt either; devbox works on uv "
+        "projects (run `uv init` first)"
     )
 
 
 def test_names() -> None:
     assert service_name("Sample_App.Core") == "sample-app-core"
     assert python_image_for("3.11") == "python:3.11-slim-trixie"
+
+
+def test_cli_overrides_win_and_are_validated(tmp_path: Path) -> None:
+    project(tmp_path, MINIMAL + "[tool.devbox]\nport = 9000\n")
+    assert read_settings(tmp_path, overrides={"port": 7000}).port == 7000
+    with pytest.raises(DevboxError) as caught:
+        read_settings(tmp_path, overrides={"uv-digest": "sha256:nope"})
+    assert caught.value.message == (
+        f"{tmp_path / 'pyproject.toml'}: tool.devbox.uv-digest: 'sha256:nope' is not a digest; "
+        "use sha256:<64 hex>"
+    )
+
+
+def test_uv_digest_pins_the_image(tmp_path: Path) -> None:
+    digest = "sha256:" + "a" * 64
+    settings = read_settings(project(tmp_path, MINIMAL), overrides={"uv-digest": digest})
+    assert settings.uv_image == f"ghcr.io/astral-sh/uv:{defaults.UV_VERSION}@{digest}"
+
+
+def test_requirements_project_needs_a_command(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("bottle\n")
+    with pytest.raises(DevboxError) as caught:
+        read_settings(tmp_path)
+    assert caught.value.message == (
+        f"{tmp_path}: a requirements.txt project has no console script; "
+        'pass --command "python app.py" (or set [tool.devbox] command)'
+    )
+    settings = read_settings(tmp_path, overrides={"command": "python app.py"})
+    assert (settings.name, settings.command) == (tmp_path.name, ("python", "app.py"))

@@ -1,0 +1,77 @@
+"""What kind of Python project a folder holds, and which Python its image needs: pure logic
+over file contents, so each rule is unit-tested."""
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PYTHON = "3.13"
+# Newest first: the default wins when allowed, else the newest version allowed.
+KNOWN_PYTHONS = ("3.14", "3.13", "3.12", "3.11", "3.10", "3.9")
+
+
+class ProjectKind(StrEnum):
+    UV = "uv project"
+    WORKSPACE = "uv workspace"
+    UNLOCKED = "pyproject.toml without uv.lock"
+    REQUIREMENTS = "requirements.txt project"
+
+
+def detect_kind(project_dir: Path, pyproject: dict[str, Any] | None) -> ProjectKind | None:
+    """None when the folder is no Python project devbox knows."""
+    if pyproject is not None and "project" in pyproject:
+        if not (project_dir / "uv.lock").is_file():
+            return ProjectKind.UNLOCKED
+        workspace = pyproject.get("tool", {}).get("uv", {}).get("workspace")
+        return ProjectKind.WORKSPACE if workspace else ProjectKind.UV
+    if (project_dir / "requirements.txt").is_file():
+        return ProjectKind.REQUIREMENTS
+    return None
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def _allows(specifier: str, minor: str) -> bool:
+    """Whether a `requires-python` clause allows Python `minor` (say '3.12', meaning 3.12.x)."""
+    match = re.fullmatch(r"\s*(~=|==|!=|<=|>=|<|>)\s*([\d.]+)(\.\*)?\s*", specifier)
+    if match is None:
+        return True  # unknown syntax: do not rule anything out
+    op, bound, star = match.groups()
+    have, want = _version(minor), _version(bound)
+    width = min(len(want), 2)
+    if op in ("==", "~=") or star:
+        prefix = want[:2] if op == "~=" and len(want) > 2 else want[:width]
+        same = have[: len(prefix)] == prefix
+        return same if op != "!=" else not same
+    if op == "!=":
+        return True
+    if op == ">=":
+        return have >= want[:2] or have[:width] == want[:width]
+    if op == ">":
+        return have > want[:width]
+    if op == "<":
+        return have < want[:2]
+    return have <= want[:2]  # "<="
+
+
+def python_for(python_version_file: str | None, requires_python: str | None) -> str:
+    """The Python minor version for the base image.
+
+    `.python-version` wins (uv itself reads it first); otherwise the default if
+    `requires-python` allows it, else the newest known version it allows.
+    """
+    if python_version_file and python_version_file.strip():
+        first = python_version_file.strip().splitlines()[0].strip()
+        match = re.match(r"(?:cpython-|python)?(\d+\.\d+)", first)
+        if match:
+            return match.group(1)
+    if not requires_python:
+        return DEFAULT_PYTHON
+    clauses = [c for c in requires_python.split(",") if c.strip()]
+    allowed = [v for v in KNOWN_PYTHONS if all(_allows(c, v) for c in clauses)]
+    if DEFAULT_PYTHON in allowed or not allowed:
+        return DEFAULT_PYTHON
+    return allowed[0]
