@@ -22,6 +22,24 @@ ENGINE_ENV = (
 )
 
 
+COMMENTED_COMPOSE = """\
+# Our stack. Do not reorder.
+name: shop
+services:
+  web:  # the app
+    build: .
+    ports:
+      - "8000:8000"   # host:container
+    environment:
+      GREETING: 'hi'  # quoted on purpose
+  db:
+    image: postgres:16
+    volumes: [data:/var/lib/postgresql/data]
+volumes:
+  data: {}
+"""
+
+
 def _load_engine_env() -> None:
     """Apply scripts/provision-engine's env file when the caller did not source it."""
     if "DEVBOX_DOCKER_CONFIG_COMPOSE_2_40" in os.environ or not ENGINE_ENV.is_file():

@@ -10,7 +10,7 @@ from devbox.check import check_compose, check_dockerfile, dockerfile_targets
 from devbox.errors import DevboxError
 from devbox.scaffold import Outcome, init_project, render, render_files, templates_dir, write_file
 from devbox.settings import read_settings
-from tests.conftest import SAMPLE
+from tests.conftest import COMMENTED_COMPOSE, SAMPLE
 
 
 def names(report_files: list) -> list[tuple[str, Outcome]]:  # type: ignore[type-arg]
@@ -102,33 +102,15 @@ def test_unlocked_project(sample_copy: Path) -> None:
     assert not (sample_copy / "Dockerfile").exists()
 
 
-COMMENTED = """\
-# Our stack. Do not reorder.
-name: shop
-services:
-  web:  # the app
-    build: .
-    ports:
-      - "8000:8000"   # host:container
-    environment:
-      GREETING: 'hi'  # quoted on purpose
-  db:
-    image: postgres:16
-    volumes: [data:/var/lib/postgresql/data]
-volumes:
-  data: {}
-"""
-
-
 def test_commented_compose_gets_watch_and_keeps_everything(sample_copy: Path) -> None:
-    (sample_copy / "compose.yaml").write_text(COMMENTED)
+    (sample_copy / "compose.yaml").write_text(COMMENTED_COMPOSE)
     report = init_project(project_dir=sample_copy)
     compose = next(r for r in report.files if r.path.name == "compose.yaml")
     assert compose.message == "updated: added develop.watch to services.web"
     text = (sample_copy / "compose.yaml").read_text()
     added_at = text.index("    develop:\n")
-    assert text[:added_at] == COMMENTED[: COMMENTED.index("  db:\n")]
-    assert text.endswith(COMMENTED[COMMENTED.index("  db:\n") :])
+    assert text[:added_at] == COMMENTED_COMPOSE[: COMMENTED_COMPOSE.index("  db:\n")]
+    assert text.endswith(COMMENTED_COMPOSE[COMMENTED_COMPOSE.index("  db:\n") :])
     assert yaml.safe_load(text)["services"]["web"]["develop"]["watch"][0]["target"] == "/app"
     # a second init keeps the now-watched file as it is
     again = init_project(project_dir=sample_copy).files
