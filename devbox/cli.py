@@ -127,6 +127,9 @@ def up(
     quiet_ms: Annotated[
         int, typer.Option(help="Fallback: sync once no file changed for this long.")
     ] = 50,
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Run in the background; `devbox down` stops it.")
+    ] = False,
     max_wait_ms: Annotated[
         int, typer.Option(help="Fallback: sync at least this often while files keep changing.")
     ] = 500,
@@ -140,8 +143,128 @@ def up(
     except ValueError:
         raise typer.BadParameter("--quiet-ms must be between 0 and --max-wait-ms") from None
     run_up(
-        project_dir=project_dir, mode=mode, service=service, sync=sync, batcher=batcher, echo=echo
+        project_dir=project_dir,
+        mode=mode,
+        service=service,
+        sync=sync,
+        batcher=batcher,
+        detach=detach,
+        echo=echo,
     )
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def shell(
+    service: Annotated[
+        str | None, typer.Argument(help="Service (default: the watched one).")
+    ] = None,
+    command: Annotated[
+        list[str] | None, typer.Argument(help="Command to run after `--` (default: a shell).")
+    ] = None,
+    project_dir: ProjectDir = Path(),
+    user: Annotated[str | None, typer.Option("--user", "-u", help="As `docker exec -u`.")] = None,
+    env: Annotated[
+        list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE, as `docker exec -e`.")
+    ] = None,
+    start: Annotated[
+        bool, typer.Option(help="Nothing running? Use a one-off container from the dev image.")
+    ] = False,
+) -> None:
+    """Open a shell in the dev container, or run `devbox shell [SERVICE] -- CMD ...`."""
+    from devbox.session import shell as run_shell
+
+    code = run_shell(
+        project_dir=project_dir, service=service, command=command, user=user, env=env, start=start
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def status(
+    project_dir: ProjectDir = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+) -> None:
+    """Mode, versions, containers, watch rules and the last sync of the project's session."""
+    import json
+
+    from devbox.status import describe
+    from devbox.status import status as get_status
+
+    report = get_status(project_dir=project_dir)
+    typer.echo(json.dumps(report, indent=2) if as_json else "\n".join(describe(report)))
+
+
+@app.command()
+def logs(
+    service: Annotated[
+        str | None, typer.Argument(help="Service (default: the watched one).")
+    ] = None,
+    project_dir: ProjectDir = Path(),
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    ] = False,
+    tail: Annotated[str, typer.Option(help="Lines to show from the end, or `all`.")] = "all",
+) -> None:
+    """The dev container's output."""
+    from devbox.session import logs as run_logs
+
+    raise typer.Exit(run_logs(project_dir=project_dir, service=service, follow=follow, tail=tail))
+
+
+@app.command()
+def down(
+    project_dir: ProjectDir = Path(),
+    volumes: Annotated[bool, typer.Option(help="Also remove the project's named volumes.")] = False,
+) -> None:
+    """Stop the session (and its background watcher); remove its containers and networks."""
+    from devbox.status import down as run_down
+
+    done = run_down(project_dir=project_dir, volumes=volumes)
+    echo(f"removed: {', '.join(done)}" if done else "nothing was running")
+
+
+@app.command()
+def smoke(
+    project_dir: ProjectDir = Path(),
+    health_path: Annotated[
+        str | None, typer.Option(help="Path that must answer 2xx (default: [tool.devbox]).")
+    ] = None,
+    command: Annotated[
+        str | None,
+        typer.Option(help="Check by running this in the container instead; it must exit 0."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds the container has to become healthy.")
+    ] = 30.0,
+    rm_image: Annotated[bool, typer.Option("--rm-image", help="Remove the image after.")] = False,
+    junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report on stdout.")] = False,
+) -> None:
+    """Build the prod image, start it and check that it answers: a smoke test for CI."""
+    import shlex
+
+    from devbox.junit import summary, to_json, warnings, write_junit
+    from devbox.smoke import smoke as run_smoke
+
+    argv = shlex.split(command) if command is not None else None
+    report = run_smoke(
+        project_dir=project_dir,
+        health_path=health_path,
+        command=argv,
+        timeout=timeout,
+        rm_image=rm_image,
+        echo=echo,
+    )
+    for line in summary(report):
+        echo(line)
+    for line in warnings(report):
+        echo(line, error=True)
+    if junit is not None:
+        write_junit(report, junit)
+    if as_json:
+        typer.echo(to_json(report))
+    if not report.passed:
+        raise DevboxError(report.message, report.exit_code)
 
 
 def main() -> None:

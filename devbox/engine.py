@@ -5,10 +5,13 @@ stream (Compose watch, builds) are built from its argv and run through `proc`.
 """
 
 import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 from collections.abc import Sequence
 from pathlib import Path
 
-from python_on_whales import DockerClient
+from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
 
 from devbox import proc
@@ -16,6 +19,34 @@ from devbox.errors import DevboxError, ExitCode
 from devbox.versions import Version, parse_version
 
 PROJECT_LABEL = "com.docker.compose.project"
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    name: str
+    service: str | None
+    status: str
+    running: bool
+    started_at: datetime | None
+    ports: tuple[str, ...]
+    image: str
+
+
+def _info(container: Container) -> ContainerInfo:
+    labels = container.config.labels or {}
+    ports = []
+    for port, bindings in (container.network_settings.ports or {}).items():
+        for binding in bindings or []:
+            ports.append(f"{binding.get('HostIp', '')}:{binding.get('HostPort', '')}->{port}")
+    return ContainerInfo(
+        name=container.name,
+        service=labels.get("com.docker.compose.service") or labels.get("dev.devbox.service"),
+        status=container.state.status or "unknown",
+        running=bool(container.state.running),
+        started_at=container.state.started_at,
+        ports=tuple(ports),
+        image=container.config.image or "",
+    )
 
 
 def _first_line(exc: DockerException) -> str:
@@ -84,12 +115,27 @@ class Engine:
         proc.run(self.compose_cmd("rm", "--stop", "--force", "--volumes"))
         proc.run(self.compose_cmd("down", "--remove-orphans"))
 
-    def project_containers(self) -> list[str]:
-        """Names of all containers (running or not) that carry this project's label."""
-        containers = self._docker.container.list(
-            all=True, filters={"label": f"{PROJECT_LABEL}={self.project_name}"}
-        )
-        return [c.name for c in containers]
+    def containers(self, *labels: str) -> list[ContainerInfo]:
+        """All containers (running or not) carrying every `key=value` label given."""
+        filters: list[tuple[Literal["label"], str]] = [("label", label) for label in labels]
+        return [_info(c) for c in self._docker.container.list(all=True, filters=filters)]
+
+    def remove_labelled(self, label: str, *, named_volumes: bool) -> list[str]:
+        """Remove every container (with its anonymous volumes) and network carrying `label`;
+        named volumes too when asked. Returns what was removed, for the report."""
+        removed = []
+        ids = proc.text(proc.run(self.docker_cmd("ps", "-aq", "--filter", f"label={label}")).stdout)
+        if ids:
+            proc.run(self.docker_cmd("rm", "--force", "--volumes", *ids.split()))
+            removed.append(f"{len(ids.split())} container(s)")
+        for kind in ("network", "volume") if named_volumes else ("network",):
+            names = proc.text(
+                proc.run(self.docker_cmd(kind, "ls", "-q", "--filter", f"label={label}")).stdout
+            )
+            if names:
+                proc.run(self.docker_cmd(kind, "rm", *names.split()))
+                removed.append(f"{len(names.split())} {kind}(s)")
+        return removed
 
 
 def compose_v1_version() -> Version | None:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import tempfile
 import time
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from devbox import defaults, proc
@@ -32,6 +33,9 @@ from devbox.progress import run_step
 from devbox.signals import shielded, sigterm_as_interrupt
 from devbox.watcher import ProjectWatcher
 from devbox.watchrules import RuleSet, parse_watch_rules
+
+if TYPE_CHECKING:
+    from devbox.up import Recorder
 
 START_TIMEOUT = 30.0
 
@@ -183,7 +187,7 @@ class FallbackSession:
         else:
             self.echo(f"reloaded {len(self.rules.rules)} watch rules from {self.project.file.name}")
 
-    def watch(self, batcher: Batcher) -> None:
+    def watch(self, batcher: Batcher, recorder: "Recorder") -> None:
         while True:
             rules = self.rules
             root = self.project.project_dir
@@ -206,7 +210,9 @@ class FallbackSession:
                         os.path.relpath(p, self.project.project_dir) for p in plan.changed[:3]
                     )
                     more = f" and {len(plan.changed) - 3} more" if len(plan.changed) > 3 else ""
-                    self.echo(f"{names}{more}: {'; '.join(plan.actions())} ({ms:.0f} ms)")
+                    summary = f"{names}{more}: {'; '.join(plan.actions())}"
+                    self.echo(f"{summary} ({ms:.0f} ms)")
+                    recorder.applied(summary, ms / 1000)
                     if self.rules is not rules:
                         break  # the rules changed: watch again with the new ones
                 else:
@@ -219,6 +225,7 @@ def run_fallback(
     project: ComposeProject,
     service: str | None,
     echo: Echo,
+    recorder: "Recorder",
     sync: SyncMode = SyncMode.BIND,
     batcher: Batcher | None = None,
 ) -> None:
@@ -235,7 +242,8 @@ def run_fallback(
                 raise DevboxError("the dev image did not build (output above)", ExitCode.BUILD)
             session.start_container()
             echo(f"container {session.spec.name} running ({sync.value} sync)")
-            session.watch(batcher or Batcher())
+            recorder.ready(session.spec.name)
+            session.watch(batcher or Batcher(), recorder)
     except KeyboardInterrupt:
         echo(f"stopping: removing {session.spec.name} and its anonymous volumes")
         raise DevboxError("interrupted", ExitCode.INTERRUPTED) from None

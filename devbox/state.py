@@ -1,0 +1,90 @@
+"""A running `devbox up` session, recorded under the project in `.devbox/state.json`.
+
+`status`, `logs`, `shell` and `down` find the session there. The record is never
+trusted blindly: its watcher pid is checked, and a dead one makes it stale.
+"""
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+STATE_DIR = ".devbox"
+
+
+@dataclass
+class Last:
+    """The last batch a session applied."""
+
+    what: str
+    seconds: float
+    at: float
+
+
+@dataclass
+class State:
+    pid: int
+    mode: str
+    reason: str
+    compose_project: str
+    service: str
+    container: str | None  # the fallback's container; watch mode finds them by label
+    started: float = field(default_factory=time.time)
+    detached: bool = False
+    ready: bool = False
+    last: Last | None = None
+
+    def alive(self) -> bool:
+        return pid_alive(self.pid)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped) counts as dead.
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return True
+    return status != "Z"
+
+
+def state_path(project_dir: Path) -> Path:
+    return project_dir / STATE_DIR / "state.json"
+
+
+def log_path(project_dir: Path) -> Path:
+    return project_dir / STATE_DIR / "up.log"
+
+
+def save(project_dir: Path, state: State) -> None:
+    """Write atomically, so a reader never sees half a file."""
+    path = state_path(project_dir)
+    path.parent.mkdir(exist_ok=True)
+    (path.parent / ".gitignore").write_text("*\n")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(state), indent=2))
+    tmp.replace(path)
+
+
+def load(project_dir: Path) -> State | None:
+    """The recorded session, or None; a corrupt record counts as none."""
+    try:
+        data = json.loads(state_path(project_dir).read_text())
+        last = data.pop("last", None)
+        return State(**data, last=Last(**last) if last else None)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def clear(project_dir: Path, pid: int | None = None) -> None:
+    """Remove the record (only if it is `pid`'s, when given)."""
+    current = load(project_dir)
+    if pid is not None and current is not None and current.pid != pid:
+        return
+    state_path(project_dir).unlink(missing_ok=True)
