@@ -96,8 +96,8 @@ def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> No
         assert [c["service"] for c in running] == ["sample-app"]
         assert report["rules"][0] == {"action": "sync", "path": ".", "target": "/app"}
 
-        shown = devbox(project, "logs")  # the app writes to stderr, and so does `logs`
-        assert "Listening on http://0.0.0.0:8000/" in shown.stderr
+        logged = devbox(project, "logs")  # the app writes to stderr, and so does `logs`
+        assert "Listening on http://0.0.0.0:8000/" in logged.stderr
     finally:
         stopped = devbox(project, "down")
     assert stopped.returncode == 0, stopped.stderr

@@ -1,0 +1,35 @@
+import os
+import subprocess
+from pathlib import Path
+
+from devbox import state
+
+
+def record(pid: int) -> state.State:
+    return state.State(
+        pid=pid, mode="fallback", reason="r", compose_project="p", service="s", container=None
+    )
+
+
+def test_round_trip_and_clear(tmp_path: Path) -> None:
+    saved = record(os.getpid())
+    saved.last = state.Last(what="src/a.py: sync", seconds=0.01, at=1.0)
+    state.save(tmp_path, saved)
+    loaded = state.load(tmp_path)
+    assert loaded == saved and loaded.alive()
+    state.clear(tmp_path, pid=os.getpid() + 1)  # someone else's: kept
+    assert state.load(tmp_path) is not None
+    state.clear(tmp_path, pid=os.getpid())
+    assert state.load(tmp_path) is None
+
+
+def test_dead_pid_is_stale(tmp_path: Path) -> None:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    assert not record(child.pid).alive()
+
+
+def test_corrupt_record_counts_as_none(tmp_path: Path) -> None:
+    state.state_path(tmp_path).parent.mkdir()
+    state.state_path(tmp_path).write_text("{not json")
+    assert state.load(tmp_path) is None
