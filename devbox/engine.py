@@ -5,11 +5,11 @@ stream (Compose watch, builds) are built from its argv and run through `proc`.
 """
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException

@@ -9,8 +9,8 @@ import os
 import subprocess
 import tempfile
 import time
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devbox import defaults, proc
 from devbox.archive import make_tar

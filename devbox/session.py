@@ -118,7 +118,7 @@ def shell(
 
 
 def _one_off(session: Session) -> list[str]:
-    """`docker run` options for a one-off container from the dev image, mounted like the fallback's."""
+    """`docker run` options for a one-off container from the dev image, mounted as in fallback."""
     candidates = [
         image_tag(session.project, session.service),
         f"{session.project.name}-{session.service.name}",

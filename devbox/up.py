@@ -107,11 +107,16 @@ def up(
 
 
 def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None:
-    """`docker compose watch`, its output passed through and watched for what it did."""
+    """`docker compose watch`, its output passed through and watched for what it did.
+
+    Compose watch prints only its own lines; the app's output (tracebacks included)
+    comes from `compose logs --follow`, which also follows rebuilt containers.
+    """
     child = proc.start(
         engine.compose_cmd("watch"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     assert child.stdout is not None
+    app_logs: subprocess.Popen[bytes] | None = None
     try:
         with sigterm_as_interrupt():
             for raw in child.stdout:
@@ -120,6 +125,7 @@ def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None
                 sys.stdout.flush()
                 if line.startswith("Watch enabled"):
                     recorder.ready()
+                    app_logs = app_logs or proc.start(engine.compose_cmd("logs", "--follow"))
                 elif line.startswith(("Syncing", "Rebuilding", "service(s)", "Restarting")):
                     recorder.applied(line.strip(), 0.0)
             code = child.wait()
@@ -129,7 +135,9 @@ def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None
         raise DevboxError("interrupted", ExitCode.INTERRUPTED) from None
     finally:
         with shielded():
-            proc.stop(child)
+            for running in (child, app_logs):
+                if running is not None:
+                    proc.stop(running)
             engine.compose_teardown()
 
 

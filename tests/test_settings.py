@@ -60,7 +60,7 @@ def test_tool_devbox_overrides(tmp_path: Path) -> None:
         (
             "[tool.devbox]\nprot = 1\n",
             "tool.devbox.prot: unknown key; use one of command, dev-command, "
-            "health-path, port, python-image, service, uv-digest, uv-version",
+            "health-path, port, python-image, service, smoke, uv-digest, uv-version",
         ),
     ],
 )

@@ -39,6 +39,7 @@ def test_up_syncs_an_edit_and_ctrl_c_leaves_nothing(
                 raise
     output = log_path.read_text()
     assert "watch mode: Compose 2.40.3" in output
+    assert "Listening on http://0.0.0.0:8000/" in output  # the app's own output is shown
     assert code == 130, output
     assert project_leftovers(project.name) == {"containers": [], "networks": []}
     assert dangling_volumes() <= volumes_before
