@@ -243,8 +243,8 @@ def smoke(
     """Build the prod image, start it and check that it answers: a smoke test for CI."""
     import shlex
 
-    from devbox.junit import summary, to_json, warnings, write_junit
     from devbox.smoke import smoke as run_smoke
+    from devbox.smoke_report import summary, to_json, warnings, write_junit
 
     argv = shlex.split(command) if command is not None else None
     report = run_smoke(

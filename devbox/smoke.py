@@ -20,11 +20,18 @@ from pathlib import Path
 from devbox import proc
 from devbox.engine import Containers, Engine
 from devbox.errors import DevboxError, ExitCode
-from devbox.junit import Outcome, SmokeReport, build_error, endpoint, parse_host_port, parse_inspect
 from devbox.output import Echo
 from devbox.progress import TAIL, run_step
 from devbox.settings import ProjectSettings, read_settings, service_name
 from devbox.signals import shielded, sigterm_as_interrupt
+from devbox.smoke_report import (
+    Outcome,
+    SmokeReport,
+    build_error,
+    endpoint,
+    parse_host_port,
+    parse_inspect,
+)
 
 LABEL = "dev.devbox.smoke"  # on the container, value: project name
 LOG_LINES = 20

@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from devbox.cli import app
 from devbox.errors import DevboxError, ExitCode
-from devbox.junit import (
+from devbox.settings import read_settings
+from devbox.smoke import probe_http, probe_tcp
+from devbox.smoke_report import (
     Outcome,
     SmokeReport,
     build_error,
@@ -27,8 +29,6 @@ from devbox.junit import (
     warnings,
     write_junit,
 )
-from devbox.settings import read_settings
-from devbox.smoke import probe_http, probe_tcp
 from tests.conftest import free_port
 
 PASSED = SmokeReport(

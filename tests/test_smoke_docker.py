@@ -12,9 +12,9 @@ from typer.testing import CliRunner, Result
 
 from devbox.cli import app
 from devbox.errors import ExitCode
-from devbox.junit import Outcome
 from devbox.scaffold import init_project
 from devbox.smoke import smoke
+from devbox.smoke_report import Outcome
 from tests.support import docker_lines, start_devbox, wait_for
 
 pytestmark = pytest.mark.docker
