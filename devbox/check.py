@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from devbox.patterns import PatternMatcher
+from devbox.patterns import PatternMatcher, parse_ignore_text
 
-_FROM = re.compile(r"^\s*FROM\s+\S+(?:\s+AS\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
 _UV_COPY = re.compile(r"COPY\s+--from=ghcr\.io/astral-sh/uv(?::(\S+?))?(?:@\S+)?\s", re.IGNORECASE)
 
 
@@ -74,7 +74,7 @@ def check_dockerfile(text: str, *, name: str = "Dockerfile") -> list[Finding]:
     if "UV_COMPILE_BYTECODE" not in text:
         add("bytecode is not compiled", "set ENV UV_COMPILE_BYTECODE=1")
     user = re.findall(r"^\s*USER\s+(\S+)", _last_stage(text), re.MULTILINE | re.IGNORECASE)
-    if not user or user[-1] in ("root", "0"):
+    if not user or user[-1].split(":")[0] in ("root", "0"):
         add("the final stage runs as root", "add a non-root user and USER to it")
     return found
 
@@ -82,7 +82,7 @@ def check_dockerfile(text: str, *, name: str = "Dockerfile") -> list[Finding]:
 def check_dockerignore(text: str | None, *, name: str = ".dockerignore") -> list[Finding]:
     if text is None:
         return [Finding(name, "missing: .venv and secrets reach the build context", "devbox init")]
-    matcher = PatternMatcher(line for line in text.splitlines() if not line.startswith("#"))
+    matcher = PatternMatcher(parse_ignore_text(text))
     found = []
     if not matcher.matches(".venv"):
         found.append(Finding(name, ".venv is not ignored", "add a line `.venv`"))

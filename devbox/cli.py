@@ -37,7 +37,11 @@ app = typer.Typer(
 ProjectDir = Annotated[
     Path,
     typer.Option(
-        "--project-dir", "-C", help="Project folder (default: the current one, or a parent)."
+        "--project-dir",
+        "-C",
+        help="Project folder (default: the current one, or a parent).",
+        exists=True,
+        file_okay=False,
     ),
 ]
 
@@ -108,6 +112,10 @@ def init(
             typer.echo(result.diff, nl=False)
     for note in report.notes:
         echo(note)
+    for problem in report.problems:
+        echo(problem, error=True)
+    if report.problems:
+        raise typer.Exit(int(ExitCode.CONFIG))
     if any(r.outcome is Outcome.DIFFERS for r in report.files):
         raise typer.Exit(int(ExitCode.FAILURE))
 

@@ -103,6 +103,13 @@ def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
         dockerfile = str(build.get("dockerfile", "Dockerfile"))
         target = build.get("target")
     command = raw.get("command")
+    if isinstance(command, str):
+        try:
+            command = shlex.split(command)
+        except ValueError as exc:  # an unclosed quote
+            raise config_error(
+                file, f"services.{name}.command", str(exc), "close the quote, or use a list"
+            ) from None
     return Service(
         name=name,
         context=context.resolve() if context else None,
@@ -112,9 +119,7 @@ def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
         ports=_ports(file, name, raw.get("ports")),
         environment=_environment(raw.get("environment")),
         working_dir=raw.get("working_dir"),
-        command=tuple(shlex.split(command))
-        if isinstance(command, str)
-        else command and tuple(command),
+        command=tuple(str(part) for part in command) if command else None,
         user=None if raw.get("user") is None else str(raw["user"]),
         develop=raw.get("develop"),
     )
@@ -130,8 +135,10 @@ def load_compose(file: Path) -> ComposeProject:
         raise DevboxError(
             f"{file}{where}: {problem}; fix the YAML syntax", ExitCode.CONFIG
         ) from None
-    except OSError as exc:
-        raise DevboxError(f"{file}: cannot read ({exc.strerror})", ExitCode.CONFIG) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DevboxError(
+            f"{file}: cannot read it ({exc}); fix the file", ExitCode.CONFIG
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
         raise config_error(
             file, "services", "missing", "define at least one service (run `devbox init`)"

@@ -1,24 +1,24 @@
 """The Docker engine and Compose, as devbox uses them.
 
-The only module that imports python_on_whales. Commands whose output must
-stream (Compose watch, builds) are built from its argv and run through `proc`.
+The only module that imports python_on_whales, and only where its structured
+answers help (the engine's version): its import costs about 0.3 s, which the
+commands a user runs all day (`shell`, `status`, `logs`) must not pay. Everything
+else runs the docker CLI through `proc`, as argv lists.
 """
 
+import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
-
-from python_on_whales import Container, DockerClient
-from python_on_whales.exceptions import DockerException
 
 from devbox import proc
 from devbox.errors import DevboxError, ExitCode
 from devbox.versions import Version, parse_version
 
 PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABELS = ("com.docker.compose.service", "dev.devbox.service")
 
 
 @dataclass(frozen=True)
@@ -32,26 +32,31 @@ class ContainerInfo:
     image: str
 
 
-def _info(container: Container) -> ContainerInfo:
-    labels = container.config.labels or {}
-    ports = []
-    for port, bindings in (container.network_settings.ports or {}).items():
-        for binding in bindings or []:
-            ports.append(f"{binding.get('HostIp', '')}:{binding.get('HostPort', '')}->{port}")
+def container_info(inspected: dict[str, object]) -> ContainerInfo:
+    """A container from `docker inspect`'s JSON (pure, so it is unit-tested)."""
+    config: dict[str, object] = inspected.get("Config") or {}  # type: ignore[assignment]
+    state: dict[str, object] = inspected.get("State") or {}  # type: ignore[assignment]
+    network: dict[str, object] = inspected.get("NetworkSettings") or {}  # type: ignore[assignment]
+    labels: dict[str, str] = config.get("Labels") or {}  # type: ignore[assignment]
+    ports = [
+        f"{binding.get('HostIp', '')}:{binding.get('HostPort', '')}->{port}"
+        for port, bindings in (network.get("Ports") or {}).items()  # type: ignore[attr-defined]
+        for binding in bindings or []
+    ]
+    started = str(state.get("StartedAt") or "")
+    running = bool(state.get("Running"))
     return ContainerInfo(
-        name=container.name,
-        service=labels.get("com.docker.compose.service") or labels.get("dev.devbox.service"),
-        status=container.state.status or "unknown",
-        running=bool(container.state.running),
-        started_at=container.state.started_at,
+        name=str(inspected.get("Name", "")).lstrip("/"),
+        service=next((labels[k] for k in SERVICE_LABELS if k in labels), None),
+        status=str(state.get("Status") or "unknown"),
+        running=running,
+        # Docker writes nanoseconds; Python parses microseconds.
+        started_at=datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00")
+        if running and started and not started.startswith("0001")
+        else None,
         ports=tuple(ports),
-        image=container.config.image or "",
+        image=str(config.get("Image") or ""),
     )
-
-
-def _first_line(exc: DockerException) -> str:
-    lines = (exc.stderr or exc.stdout or str(exc)).strip().splitlines()
-    return lines[-1] if lines else "no output"
 
 
 class Engine:
@@ -59,23 +64,25 @@ class Engine:
 
     def __init__(self, *, project_dir: Path, compose_file: Path, project_name: str) -> None:
         self.project_name = project_name
-        self._docker = DockerClient(
-            compose_files=[compose_file],
-            compose_project_directory=project_dir,
-            compose_project_name=project_name,
-        )
+        self.project_dir = project_dir
+        self.compose_file = compose_file
 
     def server_version(self) -> str:
         """The engine's version; a clear error when no engine answers."""
+        from python_on_whales import DockerClient
+        from python_on_whales.client_config import ClientNotFoundError
+        from python_on_whales.exceptions import DockerException
+
         try:
-            version = self._docker.version().server
+            version = DockerClient().version().server
         except DockerException as exc:
+            lines = (exc.stderr or exc.stdout or str(exc)).strip().splitlines()
             raise DevboxError(
-                f"cannot reach the Docker engine: {_first_line(exc)}; start Docker "
-                "(or set DOCKER_HOST / DOCKER_CONTEXT)",
+                f"cannot reach the Docker engine: {lines[-1] if lines else 'no answer'}; "
+                "start Docker (or set DOCKER_HOST / DOCKER_CONTEXT)",
                 ExitCode.ENGINE,
             ) from None
-        except FileNotFoundError:
+        except (FileNotFoundError, ClientNotFoundError):
             raise DevboxError(
                 "docker: command not found; install the Docker CLI", ExitCode.ENGINE
             ) from None
@@ -87,17 +94,26 @@ class Engine:
         """Version of the `docker compose` plugin, or None when there is none."""
         try:
             result = proc.run(self.docker_cmd("compose", "version", "--short"))
-        except FileNotFoundError:
+        except DevboxError:
             return None  # no docker client at all
         return parse_version(proc.text(result.stdout)) if result.returncode == 0 else None
 
     def docker_cmd(self, *args: str) -> list[str]:
-        """argv of a plain docker CLI command (the client python-on-whales uses)."""
-        return [str(part) for part in self._docker.client_config.docker_cmd] + list(args)
+        """argv of a plain docker CLI command (DOCKER_HOST and DOCKER_CONTEXT apply)."""
+        return ["docker", *args]
 
     def compose_cmd(self, *args: str) -> list[str]:
         """argv of a Compose v2 command bound to this project."""
-        return [str(part) for part in self._docker.client_config.docker_compose_cmd] + list(args)
+        return self.docker_cmd(
+            "compose",
+            "--file",
+            str(self.compose_file),
+            "--project-name",
+            self.project_name,
+            "--project-directory",
+            str(self.project_dir),
+            *args,
+        )
 
     def compose_config_error(self) -> str | None:
         """Why Compose rejects the compose file, or None when it accepts it."""
@@ -106,19 +122,43 @@ class Engine:
             return None
         return proc.text(result.stderr).splitlines()[-1] if result.stderr else "rejected"
 
-    def compose_teardown(self) -> None:
-        """Remove the project's containers with their anonymous volumes, then its networks.
+    def compose_teardown(self, *, keep: Collection[str] = ()) -> None:
+        """Remove the project's containers (except `keep`) with their anonymous volumes,
+        then its networks if no container is left.
 
         `compose down` alone keeps anonymous volumes, and `down -v` would also
         remove named volumes, which may hold a user's data.
         """
-        proc.run(self.compose_cmd("rm", "--stop", "--force", "--volumes"))
-        proc.run(self.compose_cmd("down", "--remove-orphans"))
+        project = f"{PROJECT_LABEL}={self.project_name}"
+        mine = [c.name for c in self.containers(project) if c.name not in keep]
+        if mine:
+            self.remove_containers(*mine)
+        if not keep:
+            proc.run(self.compose_cmd("down", "--remove-orphans"))
 
     def containers(self, *labels: str) -> list[ContainerInfo]:
         """All containers (running or not) carrying every `key=value` label given."""
-        filters: list[tuple[Literal["label"], str]] = [("label", label) for label in labels]
-        return [_info(c) for c in self._docker.container.list(all=True, filters=filters)]
+        filters = [arg for label in labels for arg in ("--filter", f"label={label}")]
+        listed = proc.run(self.docker_cmd("ps", "-aq", *filters))
+        if listed.returncode != 0:
+            problem = proc.text(listed.stderr).splitlines() or ["no answer"]
+            raise DevboxError(
+                f"cannot reach the Docker engine: {problem[-1]}; start Docker "
+                "(or set DOCKER_HOST / DOCKER_CONTEXT)",
+                ExitCode.ENGINE,
+            )
+        ids = proc.text(listed.stdout).split()
+        if not ids:
+            return []
+        result = proc.run(self.docker_cmd("inspect", *ids))
+        try:
+            return [container_info(item) for item in json.loads(result.stdout or b"[]")]
+        except ValueError:
+            return []  # a container vanished between the two calls: none to report
+
+    def remove_containers(self, *names: str) -> None:
+        """Remove containers (and their anonymous volumes) by name; missing ones are fine."""
+        proc.run(self.docker_cmd("rm", "--force", "--volumes", *names))
 
     def remove_labelled(self, label: str, *, named_volumes: bool) -> list[str]:
         """Remove every container (with its anonymous volumes) and network carrying `label`;
@@ -126,7 +166,7 @@ class Engine:
         removed = []
         ids = proc.text(proc.run(self.docker_cmd("ps", "-aq", "--filter", f"label={label}")).stdout)
         if ids:
-            proc.run(self.docker_cmd("rm", "--force", "--volumes", *ids.split()))
+            self.remove_containers(*ids.split())
             removed.append(f"{len(ids.split())} container(s)")
         for kind in ("network", "volume") if named_volumes else ("network",):
             names = proc.text(
@@ -152,6 +192,7 @@ class Containers:
     """Plain docker CLI operations on named containers, for the fallback."""
 
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._docker = engine.docker_cmd
 
     def build_cmd(
@@ -170,11 +211,11 @@ class Containers:
         return proc.text(result.stdout) == "true"
 
     def remove(self, name: str) -> None:
-        """Remove the container and its anonymous volumes; a missing container is fine."""
-        proc.run(self._docker("rm", "--force", "--volumes", name))
+        self._engine.remove_containers(name)
 
     def copy_tar(self, name: str, data: bytes) -> None:
-        result = proc.run(self._docker("cp", "-", f"{name}:/"), input=data)
+        # --archive: files belong to the container's USER, as Compose's copyUIDGID=true.
+        result = proc.run(self._docker("cp", "--archive", "-", f"{name}:/"), input=data)
         if result.returncode != 0:
             raise DevboxError(f"copy into {name} failed: {proc.text(result.stderr)}")
 

@@ -9,14 +9,18 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import yaml
 
 from devbox import defaults, proc
 from devbox.archive import make_tar
 from devbox.batcher import Batcher
 from devbox.compose_file import ComposeProject, Service, load_compose, watched_service
 from devbox.container import (
+    LABEL_PROJECT,
     ContainerSpec,
     compose_without_develop,
     container_name,
@@ -28,11 +32,11 @@ from devbox.errors import DevboxError, ExitCode
 from devbox.modes import SyncMode
 from devbox.output import Echo
 from devbox.patterns import read_ignore_file
-from devbox.plan import BindMount, Plan, plan_batch
+from devbox.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.progress import run_step
 from devbox.signals import shielded, sigterm_as_interrupt
 from devbox.watcher import ProjectWatcher
-from devbox.watchrules import RuleSet, parse_watch_rules
+from devbox.watchrules import RuleSet, WatchRule, parse_watch_rules
 
 if TYPE_CHECKING:
     from devbox.up import Recorder
@@ -102,11 +106,18 @@ class FallbackSession:
                 tag=self.spec.image,
             )
             return run_step(argv, title=title, echo=self.echo, env=env)[0]
-        # Older Compose rejects `develop`: hand it a copy without it.
-        text = compose_without_develop(
-            self.project.file.read_text(encoding="utf-8"),
-            images={self.service.name: self.spec.image},
-        )
+        # Older Compose rejects `develop`: hand it a copy without it. The file may be
+        # half-saved right now: that is a message, not the end of the session.
+        try:
+            text = compose_without_develop(
+                self.project.file.read_text(encoding="utf-8"),
+                images={self.service.name: self.spec.image},
+            )
+        except (OSError, ValueError, yaml.YAMLError, AttributeError) as exc:
+            raise DevboxError(
+                f"{self.project.file}: cannot be read ({exc}); fix it and save again",
+                ExitCode.CONFIG,
+            ) from None
         with tempfile.TemporaryDirectory(prefix="devbox-") as tmp:
             copy = Path(tmp) / "compose.yaml"
             copy.write_text(text, encoding="utf-8")
@@ -123,8 +134,12 @@ class FallbackSession:
             )
             return run_step(argv, title=title, echo=self.echo, env=env)[0]
 
-    def start_container(self) -> None:
-        """(Re)create the container; its output streams to the terminal."""
+    def start_container(self, *, resync: bool = False) -> None:
+        """(Re)create the container; its output streams to the terminal.
+
+        With `resync` (copy mode, same image), the sources synced since the image was
+        built are copied in again, so a restart does not revert them.
+        """
         self.stop_container()
         self.child = proc.start(self.containers.run_cmd(run_args(self.spec)))
         deadline = time.monotonic() + START_TIMEOUT
@@ -136,12 +151,21 @@ class FallbackSession:
                     ExitCode.START,
                 )
             time.sleep(0.05)
+        if resync and self.bind is None:
+            self.copy(current_copies(self.rules))
 
     def stop_container(self) -> None:
-        self.containers.remove(self.spec.name)
+        # The client first: stopped before it creates the container, it cannot create one
+        # after the removal below.
         if self.child is not None:
             proc.stop(self.child, grace=5)
             self.child = None
+        self.containers.remove(self.spec.name)
+
+    def copy(self, copies: Mapping[str, tuple[WatchRule, Path]]) -> None:
+        if copies:
+            data = make_tar(copies, keep=self.rules.triggers)
+            self.containers.copy_tar(self.spec.name, data)
 
     def apply(self, plan: Plan) -> None:
         """Compose's order: rebuild, sync, restart, exec."""
@@ -156,17 +180,12 @@ class FallbackSession:
             self.start_container()
         elif not self.containers.running(self.spec.name):
             self.echo(f"container {self.spec.name} is not running: starting it again")
-            self.start_container()
-        if plan.copies:
-            data = make_tar(
-                {target: path for target, (_, path) in plan.copies.items()},
-                keep=lambda p: bool(self.rules.matching(p)),
-            )
-            self.containers.copy_tar(self.spec.name, data)
+            self.start_container(resync=True)
+        self.copy(plan.copies)
         if plan.deletes:
             self.containers.exec(self.spec.name, ["rm", "-rf", "--", *sorted(plan.deletes)])
         if plan.restart and not plan.rebuild:
-            self.start_container()
+            self.start_container(resync=True)
         for spec in plan.execs:
             options = [
                 *(["--user", spec.user] if spec.user else []),
@@ -205,6 +224,9 @@ class FallbackSession:
                     except DevboxError as exc:
                         self.echo(f"error: {exc.message}", error=True)
                         continue
+                    except OSError as exc:  # a file vanished or became unreadable meanwhile
+                        self.echo(f"error: {exc}; the next change retries", error=True)
+                        continue
                     ms = (time.monotonic() - started) * 1000
                     names = ", ".join(
                         os.path.relpath(p, self.project.project_dir) for p in plan.changed[:3]
@@ -215,8 +237,6 @@ class FallbackSession:
                     recorder.applied(summary, ms / 1000)
                     if self.rules is not rules:
                         break  # the rules changed: watch again with the new ones
-                else:
-                    return
 
 
 def run_fallback(
@@ -250,3 +270,5 @@ def run_fallback(
     finally:
         with shielded():
             session.stop_container()
+            # Whatever a cut-short start may have left under this project's label.
+            engine.remove_labelled(f"{LABEL_PROJECT}={project.name}", named_volumes=False)

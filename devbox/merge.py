@@ -14,9 +14,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
 
-from devbox.errors import DevboxError, ExitCode
-from devbox.patterns import PatternMatcher
+from devbox.errors import DevboxError, ExitCode, config_error
+from devbox.patterns import PatternMatcher, parse_ignore_text
 
 
 def _yaml() -> YAML:
@@ -36,22 +37,28 @@ def add_watch(
     is the one named `service`, else the only one with a `build:`.
     """
     yaml = _yaml()
-    data = yaml.load(text)
+    try:
+        data = yaml.load(text)
+    except YAMLError as exc:
+        raise DevboxError(f"{file}: invalid YAML ({exc}); fix it first", ExitCode.CONFIG) from None
     services = data.get("services") if isinstance(data, CommentedMap) else None
     if not isinstance(services, CommentedMap) or not services:
-        raise DevboxError(f"{file}: services: missing; add a service, or move the file away")
+        raise config_error(file, "services", "missing", "add a service, or move the file away")
     if service in services:
         name = service
     else:
         built = [n for n, s in services.items() if isinstance(s, CommentedMap) and "build" in s]
         if len(built) != 1:
-            raise DevboxError(
-                f"{file}: services: no service named {service!r} and {len(built)} with `build:`; "
-                f"name the one to develop with --service",
-                ExitCode.CONFIG,
+            raise config_error(
+                file,
+                "services",
+                f"no service named {service!r} and {len(built)} with `build:`",
+                "name the one to develop with --service",
             )
         name = built[0]
     svc = services[name]
+    if not isinstance(svc, CommentedMap):
+        raise config_error(file, f"services.{name}", "empty", "give it at least `build: .`")
     develop = svc.get("develop")
     if isinstance(develop, CommentedMap) and develop.get("watch"):
         return None
@@ -66,7 +73,7 @@ def add_watch(
 
 def add_ignores(text: str, entries: Sequence[str]) -> tuple[str, list[str]]:
     """`text` with each entry the .dockerignore does not already ignore appended."""
-    matcher = PatternMatcher(line for line in text.splitlines() if not line.startswith("#"))
+    matcher = PatternMatcher(parse_ignore_text(text))
     missing = [entry for entry in entries if not matcher.matches(entry)]
     if not missing:
         return text, []
@@ -81,17 +88,29 @@ def _toml_value(value: object) -> str:
 
 
 def record_settings(text: str, values: Mapping[str, object]) -> tuple[str, list[str]]:
-    """`text` with `[tool.devbox]` keys it lacks added; keys already set are the user's."""
+    """`text` with `[tool.devbox]` keys it lacks added; keys already set are the user's.
+
+    Lines are inserted as text (comments and layout stay), in the file's own line
+    endings; the result is parsed again and nothing is recorded when devbox could not
+    insert them cleanly (say `[tool.devbox]` written as an inline table).
+    """
     existing = tomllib.loads(text).get("tool", {}).get("devbox", {})
     missing = {k: v for k, v in values.items() if k not in existing}
     if not missing:
         return text, []
-    lines = "".join(f"{key} = {_toml_value(value)}\n" for key, value in missing.items())
-    header = re.search(r"^\[tool\.devbox\][ \t]*(#.*)?$", text, flags=re.MULTILINE)
+    eol = "\r\n" if "\r\n" in text else "\n"
+    lines = "".join(f"{key} = {_toml_value(value)}{eol}" for key, value in missing.items())
+    header = re.search(r"^\[tool\.devbox\][ \t]*(#[^\r\n]*)?\r?$", text, flags=re.MULTILINE)
+    prefix = text if not text or text.endswith("\n") else text + eol
     if header is None:
-        prefix = text if text.endswith("\n") else text + "\n"
-        return f"{prefix}\n[tool.devbox]\n# Chosen by `devbox init`; edit freely.\n{lines}", list(
-            missing
-        )
-    cut = header.end() + 1
-    return text[:cut] + lines + text[cut:], list(missing)
+        new = f"{prefix}{eol}[tool.devbox]{eol}# Chosen by `devbox init`; edit freely.{eol}{lines}"
+    else:
+        cut = text.index("\n", header.start()) + 1 if "\n" in text[header.start() :] else None
+        new = prefix + lines if cut is None else text[:cut] + lines + text[cut:]
+    try:
+        recorded = tomllib.loads(new).get("tool", {}).get("devbox", {})
+    except tomllib.TOMLDecodeError:
+        return text, []
+    if any(recorded.get(k) != v for k, v in missing.items()):
+        return text, []
+    return new, list(missing)

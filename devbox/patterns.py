@@ -201,7 +201,12 @@ def read_ignore_file(path: Path) -> list[str]:
             f"{path}: cannot read: {exc.strerror}; fix its permissions or remove it",
             ExitCode.CONFIG,
         ) from exc
-    text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    return parse_ignore_text(data.decode("utf-8", "surrogateescape"), path=path)
+
+
+def parse_ignore_text(text: str, *, path: Path | str = ".dockerignore") -> list[str]:
+    """Patterns of a .dockerignore's text (see `read_ignore_file`)."""
+    text = text.removeprefix("\ufeff")
     patterns: list[str] = []
     for number, line in enumerate(text.split("\n"), start=1):
         if line.startswith("#"):

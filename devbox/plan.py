@@ -87,3 +87,20 @@ def plan_batch(
             if rule.action is Action.SYNC_EXEC and rule.exec and rule.exec not in plan.execs:
                 plan.execs.append(rule.exec)
     return plan
+
+
+def current_copies(rules: RuleSet) -> dict[str, tuple[WatchRule, Path]]:
+    """Every file the sync rules cover now, at its container path: what a container
+    recreated from the last image needs copied in again (copy mode)."""
+    copies: dict[str, tuple[WatchRule, Path]] = {}
+    for rule in rules.rules:
+        if not rule.action.syncs:
+            continue
+        for folder, dirs, files in os.walk(rule.path):
+            here = Path(folder)
+            dirs[:] = [d for d in dirs if not rules.skips_dir(rule, here / d)]
+            for name in files:
+                path = here / name
+                if rules.triggers(rule, path):
+                    copies[container_path(rule, path)] = (rule, path)
+    return copies

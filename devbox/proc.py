@@ -12,11 +12,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from devbox.errors import DevboxError, ExitCode
+
 log = logging.getLogger("devbox.proc")
 
 
 def _env(extra: Mapping[str, str] | None) -> dict[str, str] | None:
     return None if extra is None else {**os.environ, **extra}
+
+
+def _not_found(argv: Sequence[str]) -> DevboxError:
+    hint = "install the Docker CLI" if argv[0] == "docker" else f"install {argv[0]}"
+    return DevboxError(f"{argv[0]}: command not found; {hint}", ExitCode.ENGINE)
 
 
 def run(
@@ -30,16 +37,19 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run to completion; never raises on a non-zero exit (callers decide)."""
     log.debug("run: %s", shlex.join(argv))
-    return subprocess.run(
-        list(argv),
-        cwd=cwd,
-        env=_env(env),
-        input=input,
-        stdout=subprocess.PIPE if capture else None,
-        stderr=subprocess.PIPE if capture else None,
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        return subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=_env(env),
+            input=input,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.PIPE if capture else None,
+            timeout=timeout,
+            check=False,
+        )
+    except (FileNotFoundError, PermissionError):
+        raise _not_found(argv) from None
 
 
 def start(
@@ -57,15 +67,18 @@ def start(
     decides how to stop it and cleans up after it, in that order.
     """
     log.debug("start: %s", shlex.join(argv))
-    return subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=_env(env),
-        stdin=subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=own_session,
-    )
+    try:
+        return subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=own_session,
+        )
+    except (FileNotFoundError, PermissionError):
+        raise _not_found(argv) from None
 
 
 def text(data: bytes | None) -> str:

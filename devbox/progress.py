@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from devbox import proc
 from devbox.output import Echo
+from devbox.signals import shielded
 
 TAIL = 40
 
@@ -33,7 +34,8 @@ def run_step(
                 sys.stderr.write(f"\r\033[K  {elapsed:5.1f} s  {line[:100]}")
         code = child.wait()
     finally:
-        proc.stop(child)
+        with shielded():  # a second Ctrl-C must not orphan the build
+            proc.stop(child)
         if live:
             sys.stderr.write("\r\033[K")
     elapsed = time.monotonic() - started

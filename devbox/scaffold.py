@@ -19,6 +19,7 @@ from typing import Any
 
 from devbox import __version__, proc
 from devbox.check import dockerfile_targets
+from devbox.defaults import APP_DIR, COMPOSE_FILE_NAMES
 from devbox.detect import ProjectKind
 from devbox.errors import DevboxError, ExitCode
 from devbox.merge import add_ignores, add_watch, record_settings
@@ -50,6 +51,7 @@ class InitReport:
     settings: ProjectSettings
     files: list[FileResult]
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # written, but not valid
 
 
 def templates_dir() -> Path:
@@ -74,7 +76,7 @@ def rebuild_paths(settings: ProjectSettings, project_dir: Path) -> list[str]:
 
 def watch_rules(settings: ProjectSettings, project_dir: Path) -> list[dict[str, Any]]:
     """The `develop.watch` devbox writes: sync the sources, rebuild on dependency files."""
-    sync: dict[str, Any] = {"action": "sync", "path": ".", "target": "/app", "ignore": [".venv/"]}
+    sync: dict[str, Any] = {"action": "sync", "path": ".", "target": APP_DIR, "ignore": [".venv/"]}
     return [sync] + [{"action": "rebuild", "path": p} for p in rebuild_paths(settings, project_dir)]
 
 
@@ -234,39 +236,44 @@ def init_project(
         lock(project_dir)
         settings = read_settings(project_dir, overrides=overrides)
     rendered = render_files(settings, project_dir)
+    # A user's docker-compose.yml (or compose.yml) is merged into, never shadowed.
+    compose = next(
+        (project_dir / n for n in COMPOSE_FILE_NAMES if (project_dir / n).is_file()),
+        project_dir / "compose.yaml",
+    )
     files = [
         write_file(project_dir / "Dockerfile", rendered["Dockerfile"], force=force),
         _dockerignore(project_dir / ".dockerignore", rendered[".dockerignore"], force),
-        _compose(
-            project_dir / "compose.yaml", rendered["compose.yaml"], settings, project_dir, force
-        ),
+        _compose(compose, rendered["compose.yaml"], settings, project_dir, force),
     ]
     recorded = _record(project_dir, settings)
     if recorded is not None:
         files.append(recorded)
-    notes = [validate_compose(project_dir)]
+    verdict, valid = validate_compose(project_dir, compose)
+    notes, problems = ([verdict], []) if valid else ([], [verdict])
     targets = dockerfile_targets((project_dir / "Dockerfile").read_text(encoding="utf-8"))
     missing = [t for t in ("dev", "prod") if t not in targets]
     if missing:
         notes.append(f"Dockerfile: no {' or '.join(missing)} target; devbox up and smoke need them")
-    return InitReport(settings=settings, files=files, notes=notes)
+    return InitReport(settings=settings, files=files, notes=notes, problems=problems)
 
 
-def validate_compose(project_dir: Path) -> str:
-    """Have Compose (>= 2.22, which knows `develop`) validate compose.yaml when it is installed."""
+def validate_compose(project_dir: Path, compose: Path) -> tuple[str, bool]:
+    """Compose's verdict on the compose file (when Compose >= 2.22, which knows `develop`,
+    is installed), and whether it is valid; reported after what was written, not instead."""
     from devbox.compose_file import project_name
     from devbox.engine import Engine
     from devbox.versions import COMPOSE_WATCH_MIN
 
     engine = Engine(
         project_dir=project_dir,
-        compose_file=project_dir / "compose.yaml",
+        compose_file=compose,
         project_name=project_name(project_dir.name),
     )
     version = engine.compose_version()
     if version is None or version < COMPOSE_WATCH_MIN:
-        return f"compose.yaml: not validated (needs Compose >= {COMPOSE_WATCH_MIN})"
+        return f"{compose.name}: not validated (needs Compose >= {COMPOSE_WATCH_MIN})", True
     problem = engine.compose_config_error()
     if problem is not None:
-        raise DevboxError(f"compose.yaml: Compose {version} rejects it: {problem}", ExitCode.CONFIG)
-    return f"compose.yaml: valid for Compose {version}"
+        return f"{compose.name}: Compose {version} rejects it: {problem}", False
+    return f"{compose.name}: valid for Compose {version}", True

@@ -5,6 +5,7 @@ both are looked up through the engine, so a session started elsewhere (or one
 whose watcher died) is still found.
 """
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +14,10 @@ from devbox import proc, state
 from devbox.compose_file import ComposeProject, Service, find_compose_file, load_compose
 from devbox.compose_file import watched_service as pick_service
 from devbox.container import LABEL_PROJECT, LABEL_SERVICE, image_tag
-from devbox.engine import ContainerInfo, Engine
+from devbox.defaults import APP_DIR
+from devbox.engine import PROJECT_LABEL, ContainerInfo, Engine
 from devbox.errors import DevboxError, ExitCode
-
-COMPOSE_PROJECT = "com.docker.compose.project"
-COMPOSE_SERVICE = "com.docker.compose.service"
+from devbox.signals import shielded
 
 
 @dataclass
@@ -36,9 +36,22 @@ class Session:
         """The project's containers from either mode (one-off `compose run` ones excluded)."""
         name = self.project.name
         composed = self.engine.containers(
-            f"{COMPOSE_PROJECT}={name}", "com.docker.compose.oneoff=False"
+            f"{PROJECT_LABEL}={name}", "com.docker.compose.oneoff=False"
         )
         return composed + self.engine.containers(f"{LABEL_PROJECT}={name}")
+
+    def running_container_name(self) -> str | None:
+        """The live session's recorded container (no engine round trip), else a lookup."""
+        record = self.record
+        if (
+            record is not None
+            and record.container
+            and record.service == self.service.name
+            and record.alive()
+        ):
+            return record.container
+        info = self.running_container()
+        return info.name if info else None
 
     def running_container(self) -> ContainerInfo | None:
         for info in self.containers():
@@ -47,15 +60,16 @@ class Session:
         return None
 
 
-def find_session(*, project_dir: Path, service: str | None = None) -> Session:
-    project = load_compose(find_compose_file(project_dir))
+def find_session(
+    *, project_dir: Path, service: str | None = None, project: ComposeProject | None = None
+) -> Session:
+    project = project or load_compose(find_compose_file(project_dir))
     record = state.load(project.project_dir)
     if service is None and record is not None:
         service = record.service
     engine = Engine(
         project_dir=project.project_dir, compose_file=project.file, project_name=project.name
     )
-    engine.server_version()
     return Session(
         project=project, service=pick_service(project, service), engine=engine, record=record
     )
@@ -95,7 +109,7 @@ def shell(
     if service is not None and service not in project.services:
         command = [service, *(command or [])]
         service = None
-    session = find_session(project_dir=project_dir, service=service)
+    session = find_session(project_dir=project_dir, service=service, project=project)
     options = ["--interactive"]
     if sys.stdin.isatty() and sys.stdout.isatty():
         options.append("--tty")  # only for a terminal, so pipes and CI work
@@ -103,18 +117,22 @@ def shell(
     for item in env or []:
         options += ["--env", item]
     argv = command or DEFAULT_SHELL
-    container = session.running_container()
+    container = session.running_container_name()
     docker = session.engine.docker_cmd
     if container is not None:
-        workdir = session.service.working_dir or "/app"
+        workdir = session.service.working_dir or APP_DIR
         return proc.run(
-            docker("exec", *options, "--workdir", workdir, container.name, *argv), capture=False
+            docker("exec", *options, "--workdir", workdir, container, *argv), capture=False
         ).returncode
     if not start:
         raise _not_running(session)
-    return proc.run(
-        docker("run", "--rm", *options, *_one_off(session), *argv), capture=False
-    ).returncode
+    name = f"devbox-{session.project.name}-{session.service.name}-oneoff-{os.getpid()}"
+    run = docker("run", "--rm", "--init", "--name", name, *options, *_one_off(session), *argv)
+    try:
+        return proc.run(run, capture=False).returncode
+    finally:
+        with shielded():  # Ctrl-C without a TTY ends the client, not the container
+            session.engine.remove_containers(name)
 
 
 def _one_off(session: Session) -> list[str]:
@@ -135,7 +153,8 @@ def _one_off(session: Session) -> list[str]:
     return [
         "--label", f"{LABEL_PROJECT}={session.project.name}",
         "--label", f"{LABEL_SERVICE}={session.service.name}-oneoff",
-        "--volume", f"{project_dir}:/app", "--volume", "/app/.venv", "--workdir", "/app", image,
+        "--volume", f"{project_dir}:{APP_DIR}", "--volume", f"{APP_DIR}/.venv",
+        "--workdir", APP_DIR, image,
     ]  # fmt: skip
 
 

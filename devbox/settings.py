@@ -74,11 +74,18 @@ def load_pyproject(project_dir: Path, *, required: bool = True) -> dict[str, Any
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise DevboxError(f"{path}: invalid TOML: {exc}; fix the syntax", ExitCode.CONFIG) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DevboxError(
+            f"{path}: cannot read it ({exc}); fix the file", ExitCode.CONFIG
+        ) from None
 
 
 def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str) and value.strip():
-        return tuple(shlex.split(value))
+        try:
+            return tuple(shlex.split(value))
+        except ValueError as exc:  # an unclosed quote
+            raise config_error(path, field, str(exc), "close the quote, or use a list") from None
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise config_error(

@@ -90,7 +90,8 @@ class _SmokeRun:
         self.engine, self.settings, self.project_dir = engine, settings, project_dir
         self.publish_on, self.host = endpoint(os.environ.get("DOCKER_HOST"))
         token, name = secrets.token_hex(4), service_name(settings.name)
-        self.image, self.container = f"devbox-smoke-{name}:{token}", f"devbox-smoke-{name}-{token}"
+        # One image tag per project, so repeated runs replace the image instead of piling up.
+        self.image, self.container = f"devbox-smoke-{name}:latest", f"devbox-smoke-{name}-{token}"
         self.build_seconds: float | None = None
         self.image_size: int | None = None
         self.user: str | None = None

@@ -31,15 +31,32 @@ class State:
     service: str
     container: str | None  # the fallback's container; watch mode finds them by label
     started: float = field(default_factory=time.time)
+    # The kernel's start time of `pid`: a pid reused by another process after a crash
+    # or a reboot does not match it, so `down` never signals a stranger.
+    pid_start: str | None = None
     detached: bool = False
     ready: bool = False
     last: Last | None = None
 
+    def __post_init__(self) -> None:
+        if self.pid_start is None:
+            self.pid_start = process_start(self.pid)
+
     def alive(self) -> bool:
-        return pid_alive(self.pid)
+        return pid_alive(self.pid) and process_start(self.pid) == self.pid_start
+
+
+def process_start(pid: int) -> str | None:
+    """Field 22 of /proc/<pid>/stat (start time in clock ticks), or None if unknown."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
 
 
 def pid_alive(pid: int) -> bool:
+    if pid <= 1:
+        return False  # never a devbox process; os.kill(-1 or 0, ...) would hit many
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -77,9 +94,10 @@ def load(project_dir: Path) -> State | None:
     try:
         data = json.loads(state_path(project_dir).read_text())
         last = data.pop("last", None)
-        return State(**data, last=Last(**last) if last else None)
+        record = State(**data, last=Last(**last) if last else None)
     except (OSError, ValueError, TypeError):
         return None
+    return record if isinstance(record.pid, int) and record.pid > 1 else None
 
 
 def clear(project_dir: Path, pid: int | None = None) -> None:

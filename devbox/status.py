@@ -1,5 +1,6 @@
 """`devbox status` and `devbox down`: what a project's session is doing, and ending it."""
 
+import contextlib
 import os
 import signal
 import time
@@ -10,10 +11,10 @@ from typing import Any
 from devbox import state
 from devbox.compose_file import find_compose_file, load_compose
 from devbox.container import LABEL_PROJECT
-from devbox.engine import Engine, compose_v1_version
+from devbox.engine import PROJECT_LABEL, Engine, compose_v1_version
 from devbox.errors import DevboxError
 from devbox.fallback import load_rules
-from devbox.session import COMPOSE_PROJECT, find_session
+from devbox.session import find_session
 
 STOP_TIMEOUT = 30.0
 
@@ -75,18 +76,19 @@ def down(*, project_dir: Path, volumes: bool = False) -> list[str]:
     done = []
     record = state.load(project.project_dir)
     if record is not None and record.alive():
-        os.kill(record.pid, signal.SIGTERM)  # it removes its own containers as on Ctrl-C
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while record.alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if record.alive():
-            os.kill(record.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(record.pid, signal.SIGTERM)  # it removes its own containers as on Ctrl-C
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while record.alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if record.alive():
+                os.kill(record.pid, signal.SIGKILL)
         done.append(f"stopped devbox up (pid {record.pid})")
     engine = Engine(
         project_dir=project.project_dir, compose_file=project.file, project_name=project.name
     )
     engine.server_version()
-    for label in (f"{COMPOSE_PROJECT}={project.name}", f"{LABEL_PROJECT}={project.name}"):
+    for label in (f"{PROJECT_LABEL}={project.name}", f"{LABEL_PROJECT}={project.name}"):
         done += engine.remove_labelled(label, named_volumes=volumes)
     state.clear(project.project_dir)
     return done

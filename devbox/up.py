@@ -13,7 +13,7 @@ from pathlib import Path
 
 from devbox import compose_file, proc, state
 from devbox.batcher import Batcher
-from devbox.engine import Engine, compose_v1_version
+from devbox.engine import PROJECT_LABEL, Engine, compose_v1_version
 from devbox.errors import DevboxError, ExitCode
 from devbox.modes import Mode, SyncMode, choose_mode
 from devbox.output import Echo
@@ -87,6 +87,7 @@ def up(
             detached=os.environ.get(DETACHED_ENV) == "1",
         ),
     )
+    state.save(project.project_dir, recorder.record)  # `down` and `status` see it building
     try:
         if chosen is Mode.WATCH:
             run_compose_watch(engine, recorder=recorder, echo=echo)
@@ -117,6 +118,9 @@ def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None
     )
     assert child.stdout is not None
     app_logs: subprocess.Popen[bytes] | None = None
+    # Containers of this project that were running before (a database started with
+    # `compose up -d`, say) are not this session's to remove.
+    before = {c.name for c in engine.containers(f"{PROJECT_LABEL}={engine.project_name}")}
     try:
         with sigterm_as_interrupt():
             for raw in child.stdout:
@@ -124,7 +128,9 @@ def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None
                 sys.stdout.write(line)
                 sys.stdout.flush()
                 if line.startswith("Watch enabled"):
-                    recorder.ready()
+                    service = f"com.docker.compose.service={recorder.record.service}"
+                    found = engine.containers(f"{PROJECT_LABEL}={engine.project_name}", service)
+                    recorder.ready(next((c.name for c in found if c.running), None))
                     app_logs = app_logs or proc.start(engine.compose_cmd("logs", "--follow"))
                 elif line.startswith(("Syncing", "Rebuilding", "service(s)", "Restarting")):
                     recorder.applied(line.strip(), 0.0)
@@ -138,7 +144,7 @@ def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None
             for running in (child, app_logs):
                 if running is not None:
                     proc.stop(running)
-            engine.compose_teardown()
+            engine.compose_teardown(keep=before)
 
 
 def _detach(
@@ -155,6 +161,17 @@ def _detach(
     with log.open("wb") as out:
         child = proc.start(argv, env={DETACHED_ENV: "1"}, stdout=out, stderr=subprocess.STDOUT)
     echo(f"starting in the background (pid {child.pid}); output goes to {log}")
+    try:
+        _wait_until_ready(project_dir, child, log, echo)
+    except KeyboardInterrupt:
+        with shielded():
+            proc.stop(child)  # it cleans up after itself as on Ctrl-C
+        raise DevboxError("interrupted", ExitCode.INTERRUPTED) from None
+
+
+def _wait_until_ready(
+    project_dir: Path, child: "subprocess.Popen[bytes]", log: Path, echo: Echo
+) -> None:
     deadline = time.monotonic() + DETACH_TIMEOUT
     while True:
         record = state.load(project_dir)

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from watchdog.events import DirModifiedEvent, FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
+from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from devbox.batcher import Batcher
+from devbox.errors import DevboxError, ExitCode
+from devbox.state import STATE_DIR
 
 # Events that say a file may have changed. Opening or reading one does not.
 _CHANGES = {"created", "deleted", "modified", "moved", "closed"}
@@ -45,13 +47,21 @@ class ProjectWatcher:
         self._events: queue.Queue[str] = queue.Queue()
         self._handler = _Handler(self._events)
         self._observer: BaseObserver = Observer()
-        self._watched: set[Path] = set()
+        self._watched: dict[Path, ObservedWatch] = {}
 
     def __enter__(self) -> "ProjectWatcher":
-        self._observer.schedule(self._handler, str(self.root), recursive=False)
-        for child in sorted(self.root.iterdir()):
-            self._watch_folder(child)
-        self._observer.start()
+        try:
+            self._observer.schedule(self._handler, str(self.root), recursive=False)
+            for child in sorted(self.root.iterdir()):
+                self._watch_folder(child)
+            self._observer.start()
+        except OSError as exc:
+            raise DevboxError(
+                f"{self.root}: cannot watch files ({exc.strerror}); raise the inotify limits "
+                "(sysctl fs.inotify.max_user_watches / max_user_instances) or ignore big folders "
+                "in .dockerignore",
+                ExitCode.FAILURE,
+            ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -62,11 +72,14 @@ class ProjectWatcher:
     def watched_folders(self) -> int:
         return len(self._watched) + 1
 
-    def _watch_folder(self, path: Path) -> None:
-        if path in self._watched or path.is_symlink() or not path.is_dir() or self._skip(path):
-            return
-        self._observer.schedule(self._handler, str(path), recursive=True)
-        self._watched.add(path)
+    def _watch_folder(self, path: Path) -> bool:
+        """Watch a top-level folder; whether a new watch was added."""
+        if path.name == STATE_DIR or path.is_symlink() or not path.is_dir() or self._skip(path):
+            return False  # devbox's own state never triggers a batch
+        if path in self._watched:
+            return False
+        self._watched[path] = self._observer.schedule(self._handler, str(path), recursive=True)
+        return True
 
     def batches(self) -> Iterator[frozenset[Path]]:
         """Blocks until a batch is due and yields it; runs until the caller stops iterating."""
@@ -84,6 +97,18 @@ class ProjectWatcher:
                 yield frozenset(Path(p) for p in batch)
 
     def _on_path(self, path: Path) -> None:
+        now = time.monotonic()
         if path.parent == self.root:
-            self._watch_folder(path)  # a new top-level folder gets its own recursive watch
-        self._batcher.add(str(path), time.monotonic())
+            if path.name == STATE_DIR:
+                return
+            if path in self._watched and not path.is_dir():
+                # deleted: forget the dead watch, so a folder created again is watched anew
+                self._observer.unschedule(self._watched.pop(path))
+            elif self._watch_folder(path):
+                # Files written before the watch existed have no events: report them all,
+                # as Compose does when a folder is created.
+                for inner in path.rglob("*"):
+                    self._batcher.add(str(inner), now)
+        elif self.root / STATE_DIR in path.parents:
+            return
+        self._batcher.add(str(path), now)

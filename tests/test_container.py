@@ -64,7 +64,9 @@ def test_make_tar_filters_new_folders_and_keeps_links(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "a.py").write_text("a")
     (tmp_path / "pkg" / "__pycache__" / "a.pyc").write_text("c")
     (tmp_path / "pkg" / "link").symlink_to("/etc/passwd")
-    data = make_tar({"/app/pkg": tmp_path / "pkg"}, keep=lambda p: "__pycache__" not in p.parts)
+    data = make_tar(
+        {"/app/pkg": ("rule", tmp_path / "pkg")}, keep=lambda r, p: "__pycache__" not in p.parts
+    )
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         members = {m.name: m for m in tar.getmembers()}
     assert sorted(members) == ["app/pkg", "app/pkg/a.py", "app/pkg/link"]
@@ -72,6 +74,46 @@ def test_make_tar_filters_new_folders_and_keeps_links(tmp_path: Path) -> None:
 
 
 def test_make_tar_skips_a_file_deleted_meanwhile(tmp_path: Path) -> None:
-    data = make_tar({"/app/gone.py": tmp_path / "gone.py"}, keep=lambda p: True)
+    data = make_tar({"/app/gone.py": ("rule", tmp_path / "gone.py")}, keep=lambda r, p: True)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         assert tar.getmembers() == []
+
+
+def test_container_info_from_docker_inspect() -> None:
+    from devbox.engine import container_info
+
+    info = container_info(
+        {
+            "Name": "/shop-web-1",
+            "Config": {"Labels": {"com.docker.compose.service": "web"}, "Image": "shop-web"},
+            "State": {
+                "Status": "running",
+                "Running": True,
+                "StartedAt": "2026-11-25T02:17:01.123456789Z",
+            },
+            "NetworkSettings": {
+                "Ports": {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8000"}], "9/udp": None}
+            },
+        }
+    )
+    assert (info.name, info.service, info.status, info.running, info.image) == (
+        "shop-web-1",
+        "web",
+        "running",
+        True,
+        "shop-web",
+    )
+    assert info.ports == ("127.0.0.1:8000->8000/tcp",)
+    assert (
+        info.started_at is not None
+        and info.started_at.isoformat() == "2026-11-25T02:17:01.123456+00:00"
+    )
+
+
+def test_container_info_of_a_stopped_container() -> None:
+    from devbox.engine import container_info
+
+    info = container_info(
+        {"Name": "/x", "State": {"Status": "exited", "StartedAt": "0001-01-01T00:00:00Z"}}
+    )
+    assert (info.running, info.started_at, info.service, info.ports) == (False, None, None, ())

@@ -56,3 +56,24 @@ def test_record_settings_adds_only_missing_keys() -> None:
     new, added = record_settings(text, {"port": 8000, "service": "web"})
     assert added == ["service"]
     assert new == '[tool.devbox]  # mine\nservice = "web"\nport = 9000\n\n[tool.other]\na = 1\n'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[project]\nname = "x"\n[tool.devbox]',  # header on the last line, no newline
+        '[project]\r\nname = "x"\r\n\r\n[tool.devbox]\r\nport = 1\r\n',  # CRLF
+        '[project]\nname = "x"\n[tool]\ndevbox = { port = 1 }\n',  # inline table
+        '[project]\nname = "x"\n[tool]\ndevbox.port = 1\n',  # dotted keys
+    ],
+)
+def test_record_settings_never_breaks_the_file(text: str) -> None:
+    new, added = record_settings(text, {"port": 8000, "service": "web"})
+    parsed = tomllib.loads(new)  # always valid TOML
+    assert parsed["project"]["name"] == "x"
+    if added:
+        assert parsed["tool"]["devbox"]["service"] == "web"
+    else:
+        assert new == text  # left alone when it cannot be done cleanly
+    if "\r\n" in text:
+        assert added == ["service"] and "\n" not in new.replace("\r\n", "")

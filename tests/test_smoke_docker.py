@@ -185,12 +185,13 @@ def test_a_signal_removes_the_container(
                 timeout=30,
                 what="the build to start",
             ).group(1)
-            container = image.replace(":", "-")
-            wait_for(
-                lambda: docker_lines("ps", "-q", "--filter", f"name=^{container}$"),
+            container = wait_for(
+                lambda: docker_lines(
+                    "ps", "--filter", "label=dev.devbox.smoke", "--format", "{{.Names}}"
+                ),
                 timeout=60,
-                what=f"{container} to run",
-            )
+                what="the smoke container to run",
+            )[0]
             child.send_signal(signum)
             assert child.wait(timeout=20) == ExitCode.INTERRUPTED
         finally:

@@ -33,3 +33,16 @@ def test_corrupt_record_counts_as_none(tmp_path: Path) -> None:
     state.state_path(tmp_path).parent.mkdir()
     state.state_path(tmp_path).write_text("{not json")
     assert state.load(tmp_path) is None
+
+
+def test_a_reused_pid_is_not_the_session(tmp_path: Path) -> None:
+    saved = record(os.getpid())
+    saved.pid_start = "1"  # another process's start time: this pid was reused
+    assert not saved.alive()
+
+
+def test_pids_that_would_signal_many_processes_are_refused(tmp_path: Path) -> None:
+    for pid in (-1, 0, 1):
+        state.save(tmp_path, record(pid))
+        assert state.load(tmp_path) is None
+        assert not state.pid_alive(pid)

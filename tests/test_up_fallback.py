@@ -161,3 +161,34 @@ def test_sync_copy(initialized_sample: tuple[Path, int], compose_2_21: str, tmp_
     output = run_scenario(project, port, tmp_path / "up.log", "--sync", "copy")
     assert "(copy sync)" in output
     assert "copy 1, delete 0" in output
+
+
+def test_sync_restart_in_copy_mode_keeps_synced_edits(
+    initialized_sample: tuple[Path, int], compose_2_21: str, tmp_path: Path
+) -> None:
+    """A restart recreates the container from the image built at start; the edits synced
+    since then must be copied in again, or the restart would revert them."""
+    project, port = initialized_sample
+    compose = project / "compose.yaml"
+    compose.write_text(compose.read_text().replace("- action: sync\n", "- action: sync+restart\n"))
+    app_py = project / "src" / "sample_app" / "app.py"
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log:
+        devbox = start_devbox(["up", "--project-dir", str(project), "--sync", "copy"], log=log)
+        try:
+            wait_for(lambda: http_json(port, "/"), timeout=180, what="the app")
+            for word in ("first", "second"):
+                app_py.write_text(app_py.read_text().replace("hello from", f"{word} edit in", 1))
+                app_py.write_text(app_py.read_text().replace("first edit in", f"{word} edit in"))
+                expected = {"message": f"{word} edit in sample-app"}
+
+                def served(expected: dict[str, str] = expected) -> bool:
+                    return http_json(port, "/") == expected
+
+                wait_for(served, timeout=60, what=f"{word} edit")
+        finally:
+            devbox.send_signal(signal.SIGINT)
+            devbox.wait(timeout=60)
+    output = log_path.read_text()
+    assert output.count("restart") >= 2, output
+    assert docker_lines("ps", "-aq", "--filter", f"label=dev.devbox.project={project.name}") == []

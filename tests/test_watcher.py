@@ -59,3 +59,24 @@ def test_skipped_folder_is_not_watched(tmp_path: Path, batches: list[frozenset[P
     (tmp_path / "src" / "d.py").write_text("x")
     paths = wait(batches, 1)
     assert tmp_path / ".venv" / "lib.py" not in paths
+
+
+def test_recreated_folder_is_watched_again(tmp_path: Path, batches: list[frozenset[Path]]) -> None:
+    import shutil
+
+    (tmp_path / "pkg").mkdir()
+    wait(batches, 1)
+    shutil.rmtree(tmp_path / "pkg")
+    wait(batches, 2)
+    (tmp_path / "pkg").mkdir()
+    wait(batches, 3)
+    (tmp_path / "pkg" / "again.py").write_text("x")
+    assert tmp_path / "pkg" / "again.py" in wait(batches, 4)
+
+
+def test_state_folder_never_triggers(tmp_path: Path, batches: list[frozenset[Path]]) -> None:
+    (tmp_path / ".devbox").mkdir()
+    (tmp_path / ".devbox" / "state.json").write_text("{}")
+    (tmp_path / "src" / "e.py").write_text("x")
+    paths = wait(batches, 1)
+    assert not any(".devbox" in p.parts for p in paths)
