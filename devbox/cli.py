@@ -249,26 +249,22 @@ def smoke(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report on stdout.")] = False,
 ) -> None:
     """Build the prod image, start it and check that it answers: a smoke test for CI."""
-    import shlex
-
     from devbox.smoke import smoke as run_smoke
-    from devbox.smoke_report import summary, to_json, warnings, write_junit
+    from devbox.smoke_report import summary, to_json, warnings
 
-    argv = shlex.split(command) if command is not None else None
     report = run_smoke(
         project_dir=project_dir,
         health_path=health_path,
-        command=argv,
+        command=command,
         timeout=timeout,
         rm_image=rm_image,
+        junit=junit,
         echo=echo,
     )
     for line in summary(report):
         echo(line)
     for line in warnings(report):
         echo(line, error=True)
-    if junit is not None:
-        write_junit(report, junit)
     if as_json:
         typer.echo(to_json(report))
     if not report.passed:

@@ -26,7 +26,7 @@ class Service:
     target: str | None = None
     image: str | None = None
     ports: tuple[str, ...] = ()
-    environment: tuple[str, ...] = ()  # docker run `-e` values: "K=V", or "K" to pass the host's
+    environment: "EnvPairs" = ()
     working_dir: str | None = None
     command: tuple[str, ...] | None = None
     user: str | None = None
@@ -82,10 +82,20 @@ def _ports(file: Path, svc: str, value: Any) -> tuple[str, ...]:
     return tuple(ports)
 
 
-def _environment(value: Any) -> tuple[str, ...]:
+EnvPairs = tuple[tuple[str, str | None], ...]
+
+
+def env_pairs(value: Any) -> EnvPairs:
+    """Compose's `environment` (a mapping, or a list of NAME=value) as pairs; None takes
+    the host's value; booleans are written as Compose writes them ("true", "false")."""
     if isinstance(value, dict):
-        return tuple(k if v is None else f"{k}={v}" for k, v in value.items())
-    return tuple(str(v) for v in value or [])
+        return tuple(
+            (str(k), None if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in value.items()
+        )
+    return tuple(
+        (k, v if sep else None) for k, sep, v in (str(s).partition("=") for s in value or [])
+    )
 
 
 def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
@@ -117,7 +127,7 @@ def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
         target=target,
         image=raw.get("image"),
         ports=_ports(file, name, raw.get("ports")),
-        environment=_environment(raw.get("environment")),
+        environment=env_pairs(raw.get("environment")),
         working_dir=raw.get("working_dir"),
         command=tuple(str(part) for part in command) if command else None,
         user=None if raw.get("user") is None else str(raw["user"]),

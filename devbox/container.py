@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from devbox import defaults
-from devbox.compose_file import ComposeProject, Service
+from devbox.compose_file import ComposeProject, EnvPairs, Service
 
 LABEL_PROJECT = "dev.devbox.project"
 LABEL_SERVICE = "dev.devbox.service"
@@ -45,12 +45,7 @@ def run_args(spec: ContainerSpec) -> list[str]:
     args += ["--volume", f"{defaults.APP_DIR}/.venv"]
     for port in svc.ports:
         args += ["--publish", port]
-    for env in svc.environment:
-        args += ["--env", env]
-    if svc.working_dir:
-        args += ["--workdir", svc.working_dir]
-    if svc.user:
-        args += ["--user", svc.user]
+    args += exec_options(env=svc.environment, workdir=svc.working_dir, user=svc.user)
     args.append(spec.image)
     args += list(svc.command or ())
     return args
@@ -66,3 +61,17 @@ def compose_without_develop(text: str, *, images: dict[str, str]) -> str:
             if name in images:
                 service["image"] = images[name]
     return yaml.safe_dump(data, sort_keys=False)
+
+
+def exec_options(
+    *,
+    env: EnvPairs = (),
+    workdir: str | None = None,
+    user: str | None = None,
+    privileged: bool = False,
+) -> list[str]:
+    """`docker run` / `docker exec` options; an env value of None passes the host's."""
+    options = [arg for k, v in env for arg in ("--env", k if v is None else f"{k}={v}")]
+    options += ["--workdir", workdir] if workdir else []
+    options += ["--user", user] if user else []
+    return options + (["--privileged"] if privileged else [])

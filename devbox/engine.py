@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from devbox import proc
+from devbox.compose_file import ComposeProject
 from devbox.errors import DevboxError, ExitCode
 from devbox.versions import Version, parse_version
 
@@ -66,6 +67,12 @@ class Engine:
         self.project_name = project_name
         self.project_dir = project_dir
         self.compose_file = compose_file
+
+    @classmethod
+    def for_project(cls, project: ComposeProject) -> "Engine":
+        return cls(
+            project_dir=project.project_dir, compose_file=project.file, project_name=project.name
+        )
 
     def server_version(self) -> str:
         """The engine's version; a clear error when no engine answers."""

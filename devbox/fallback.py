@@ -24,6 +24,7 @@ from devbox.container import (
     ContainerSpec,
     compose_without_develop,
     container_name,
+    exec_options,
     image_tag,
     run_args,
 )
@@ -187,13 +188,12 @@ class FallbackSession:
         if plan.restart and not plan.rebuild:
             self.start_container(resync=True)
         for spec in plan.execs:
-            options = [
-                *(["--user", spec.user] if spec.user else []),
-                *(["--privileged"] if spec.privileged else []),
-            ]
-            options += ["--workdir", spec.working_dir] if spec.working_dir else []
-            for key, value in spec.environment:
-                options += ["--env", key if value is None else f"{key}={value}"]
+            options = exec_options(
+                env=spec.environment,
+                workdir=spec.working_dir,
+                user=spec.user,
+                privileged=spec.privileged,
+            )
             self.containers.exec(self.spec.name, list(spec.command), options=options)
 
     def reload_rules(self) -> None:

@@ -11,9 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devbox import proc, state
-from devbox.compose_file import ComposeProject, Service, find_compose_file, load_compose
+from devbox.compose_file import (
+    ComposeProject,
+    Service,
+    env_pairs,
+    find_compose_file,
+    load_compose,
+)
 from devbox.compose_file import watched_service as pick_service
-from devbox.container import LABEL_PROJECT, LABEL_SERVICE, image_tag
+from devbox.container import LABEL_PROJECT, LABEL_SERVICE, exec_options, image_tag
 from devbox.defaults import APP_DIR
 from devbox.engine import PROJECT_LABEL, ContainerInfo, Engine
 from devbox.errors import DevboxError, ExitCode
@@ -67,9 +73,7 @@ def find_session(
     record = state.load(project.project_dir)
     if service is None and record is not None:
         service = record.service
-    engine = Engine(
-        project_dir=project.project_dir, compose_file=project.file, project_name=project.name
-    )
+    engine = Engine.for_project(project)
     return Session(
         project=project, service=pick_service(project, service), engine=engine, record=record
     )
@@ -113,16 +117,14 @@ def shell(
     options = ["--interactive"]
     if sys.stdin.isatty() and sys.stdout.isatty():
         options.append("--tty")  # only for a terminal, so pipes and CI work
-    options += ["--user", user] if user else []
-    for item in env or []:
-        options += ["--env", item]
+    options += exec_options(env=env_pairs(env), user=user)
     argv = command or DEFAULT_SHELL
     container = session.running_container_name()
     docker = session.engine.docker_cmd
     if container is not None:
-        workdir = session.service.working_dir or APP_DIR
+        workdir = exec_options(workdir=session.service.working_dir or APP_DIR)
         return proc.run(
-            docker("exec", *options, "--workdir", workdir, container, *argv), capture=False
+            docker("exec", *options, *workdir, container, *argv), capture=False
         ).returncode
     if not start:
         raise _not_running(session)

@@ -31,6 +31,7 @@ from devbox.smoke_report import (
     endpoint,
     parse_host_port,
     parse_inspect,
+    write_junit,
 )
 
 LABEL = "dev.devbox.smoke"  # on the container, value: project name
@@ -264,22 +265,24 @@ def smoke(
     project_dir: Path,
     echo: Echo,
     health_path: str | None = None,
-    command: Sequence[str] | None = None,
+    command: str | Sequence[str] | None = None,
     timeout: float = 30.0,
     rm_image: bool = False,
+    junit: Path | None = None,
 ) -> SmokeReport:
     """Build the `prod` target, run it, check it; the container is always removed.
 
-    `health_path` and `command` override `[tool.devbox]` health-path and smoke. A smoke
-    command replaces the port/HTTP check and runs once, as soon as the container runs.
-    A failed check is a report, not an exception; config and engine problems raise.
+    `health_path` and `command` override `[tool.devbox]` health-path and smoke (a
+    string command is split like a shell would). A smoke command replaces the port/HTTP
+    check and runs once, as soon as the container runs. A failed check is a report (also
+    written to `junit` when given), not an exception; config and engine problems raise.
     """
     project_dir = find_project(project_dir)
     overrides: dict[str, object] = {}
     if health_path is not None:
         overrides["health-path"] = health_path
     if command is not None:
-        overrides["smoke"] = list(command)
+        overrides["smoke"] = command if isinstance(command, str) else list(command)
     settings = read_settings(project_dir, overrides=overrides)
     if not (project_dir / "Dockerfile").is_file():
         raise DevboxError(
@@ -296,10 +299,16 @@ def smoke(
     run = _SmokeRun(engine=engine, settings=settings, project_dir=project_dir)
     try:
         with sigterm_as_interrupt():
-            return run.run(timeout=timeout, echo=echo)
+            report = run.run(timeout=timeout, echo=echo)
     except KeyboardInterrupt:
         echo(f"stopping: removing {run.container}")
         raise DevboxError("interrupted", ExitCode.INTERRUPTED) from None
     finally:
         with shielded():
             run.cleanup(rm_image=rm_image)
+    if junit is not None:
+        try:
+            write_junit(report, junit)
+        except OSError as exc:
+            raise DevboxError(f"{junit}: cannot write the JUnit report ({exc.strerror})") from None
+    return report

@@ -84,9 +84,7 @@ def down(*, project_dir: Path, volumes: bool = False) -> list[str]:
             if record.alive():
                 os.kill(record.pid, signal.SIGKILL)
         done.append(f"stopped devbox up (pid {record.pid})")
-    engine = Engine(
-        project_dir=project.project_dir, compose_file=project.file, project_name=project.name
-    )
+    engine = Engine.for_project(project)
     engine.server_version()
     for label in (f"{PROJECT_LABEL}={project.name}", f"{LABEL_PROJECT}={project.name}"):
         done += engine.remove_labelled(label, named_volumes=volumes)

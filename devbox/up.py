@@ -68,9 +68,7 @@ def up(
     if detach:
         _detach(project.project_dir, mode, service, sync, batcher, echo)
         return
-    engine = Engine(
-        project_dir=project.project_dir, compose_file=project.file, project_name=project.name
-    )
+    engine = Engine.for_project(project)
     engine.server_version()
     compose = engine.compose_version()
     chosen, reason = choose_mode(mode, compose, None if compose else compose_v1_version())

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path, PurePath
 from typing import NoReturn
 
+from devbox.compose_file import env_pairs
 from devbox.errors import config_error
 from devbox.patterns import PatternError, PatternMatcher, clean_path, compose_dockerignore_patterns
 
@@ -119,13 +120,10 @@ def _flag(value: object, field: str, fail: _Fail) -> bool:
 def _environment(value: object, field: str, fail: _Fail) -> tuple[tuple[str, str | None], ...]:
     """NAME=value pairs; a bare NAME (or a null value) takes the host's value, as in Compose."""
     if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
-        return tuple((k, v if sep else None) for k, sep, v in (s.partition("=") for s in value))
+        return env_pairs(value)
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         fail(field, f"must be a mapping or a list of NAME=value, got {value!r}", "e.g. {A: b}")
-    return tuple(
-        (k, None if v is None else str(v).lower() if isinstance(v, bool) else str(v))
-        for k, v in value.items()
-    )
+    return env_pairs(value)
 
 
 def _exec(value: object, field: str, fail: _Fail) -> ExecSpec:

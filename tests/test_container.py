@@ -20,7 +20,7 @@ def test_run_args_mirror_the_service(tmp_path: Path) -> None:
         name="web",
         context=tmp_path,
         ports=("127.0.0.1:8000:8000",),
-        environment=("A=1", "FROM_HOST"),
+        environment=(("A", "1"), ("FROM_HOST", None)),
         working_dir="/app",
         command=("app", "--reload"),
         user="1000",
