@@ -1,6 +1,7 @@
 """Helpers for real-engine tests: polling, HTTP on loopback, the engine's view of a project."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -62,3 +63,13 @@ def start_devbox(
     return subprocess.Popen(
         [sys.executable, "-m", "devbox", *args], stdout=log, stderr=subprocess.STDOUT, cwd=cwd
     )
+
+
+def interrupt(child: subprocess.Popen[bytes], *, timeout: float = 60) -> int:
+    """Ctrl-C a devbox process as a terminal would, and its exit code (killed if it hangs)."""
+    child.send_signal(signal.SIGINT)
+    try:
+        return child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise

@@ -53,10 +53,14 @@ def assert_lean_prod(tag: str, *, sources_expected: bool = False) -> None:
     assert out[2] == ("src" if sources_expected else "no-src")
 
 
-def serve(tag: str) -> tuple[str, int]:
+def assert_serves_health(tag: str) -> None:
     port, name = free_port(), f"devbox-test-{os.getpid()}-{free_port()}"
     docker("run", "-d", "--rm", "--name", name, "-p", f"127.0.0.1:{port}:8000", tag)
-    return name, port
+    try:
+        answer = wait_for(lambda: http_json(port, "/health"), timeout=30, what="/health")
+        assert answer == {"status": "ok"}
+    finally:
+        docker("rm", "-f", name, check=False)
 
 
 def test_uv_project(
@@ -66,13 +70,7 @@ def test_uv_project(
     build(project, "dev", tags)
     prod = build(project, "prod", tags)
     assert_lean_prod(prod)
-    name, port = serve(prod)
-    try:
-        assert wait_for(lambda: http_json(port, "/health"), timeout=30, what="/health") == {
-            "status": "ok"
-        }
-    finally:
-        docker("rm", "-f", name, check=False)
+    assert_serves_health(prod)
 
 
 def test_generated_compose_is_valid_for_compose_2_40(sample_copy: Path, compose_2_40: str) -> None:
@@ -101,13 +99,7 @@ def test_requirements_project(tmp_path: Path, tags: list[str]) -> None:
     prod = build(project, "prod", tags)
     assert_lean_prod(prod, sources_expected=False)
     assert docker("run", "--rm", prod, "test", "-f", "/app/app.py").returncode == 0
-    name, port = serve(prod)
-    try:
-        assert wait_for(lambda: http_json(port, "/health"), timeout=30, what="/health") == {
-            "status": "ok"
-        }
-    finally:
-        docker("rm", "-f", name, check=False)
+    assert_serves_health(prod)
 
 
 def test_commented_compose_project(sample_copy: Path, tags: list[str], compose_2_40: str) -> None:

@@ -5,14 +5,20 @@ all, with the sources bind-mounted, and once more with `--sync copy`.
 """
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import dangling_volumes, docker_lines, http_json, start_devbox, wait_for
+from tests.support import (
+    dangling_volumes,
+    docker_lines,
+    http_json,
+    interrupt,
+    start_devbox,
+    wait_for,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -122,12 +128,7 @@ def run_scenario(project: Path, port: int, log_path: Path, *extra: str) -> str:
             )
             wait_for(lambda: http_json(port, "/health"), timeout=30, what="the app after the fix")
         finally:
-            devbox.send_signal(signal.SIGINT)
-            try:
-                code = devbox.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                devbox.kill()
-                raise
+            code = interrupt(devbox)
     output = log_path.read_text()
     assert code == 130, output
     assert docker_lines("ps", "-aq", "--filter", f"label=dev.devbox.project={project.name}") == []
@@ -187,8 +188,7 @@ def test_sync_restart_in_copy_mode_keeps_synced_edits(
 
                 wait_for(served, timeout=60, what=f"{word} edit")
         finally:
-            devbox.send_signal(signal.SIGINT)
-            devbox.wait(timeout=60)
+            interrupt(devbox)
     output = log_path.read_text()
     assert output.count("restart") >= 2, output
     assert docker_lines("ps", "-aq", "--filter", f"label=dev.devbox.project={project.name}") == []

@@ -1,12 +1,17 @@
 """`devbox up` in watch mode on Compose 2.40.3, against a real engine."""
 
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support import dangling_volumes, http_json, project_leftovers, start_devbox, wait_for
+from tests.support import (
+    dangling_volumes,
+    http_json,
+    interrupt,
+    project_leftovers,
+    start_devbox,
+    wait_for,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -31,12 +36,7 @@ def test_up_syncs_an_edit_and_ctrl_c_leaves_nothing(
                 what="the edit to be served",
             )
         finally:
-            devbox.send_signal(signal.SIGINT)
-            try:
-                code = devbox.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                devbox.kill()
-                raise
+            code = interrupt(devbox)
     output = log_path.read_text()
     assert "watch mode: Compose 2.40.3" in output
     assert "Listening on http://0.0.0.0:8000/" in output  # the app's own output is shown
