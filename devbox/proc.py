@@ -86,12 +86,16 @@ def text(data: bytes | None) -> str:
 
 
 def stop(child: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
-    """Ask a child to stop as Ctrl-C would, then kill it if it does not within `grace` seconds."""
-    if child.poll() is not None:
-        return
-    child.send_signal(signal.SIGINT)
-    try:
-        child.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
+    """Stop a child as Ctrl-C would; if it does not within 3 s (it may have inherited an
+    ignored SIGINT, as background jobs do), SIGTERM, then SIGKILL after `grace` seconds."""
+    for sig, wait in ((signal.SIGINT, min(3.0, grace)), (signal.SIGTERM, grace)):
+        if child.poll() is not None:
+            return
+        child.send_signal(sig)
+        try:
+            child.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    child.kill()
+    child.wait()

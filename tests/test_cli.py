@@ -22,7 +22,7 @@ def test_init_reports_each_file(sample_copy: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "Dockerfile: created\n.dockerignore: created\ncompose.yaml: created\n"
-        "pyproject.toml: updated: recorded service, command, python-image, uv-version in [tool.devbox]\n"
+        "pyproject.toml: unchanged\n"
     )
 
 

@@ -30,7 +30,7 @@ def test_wheel_ships_templates(tmp_path: Path, sample_copy: Path) -> None:
 
     assert run(venv / "bin" / "devbox", "init", "--project-dir", sample_copy) == (
         "Dockerfile: created\n.dockerignore: created\ncompose.yaml: created\n"
-        "pyproject.toml: updated: recorded service, command, python-image, uv-version in [tool.devbox]\n"
+        "pyproject.toml: unchanged\n"
     )
     code = "from devbox.scaffold import templates_dir; print(templates_dir())"
     location = run(venv / "bin" / "python", "-c", code, cwd=tmp_path)

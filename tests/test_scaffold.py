@@ -32,7 +32,7 @@ def test_sample_files(sample_copy: Path) -> None:
         ("Dockerfile", Outcome.CREATED),
         (".dockerignore", Outcome.CREATED),
         ("compose.yaml", Outcome.CREATED),
-        ("pyproject.toml", Outcome.UPDATED),
+        ("pyproject.toml", Outcome.UNCHANGED),  # the sample records devbox's choices already
     ]
     dockerfile = (sample_copy / "Dockerfile").read_text()
     assert "{{" not in dockerfile and templates_dir().is_dir()
@@ -177,3 +177,23 @@ def test_check_reads_platform_stages_and_root_groups() -> None:
     )
     problems = [f.problem for f in check_dockerfile(text)]
     assert problems == ["the final stage runs as root"]
+
+
+def test_choices_are_recorded_in_tool_devbox(sample_copy: Path) -> None:
+    pyproject = sample_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text[: text.index("[tool.devbox]")])
+    report = init_project(project_dir=sample_copy, overrides={"port": 9000})
+    message = next(r.message for r in report.files if r.path.name == "pyproject.toml")
+    assert (
+        message
+        == "updated: recorded service, port, command, python-image, uv-version in [tool.devbox]"
+    )
+    recorded = tomllib.loads(pyproject.read_text())["tool"]["devbox"]
+    assert recorded == {
+        "service": "sample-app",
+        "port": 9000,
+        "command": ["sample-app"],
+        "python-image": "python:3.13-slim-trixie",
+        "uv-version": "0.13.9",
+    }
