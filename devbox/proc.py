@@ -59,12 +59,11 @@ def start(
     env: Mapping[str, str] | None = None,
     stdout: int | IO[bytes] | None = None,
     stderr: int | IO[bytes] | None = None,
-    own_session: bool = True,
 ) -> subprocess.Popen[bytes]:
-    """Start a long-running child.
+    """Start a long-running child in a session of its own.
 
-    With `own_session` the child does not receive the terminal's Ctrl-C: devbox
-    decides how to stop it and cleans up after it, in that order.
+    It does not receive the terminal's Ctrl-C: devbox decides how to stop it (`stop`,
+    which signals its whole process group) and cleans up after it, in that order.
     """
     log.debug("start: %s", shlex.join(argv))
     try:
@@ -75,7 +74,7 @@ def start(
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
-            start_new_session=own_session,
+            start_new_session=True,
         )
     except (FileNotFoundError, PermissionError):
         raise _not_found(argv) from None
@@ -90,12 +89,25 @@ def stop(child: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
     ignored SIGINT, as background jobs do), SIGTERM, then SIGKILL after `grace` seconds."""
     for sig, wait in ((signal.SIGINT, min(3.0, grace)), (signal.SIGTERM, grace)):
         if child.poll() is not None:
-            return
-        child.send_signal(sig)
+            break
+        _signal_group(child, sig)
         try:
             child.wait(timeout=wait)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
-    child.kill()
-    child.wait()
+    else:
+        _signal_group(child, signal.SIGKILL)
+        child.wait()
+    # The leader may be gone while the rest of its group is not (a CLI's plugin child).
+    _signal_group(child, signal.SIGTERM)
+
+
+def _signal_group(child: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the child's whole process group: `docker compose` runs the Compose plugin as
+    a child of the docker CLI, and a signal to the CLI alone orphans the plugin."""
+    try:
+        os.killpg(child.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        if child.poll() is None:
+            child.send_signal(sig)

@@ -1,5 +1,6 @@
 """`devbox up` in watch mode on Compose 2.40.3, against a real engine."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -42,4 +43,11 @@ def test_up_syncs_an_edit_and_ctrl_c_leaves_nothing(
     assert "Listening on http://0.0.0.0:8000/" in output  # the app's own output is shown
     assert code == 130, output
     assert project_leftovers(project.name) == {"containers": [], "networks": []}
+    # no orphaned Compose plugin (the docker CLI runs it as a child) keeps watching
+    assert (
+        subprocess.run(
+            ["pgrep", "-f", "--", f"--project-name {project.name} "], check=False
+        ).returncode
+        == 1
+    )
     assert dangling_volumes() <= volumes_before
