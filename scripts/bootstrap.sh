@@ -1,11 +1,15 @@
 # Sourced by scripts/test and scripts/demo: uv, devbox's venv, and a real engine.
+# Afterwards "${UV[@]}" runs uv (a fresh pip install may not be on PATH yet).
 # shellcheck shell=bash
 UV_PIN="0.13.9"
-if ! command -v uv >/dev/null 2>&1 || ! uv --version >/dev/null 2>&1; then
+if command -v uv >/dev/null 2>&1 && uv --version >/dev/null 2>&1; then
+    UV=(uv)
+else
     echo "[bootstrap] installing uv $UV_PIN from PyPI" >&2
     python3 -m pip install --quiet "uv==$UV_PIN"
+    UV=(python3 -m uv)
 fi
-uv sync --quiet --locked
+"${UV[@]}" sync --quiet --locked
 ./scripts/provision-engine
 # shellcheck disable=SC1091
 source "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/engine.env"
