@@ -71,6 +71,7 @@ class FallbackSession:
         project: ComposeProject,
         service: Service,
         sync: SyncMode,
+        recorder: "Recorder",
         echo: Echo,
     ) -> None:
         if service.context is None:
@@ -80,6 +81,7 @@ class FallbackSession:
                 ExitCode.CONFIG,
             )
         self.engine, self.project, self.service, self.echo = engine, project, service, echo
+        self.recorder = recorder
         self.containers = Containers(engine)
         self.has_compose_v2 = engine.compose_version() is not None
         self.rules = load_rules(project, service)
@@ -143,6 +145,7 @@ class FallbackSession:
         """
         self.stop_container()
         self.child = proc.start(self.containers.run_cmd(run_args(self.spec)))
+        self.recorder.child(self.child)
         deadline = time.monotonic() + START_TIMEOUT
         while not self.containers.running(self.spec.name):
             if self.child.poll() is not None or time.monotonic() > deadline:
@@ -206,7 +209,7 @@ class FallbackSession:
         else:
             self.echo(f"reloaded {len(self.rules.rules)} watch rules from {self.project.file.name}")
 
-    def watch(self, batcher: Batcher, recorder: "Recorder") -> None:
+    def watch(self, batcher: Batcher) -> None:
         while True:
             rules = self.rules
             root = self.project.project_dir
@@ -234,7 +237,7 @@ class FallbackSession:
                     more = f" and {len(plan.changed) - 3} more" if len(plan.changed) > 3 else ""
                     summary = f"{names}{more}: {'; '.join(plan.actions())}"
                     self.echo(f"{summary} ({ms:.0f} ms)")
-                    recorder.applied(summary, ms / 1000)
+                    self.recorder.applied(summary, ms / 1000)
                     if self.rules is not rules:
                         break  # the rules changed: watch again with the new ones
 
@@ -254,6 +257,7 @@ def run_fallback(
         project=project,
         service=watched_service(project, service),
         sync=sync,
+        recorder=recorder,
         echo=echo,
     )
     try:
@@ -263,7 +267,7 @@ def run_fallback(
             session.start_container()
             echo(f"container {session.spec.name} running ({sync.value} sync)")
             recorder.ready(session.spec.name)
-            session.watch(batcher or Batcher(), recorder)
+            session.watch(batcher or Batcher())
     except KeyboardInterrupt:
         echo(f"stopping: removing {session.spec.name} and its anonymous volumes")
         raise DevboxError("interrupted", ExitCode.INTERRUPTED) from None

@@ -34,6 +34,9 @@ class State:
     # The kernel's start time of `pid`: a pid reused by another process after a crash
     # or a reboot does not match it, so `down` never signals a stranger.
     pid_start: str | None = None
+    # Process groups of the session's children (pid -> start time): they run in sessions
+    # of their own, so they outlive a devbox that was killed, and `down` ends them.
+    children: dict[str, str | None] = field(default_factory=dict)
     detached: bool = False
     ready: bool = False
     last: Last | None = None
@@ -44,6 +47,18 @@ class State:
 
     def alive(self) -> bool:
         return pid_alive(self.pid) and process_start(self.pid) == self.pid_start
+
+    def add_child(self, pid: int) -> None:
+        self.children = {str(p): self.children[str(p)] for p in self.live_children()}
+        self.children[str(pid)] = process_start(pid)
+
+    def live_children(self) -> list[int]:
+        """Recorded child groups still led by the same processes (pid reuse is checked)."""
+        return [
+            int(pid)
+            for pid, started in self.children.items()
+            if pid_alive(int(pid)) and process_start(int(pid)) == started
+        ]
 
 
 def process_start(pid: int) -> str | None:

@@ -84,12 +84,26 @@ def down(*, project_dir: Path, volumes: bool = False) -> list[str]:
             if record.alive():
                 os.kill(record.pid, signal.SIGKILL)
         done.append(f"stopped devbox up (pid {record.pid})")
+    if record is not None:
+        done += _end_groups(record.live_children())
     engine = Engine.for_project(project)
     engine.server_version()
     for label in (f"{PROJECT_LABEL}={project.name}", f"{LABEL_PROJECT}={project.name}"):
         done += engine.remove_labelled(label, named_volumes=volumes)
     state.clear(project.project_dir)
     return done
+
+
+def _end_groups(groups: list[int]) -> list[str]:
+    """End process groups a killed devbox left behind (compose watch would keep its lock)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, sig)
+        deadline = time.monotonic() + 5
+        while any(state.pid_alive(g) for g in groups) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return [f"ended {len(groups)} leftover process group(s)"] if groups else []
 
 
 def describe(report: dict[str, Any]) -> list[str]:

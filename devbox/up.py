@@ -35,6 +35,11 @@ class Recorder:
         self.record.container = container or self.record.container
         state.save(self.project_dir, self.record)
 
+    def child(self, process: "subprocess.Popen[bytes]") -> None:
+        """Record a child's process group, so `down` can end it if devbox dies first."""
+        self.record.add_child(process.pid)
+        state.save(self.project_dir, self.record)
+
     def applied(self, what: str, seconds: float) -> None:
         self.record.last = state.Last(what=what, seconds=round(seconds, 3), at=time.time())
         state.save(self.project_dir, self.record)
@@ -115,6 +120,7 @@ def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None
         engine.compose_cmd("watch"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     assert child.stdout is not None
+    recorder.child(child)
     app_logs: subprocess.Popen[bytes] | None = None
     # Containers of this project that were running before (a database started with
     # `compose up -d`, say) are not this session's to remove.
@@ -129,7 +135,9 @@ def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None
                     service = f"com.docker.compose.service={recorder.record.service}"
                     found = engine.containers(f"{PROJECT_LABEL}={engine.project_name}", service)
                     recorder.ready(next((c.name for c in found if c.running), None))
-                    app_logs = app_logs or proc.start(engine.compose_cmd("logs", "--follow"))
+                    if app_logs is None:
+                        app_logs = proc.start(engine.compose_cmd("logs", "--follow"))
+                        recorder.child(app_logs)
                 elif line.startswith(("Syncing", "Rebuilding", "service(s)", "Restarting")):
                     recorder.applied(line.strip(), 0.0)
             code = child.wait()

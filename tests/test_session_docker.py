@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from devbox import state
 from devbox.state import pid_alive
 from tests.support import dangling_volumes, docker_lines
 
@@ -107,9 +108,12 @@ def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> No
     assert not (project / ".devbox" / "state.json").exists()
 
 
+@pytest.mark.parametrize("setup", ["compose_2_40", "compose_2_21"])
 def test_killed_watcher_is_reported(
-    initialized_sample: tuple[Path, int], compose_2_21: str
+    initialized_sample: tuple[Path, int], setup: str, request: pytest.FixtureRequest
 ) -> None:
+    """A devbox killed with SIGKILL cannot clean up: status says so, down finishes the job."""
+    request.getfixturevalue(setup)
     project, _ = initialized_sample
     assert devbox(project, "up", "--detach").returncode == 0
     try:
@@ -121,8 +125,14 @@ def test_killed_watcher_is_reported(
         report = devbox(project, "status")
         assert "STALE: its devbox process is gone" in report.stdout
         assert json.loads(devbox(project, "status", "--json").stdout)["session"]["alive"] is False
+        record = state.load(project)
+        assert record is not None
+        orphans = record.live_children()
+        assert orphans  # the killed devbox's children live on in their own sessions
     finally:
-        devbox(project, "down")
+        stopped = devbox(project, "down")
+    assert f"ended {len(orphans)} leftover process group(s)" in stopped.stderr
+    assert not any(state.pid_alive(pid) for pid in orphans)
     assert leftovers(project.name) == []
 
 
