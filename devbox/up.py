@@ -93,7 +93,7 @@ def up(
     state.save(project.project_dir, recorder.record)  # `down` and `status` see it building
     try:
         if chosen is Mode.WATCH:
-            run_compose_watch(engine, recorder=recorder, echo=echo)
+            run_compose_watch(engine, service=service, recorder=recorder, echo=echo)
         else:
             from devbox.fallback import run_fallback
 
@@ -110,14 +110,18 @@ def up(
         state.clear(project.project_dir, pid=os.getpid())
 
 
-def run_compose_watch(engine: Engine, *, recorder: Recorder, echo: Echo) -> None:
+def run_compose_watch(
+    engine: Engine, *, service: str | None, recorder: Recorder, echo: Echo
+) -> None:
     """`docker compose watch`, its output passed through and watched for what it did.
 
     Compose watch prints only its own lines; the app's output (tracebacks included)
     comes from `compose logs --follow`, which also follows rebuilt containers.
     """
     child = proc.start(
-        engine.compose_cmd("watch"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        engine.compose_cmd("watch", *([service] if service else [])),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     assert child.stdout is not None
     recorder.child(child)

@@ -46,3 +46,18 @@ def test_pids_that_would_signal_many_processes_are_refused(tmp_path: Path) -> No
         state.save(tmp_path, record(pid))
         assert state.load(tmp_path) is None
         assert not state.pid_alive(pid)
+
+
+def test_children_are_tracked_while_they_live(tmp_path: Path) -> None:
+    saved = record(os.getpid())
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        saved.add_child(child.pid)
+        saved.children["999999"] = "1"  # a long-gone process: never reported
+        state.save(tmp_path, saved)
+        loaded = state.load(tmp_path)
+        assert loaded is not None and loaded.live_children() == [child.pid]
+    finally:
+        child.kill()
+        child.wait()
+    assert loaded.live_children() == []
