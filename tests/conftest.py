@@ -83,35 +83,31 @@ def _engine_for_docker_tests(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("docker_engine")
 
 
-def _config_dir(variable: str) -> str:
-    value = os.environ.get(variable)
-    if not value:
+def _use_docker_config(monkeypatch: pytest.MonkeyPatch, variable: str) -> str:
+    """Point DOCKER_CONFIG at the provisioned folder in `variable` (one per Compose setup)."""
+    path = os.environ.get(variable)
+    if not path:
         pytest.fail(f"{variable} is not set; run scripts/provision-engine", pytrace=False)
-    return value
+    monkeypatch.setenv("DOCKER_CONFIG", path)
+    return path
 
 
 @pytest.fixture
 def compose_2_40(monkeypatch: pytest.MonkeyPatch) -> str:
     """Compose 2.40.3 as the `docker compose` plugin."""
-    path = _config_dir("DEVBOX_DOCKER_CONFIG_COMPOSE_2_40")
-    monkeypatch.setenv("DOCKER_CONFIG", path)
-    return path
+    return _use_docker_config(monkeypatch, "DEVBOX_DOCKER_CONFIG_COMPOSE_2_40")
 
 
 @pytest.fixture
 def compose_2_21(monkeypatch: pytest.MonkeyPatch) -> str:
     """Compose 2.21.0 (no `compose watch`) as the plugin."""
-    path = _config_dir("DEVBOX_DOCKER_CONFIG_COMPOSE_2_21")
-    monkeypatch.setenv("DOCKER_CONFIG", path)
-    return path
+    return _use_docker_config(monkeypatch, "DEVBOX_DOCKER_CONFIG_COMPOSE_2_21")
 
 
 @pytest.fixture
 def no_compose_plugin(monkeypatch: pytest.MonkeyPatch) -> str:
     """No `docker compose` plugin at all (Compose v1 may still be on PATH)."""
-    path = _config_dir("DEVBOX_DOCKER_CONFIG_NO_COMPOSE")
-    monkeypatch.setenv("DOCKER_CONFIG", path)
-    return path
+    return _use_docker_config(monkeypatch, "DEVBOX_DOCKER_CONFIG_NO_COMPOSE")
 
 
 def free_port() -> int:
