@@ -189,6 +189,9 @@ def shell(
 
 @app.command()
 def status(
+    service: Annotated[
+        str | None, typer.Argument(help="Service (default: the watched one).")
+    ] = None,
     project_dir: ProjectDir = Path(),
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
@@ -198,7 +201,7 @@ def status(
     from devbox.status import describe
     from devbox.status import status as get_status
 
-    report = get_status(project_dir=project_dir)
+    report = get_status(project_dir=project_dir, service=service)
     typer.echo(json.dumps(report, indent=2) if as_json else "\n".join(describe(report)))
 
 

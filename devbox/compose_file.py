@@ -189,5 +189,7 @@ def watched_service(project: ComposeProject, name: str | None) -> Service:
         )
     names = ", ".join(s.name for s in watched)
     raise DevboxError(
-        f"{project.file}: several services have watch rules ({names}); name one", ExitCode.USAGE
+        f"{project.file}: several services have watch rules ({names}); "
+        "name one as the SERVICE argument",
+        ExitCode.USAGE,
     )

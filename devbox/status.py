@@ -19,9 +19,9 @@ from devbox.session import find_session
 STOP_TIMEOUT = 30.0
 
 
-def status(*, project_dir: Path) -> dict[str, Any]:
+def status(*, project_dir: Path, service: str | None = None) -> dict[str, Any]:
     """A JSON-ready report: mode and why, versions, containers, rules, the last batch."""
-    session = find_session(project_dir=project_dir)
+    session = find_session(project_dir=project_dir, service=service)
     record = session.record
     now = datetime.now(UTC)
     compose = session.engine.compose_version()

@@ -102,3 +102,13 @@ def test_init_bad_option_value(sample_copy: Path) -> None:
         f"devbox: {sample_copy / 'pyproject.toml'}: tool.devbox.uv-digest: 'abc' is not a digest; "
         "use sha256:<64 hex>\n"
     )
+
+
+def test_status_needs_a_service_name_when_several_are_watched(tmp_path: Path) -> None:
+    rule = "    build: .\n    develop:\n      watch:\n        - {action: rebuild, path: ./x}\n"
+    (tmp_path / "compose.yaml").write_text(f"services:\n  a:\n{rule}  b:\n{rule}")
+    result = runner.invoke(app, ["status", "--project-dir", str(tmp_path)])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == (
+        f"devbox: {tmp_path / 'compose.yaml'}: several services have watch rules (a, b); name one as the SERVICE argument\n"
+    )
