@@ -15,11 +15,13 @@ from pathlib import Path
 
 from devbox import proc
 from devbox.compose_file import ComposeProject
+from devbox.container import LABEL_SERVICE
 from devbox.errors import DevboxError, ExitCode
 from devbox.versions import Version, parse_version
 
 PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABELS = ("com.docker.compose.service", "dev.devbox.service")
+SERVICE_LABEL = "com.docker.compose.service"
+SERVICE_LABELS = (SERVICE_LABEL, LABEL_SERVICE)  # watch mode's, then the fallback's
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,15 @@ def container_info(inspected: dict[str, object]) -> ContainerInfo:
     )
 
 
+def _unreachable(output: str) -> DevboxError:
+    lines = output.strip().splitlines()
+    return DevboxError(
+        f"cannot reach the Docker engine: {lines[-1] if lines else 'no answer'}; "
+        "start Docker (or set DOCKER_HOST / DOCKER_CONTEXT)",
+        ExitCode.ENGINE,
+    )
+
+
 class Engine:
     """One project's view of the engine: its client, its Compose, its containers."""
 
@@ -83,12 +94,7 @@ class Engine:
         try:
             version = DockerClient().version().server
         except DockerException as exc:
-            lines = (exc.stderr or exc.stdout or str(exc)).strip().splitlines()
-            raise DevboxError(
-                f"cannot reach the Docker engine: {lines[-1] if lines else 'no answer'}; "
-                "start Docker (or set DOCKER_HOST / DOCKER_CONTEXT)",
-                ExitCode.ENGINE,
-            ) from None
+            raise _unreachable(exc.stderr or exc.stdout or str(exc)) from None
         except (FileNotFoundError, ClientNotFoundError):
             raise DevboxError(
                 "docker: command not found; install the Docker CLI", ExitCode.ENGINE
@@ -109,12 +115,12 @@ class Engine:
         """argv of a plain docker CLI command (DOCKER_HOST and DOCKER_CONTEXT apply)."""
         return ["docker", *args]
 
-    def compose_cmd(self, *args: str) -> list[str]:
-        """argv of a Compose v2 command bound to this project."""
+    def compose_cmd(self, *args: str, file: Path | None = None) -> list[str]:
+        """argv of a Compose v2 command bound to this project (and its file, or `file`)."""
         return self.docker_cmd(
             "compose",
             "--file",
-            str(self.compose_file),
+            str(file or self.compose_file),
             "--project-name",
             self.project_name,
             "--project-directory",
@@ -148,12 +154,7 @@ class Engine:
         filters = [arg for label in labels for arg in ("--filter", f"label={label}")]
         listed = proc.run(self.docker_cmd("ps", "-aq", *filters))
         if listed.returncode != 0:
-            problem = proc.text(listed.stderr).splitlines() or ["no answer"]
-            raise DevboxError(
-                f"cannot reach the Docker engine: {problem[-1]}; start Docker "
-                "(or set DOCKER_HOST / DOCKER_CONTEXT)",
-                ExitCode.ENGINE,
-            )
+            raise _unreachable(proc.text(listed.stderr))
         ids = proc.text(listed.stdout).split()
         if not ids:
             return []

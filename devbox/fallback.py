@@ -70,6 +70,7 @@ class FallbackSession:
         engine: Engine,
         project: ComposeProject,
         service: Service,
+        compose_v2: bool,
         sync: SyncMode,
         recorder: "Recorder",
         echo: Echo,
@@ -83,7 +84,7 @@ class FallbackSession:
         self.engine, self.project, self.service, self.echo = engine, project, service, echo
         self.recorder = recorder
         self.containers = Containers(engine)
-        self.has_compose_v2 = engine.compose_version() is not None
+        self.has_compose_v2 = compose_v2
         self.rules = load_rules(project, service)
         self.bind = (
             BindMount(project.project_dir, defaults.APP_DIR) if sync is SyncMode.BIND else None
@@ -93,7 +94,7 @@ class FallbackSession:
             image=image_tag(project, service),
             project=project.name,
             service=service,
-            bind=project.project_dir if sync is SyncMode.BIND else None,
+            bind=None if self.bind is None else self.bind.host,
         )
         self.child: subprocess.Popen[bytes] | None = None
 
@@ -124,17 +125,7 @@ class FallbackSession:
         with tempfile.TemporaryDirectory(prefix="devbox-") as tmp:
             copy = Path(tmp) / "compose.yaml"
             copy.write_text(text, encoding="utf-8")
-            argv = self.engine.docker_cmd(
-                "compose",
-                "--file",
-                str(copy),
-                "--project-directory",
-                str(self.project.project_dir),
-                "--project-name",
-                self.project.name,
-                "build",
-                self.service.name,
-            )
+            argv = self.engine.compose_cmd("build", self.service.name, file=copy)
             return run_step(argv, title=title, echo=self.echo, env=env)[0]
 
     def start_container(self, *, resync: bool = False) -> None:
@@ -246,7 +237,8 @@ def run_fallback(
     *,
     engine: Engine,
     project: ComposeProject,
-    service: str | None,
+    service: Service,
+    compose_v2: bool,
     echo: Echo,
     recorder: "Recorder",
     sync: SyncMode = SyncMode.BIND,
@@ -255,7 +247,8 @@ def run_fallback(
     session = FallbackSession(
         engine=engine,
         project=project,
-        service=watched_service(project, service),
+        service=service,
+        compose_v2=compose_v2,
         sync=sync,
         recorder=recorder,
         echo=echo,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from devbox import compose_file, proc, state
 from devbox.batcher import Batcher
-from devbox.engine import PROJECT_LABEL, Engine, compose_v1_version
+from devbox.engine import PROJECT_LABEL, SERVICE_LABEL, Engine, compose_v1_version
 from devbox.errors import DevboxError, ExitCode
 from devbox.modes import Mode, SyncMode, choose_mode
 from devbox.output import Echo
@@ -100,7 +100,8 @@ def up(
             run_fallback(
                 engine=engine,
                 project=project,
-                service=svc.name,
+                service=svc,
+                compose_v2=compose is not None,
                 sync=sync,
                 batcher=batcher,
                 recorder=recorder,
@@ -136,7 +137,7 @@ def run_compose_watch(
                 sys.stdout.write(line)
                 sys.stdout.flush()
                 if line.startswith("Watch enabled"):
-                    service = f"com.docker.compose.service={recorder.record.service}"
+                    service = f"{SERVICE_LABEL}={recorder.record.service}"
                     found = engine.containers(f"{PROJECT_LABEL}={engine.project_name}", service)
                     recorder.ready(next((c.name for c in found if c.running), None))
                     if app_logs is None:
