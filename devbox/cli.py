@@ -1,27 +1,47 @@
 """Command-line interface: parses options, calls one core function per command, prints.
 
-Core modules are imported inside the commands so that `devbox --help` stays fast.
+The one place where a `DevboxError` becomes a message and an exit code, and where
+Ctrl-C becomes 130. Core modules are imported inside the commands so that
+`devbox --help` stays fast.
 """
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from devbox.errors import DevboxError, ExitCode
-from devbox.modes import Mode, SyncMode
+from devbox import __version__
+from devbox.engine.modes import Mode
+from devbox.errors import ConfigError, DevboxError, ExitCode
+from devbox.sync.modes import SyncMode
+
+_quiet = False
+
+
+def _color(color: str) -> str | None:
+    """No colour when NO_COLOR is set (no-color.org)."""
+    return None if os.environ.get("NO_COLOR") else color
+
+
+def echo(message: str, *, error: bool = False) -> None:
+    """A devbox message on stderr; -q keeps only errors."""
+    if _quiet and not error:
+        return
+    color = typer.colors.RED if error else typer.colors.CYAN
+    typer.secho(f"devbox: {message}", err=True, fg=_color(color))
 
 
 class _Group(TyperGroup):
-    """The one place where a DevboxError becomes a message and an exit code."""
+    """Maps every `DevboxError` and Ctrl-C to its message and exit code, once."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DevboxError as exc:
-            typer.secho(f"devbox: {exc.message}", err=True, fg=typer.colors.RED)
+            typer.secho(f"devbox: {exc.message}", err=True, fg=_color(typer.colors.RED))
             raise typer.Exit(int(exc.code)) from None
         except KeyboardInterrupt:
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -31,6 +51,7 @@ app = typer.Typer(
     cls=_Group,
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="A containerized development loop for uv-managed Python projects.",
 )
 
@@ -44,11 +65,15 @@ ProjectDir = Annotated[
         file_okay=False,
     ),
 ]
+ServiceArg = Annotated[
+    str | None, typer.Argument(help="Service (default: the watched one).", show_default=False)
+]
 
 
-def echo(message: str, *, error: bool = False) -> None:
-    color = typer.colors.RED if error else typer.colors.CYAN
-    typer.secho(f"devbox: {message}", err=True, fg=color)
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"devbox {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -56,7 +81,16 @@ def _global(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every command run.")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors and results.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
 ) -> None:
+    global _quiet
+    _quiet = quiet and not verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="devbox: %(message)s"
     )
@@ -81,17 +115,18 @@ def init(
 ) -> None:
     """Write a Dockerfile, .dockerignore and compose.yaml for the project."""
     if check:
-        from devbox.check import check_project
+        from devbox.commands.init import check_project
 
         findings = check_project(project_dir=project_dir)
         for finding in findings:
             typer.echo(str(finding))
         if findings:
-            raise typer.Exit(int(ExitCode.FAILURE))
+            raise DevboxError(f"{len(findings)} finding(s) above; fix them or run `devbox init`")
         typer.echo("no drift from best practice")
         return
 
-    from devbox.scaffold import Outcome, init_project
+    from devbox.commands.init import init_project
+    from devbox.project.scaffold import FileOutcome
 
     options = {
         "command": command,
@@ -112,12 +147,14 @@ def init(
             typer.echo(result.diff, nl=False)
     for note in report.notes:
         echo(note)
-    for problem in report.problems:
-        echo(problem, error=True)
     if report.problems:
-        raise typer.Exit(int(ExitCode.CONFIG))
-    if any(r.outcome is Outcome.DIFFERS for r in report.files):
-        raise typer.Exit(int(ExitCode.FAILURE))
+        raise ConfigError("; ".join(report.problems))
+    differing = [r.path.name for r in report.files if r.outcome is FileOutcome.DIFFERS]
+    if differing:
+        raise DevboxError(
+            f"{', '.join(differing)}: kept yours; --diff shows how they differ, "
+            "--force replaces them"
+        )
 
 
 @app.command()
@@ -143,29 +180,18 @@ def up(
     ] = 500,
 ) -> None:
     """Run the dev container and keep it in step with your edits, until Ctrl-C."""
-    from devbox.batcher import Batcher
-    from devbox.up import up as run_up
+    from devbox.commands.up import UpOptions
+    from devbox.commands.up import up as run_up
 
-    try:
-        batcher = Batcher(quiet=quiet_ms / 1000, max_wait=max_wait_ms / 1000)
-    except ValueError:
-        raise typer.BadParameter("--quiet-ms must be between 0 and --max-wait-ms") from None
-    run_up(
-        project_dir=project_dir,
-        mode=mode,
-        service=service,
-        sync=sync,
-        batcher=batcher,
-        detach=detach,
-        echo=echo,
+    options = UpOptions(
+        mode=mode, service=service, sync=sync, quiet_ms=quiet_ms, max_wait_ms=max_wait_ms
     )
+    run_up(project_dir=project_dir, options=options, detach=detach, echo=echo)
 
 
 @app.command(context_settings={"allow_interspersed_args": False})
 def shell(
-    service: Annotated[
-        str | None, typer.Argument(help="Service (default: the watched one).")
-    ] = None,
+    service: ServiceArg = None,
     command: Annotated[
         list[str] | None, typer.Argument(help="Command to run after `--` (default: a shell).")
     ] = None,
@@ -179,7 +205,7 @@ def shell(
     ] = False,
 ) -> None:
     """Open a shell in the dev container, or run `devbox shell [SERVICE] -- CMD ...`."""
-    from devbox.session import shell as run_shell
+    from devbox.commands.shell import shell as run_shell
 
     code = run_shell(
         project_dir=project_dir, service=service, command=command, user=user, env=env, start=start
@@ -189,27 +215,24 @@ def shell(
 
 @app.command()
 def status(
-    service: Annotated[
-        str | None, typer.Argument(help="Service (default: the watched one).")
-    ] = None,
+    service: ServiceArg = None,
     project_dir: ProjectDir = Path(),
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
     """Mode, versions, containers, watch rules and the last sync of the project's session."""
     import json
 
-    from devbox.status import describe
-    from devbox.status import status as get_status
+    from devbox.commands.status import describe
+    from devbox.commands.status import status as get_status
 
     report = get_status(project_dir=project_dir, service=service)
-    typer.echo(json.dumps(report, indent=2) if as_json else "\n".join(describe(report)))
+    text = json.dumps(report.to_dict(), indent=2) if as_json else "\n".join(describe(report))
+    typer.echo(text)
 
 
 @app.command()
 def logs(
-    service: Annotated[
-        str | None, typer.Argument(help="Service (default: the watched one).")
-    ] = None,
+    service: ServiceArg = None,
     project_dir: ProjectDir = Path(),
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
@@ -217,7 +240,7 @@ def logs(
     tail: Annotated[str, typer.Option(help="Lines to show from the end, or `all`.")] = "all",
 ) -> None:
     """The dev container's output."""
-    from devbox.session import logs as run_logs
+    from devbox.commands.logs import logs as run_logs
 
     raise typer.Exit(run_logs(project_dir=project_dir, service=service, follow=follow, tail=tail))
 
@@ -228,7 +251,7 @@ def down(
     volumes: Annotated[bool, typer.Option(help="Also remove the project's named volumes.")] = False,
 ) -> None:
     """Stop the session (and its background watcher); remove its containers and networks."""
-    from devbox.status import down as run_down
+    from devbox.commands.down import down as run_down
 
     done = run_down(project_dir=project_dir, volumes=volumes)
     echo(f"removed: {', '.join(done)}" if done else "nothing was running")
@@ -245,15 +268,15 @@ def smoke(
         typer.Option(help="Check by running this in the container instead; it must exit 0."),
     ] = None,
     timeout: Annotated[
-        float, typer.Option(min=1, help="Seconds the container has to become healthy.")
+        float, typer.Option(min=1, max=3600, help="Seconds the container has to become healthy.")
     ] = 30.0,
     rm_image: Annotated[bool, typer.Option("--rm-image", help="Remove the image after.")] = False,
     junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report on stdout.")] = False,
 ) -> None:
     """Build the prod image, start it and check that it answers: a smoke test for CI."""
-    from devbox.smoke import smoke as run_smoke
-    from devbox.smoke_report import summary, to_json, warnings
+    from devbox.commands.smoke import smoke as run_smoke
+    from devbox.commands.smoke_report import summary, to_json, warnings
 
     report = run_smoke(
         project_dir=project_dir,
@@ -270,8 +293,9 @@ def smoke(
         echo(line, error=True)
     if as_json:
         typer.echo(to_json(report))
-    if not report.passed:
-        raise DevboxError(report.message, report.exit_code)
+    error = report.error()
+    if error is not None:
+        raise error
 
 
 def main() -> None:

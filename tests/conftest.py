@@ -133,7 +133,7 @@ def sample_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def initialized_sample(sample_copy: Path) -> Iterator[tuple[Path, int]]:
     """sample_copy after `devbox init`, published on a free host port; removes its containers after."""
-    from devbox.scaffold import init_project
+    from devbox.commands.init import init_project
 
     init_project(project_dir=sample_copy)
     port = free_port()

@@ -32,6 +32,6 @@ def test_wheel_ships_templates(tmp_path: Path, sample_copy: Path) -> None:
         "Dockerfile: created\n.dockerignore: created\ncompose.yaml: created\n"
         "pyproject.toml: unchanged\n"
     )
-    code = "from devbox.scaffold import templates_dir; print(templates_dir())"
+    code = "from devbox.project.templates import templates_dir; print(templates_dir())"
     location = run(venv / "bin" / "python", "-c", code, cwd=tmp_path)
     assert Path(location.strip()).is_relative_to(venv)

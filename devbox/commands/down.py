@@ -1,0 +1,31 @@
+"""`devbox down`: end the project's session and remove what either mode left."""
+
+from pathlib import Path
+
+from devbox.engine.client import Engine
+from devbox.project.compose import load_compose
+from devbox.project.locate import locate
+from devbox.runtime import process, state
+
+STOP_TIMEOUT = 30.0
+
+
+def down(*, project_dir: Path, volumes: bool = False) -> list[str]:
+    """Stop the session's devbox process (only if it provably is the recorded one), end the
+    process groups it left, then remove the project's containers and networks (named
+    volumes only with `volumes`). What was done, one line each."""
+    project = load_compose(locate(project_dir))
+    done = []
+    record = state.load(project.project_dir)
+    if record is not None:
+        # It removes its own containers as on Ctrl-C.
+        if process.terminate(record.pid, record.pid_start, timeout=STOP_TIMEOUT):
+            done.append(f"stopped devbox up (pid {record.pid})")
+        groups = process.end_groups(record.live_children())
+        if groups:
+            done.append(f"ended {len(groups)} leftover process group(s)")
+    engine = Engine.for_project(project)
+    engine.server_version()
+    done += engine.remove_project(volumes=volumes)
+    state.clear(project.project_dir)
+    return done

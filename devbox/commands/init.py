@@ -1,0 +1,107 @@
+"""`devbox init`: write the Dockerfile, .dockerignore and compose.yaml for a project, and
+`devbox init --check`: report drift from best practice in the files it has."""
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devbox.engine.client import Engine
+from devbox.engine.versions import COMPOSE_WATCH_MIN
+from devbox.errors import CommandFailed, ConfigError
+from devbox.project.check import Finding, check_files, dockerfile_targets
+from devbox.project.compose import project_name
+from devbox.project.detect import ProjectKind
+from devbox.project.locate import ProjectPaths, locate
+from devbox.project.scaffold import (
+    FileResult,
+    merge_compose,
+    merge_dockerignore,
+    record,
+    write_file,
+)
+from devbox.project.settings import ProjectSettings, read_settings
+from devbox.project.templates import render_files
+from devbox.runtime import process
+
+
+@dataclass(frozen=True)
+class InitReport:
+    settings: ProjectSettings
+    files: list[FileResult]
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # written, but not valid
+
+
+def lock(project_dir: Path) -> None:
+    uv = shutil.which("uv")
+    if uv is None:
+        raise ConfigError("uv: command not found; install uv, then run `uv lock`")
+    try:
+        process.run([uv, "lock"], cwd=project_dir)
+    except CommandFailed as exc:
+        raise ConfigError(f"uv lock failed: {exc.output[-1] if exc.output else ''}") from None
+
+
+def init_project(
+    *,
+    project_dir: Path,
+    force: bool = False,
+    lock_missing: bool = False,
+    overrides: Mapping[str, object] | None = None,
+) -> InitReport:
+    """Write the Dockerfile, .dockerignore and compose.yaml for the project `project_dir`
+    belongs to; an existing compose file (any name Compose reads) is merged into."""
+    paths = locate(project_dir)
+    folder = paths.dir
+    settings = read_settings(folder, overrides=overrides)
+    if settings.kind is ProjectKind.UNLOCKED:
+        if not lock_missing:
+            raise ConfigError(
+                f"{folder / 'uv.lock'}: not found; run `uv lock` (or `devbox init --lock`): "
+                "the Dockerfile installs exactly what the lock says"
+            )
+        lock(folder)
+        settings = read_settings(folder, overrides=overrides)
+    rendered = render_files(settings, folder)
+    compose = paths.compose_file
+    files = [
+        write_file(folder / "Dockerfile", rendered["Dockerfile"], force=force),
+        merge_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
+        merge_compose(compose, rendered["compose.yaml"], settings, folder, force),
+    ]
+    recorded = record(folder, settings)
+    if recorded is not None:
+        files.append(recorded)
+    verdict, valid = validate_compose(locate(folder))
+    notes, problems = ([verdict], []) if valid else ([], [verdict])
+    targets = dockerfile_targets((folder / "Dockerfile").read_text(encoding="utf-8"))
+    missing = [t for t in ("dev", "prod") if t not in targets]
+    if missing:
+        notes.append(f"Dockerfile: no {' or '.join(missing)} target; devbox up and smoke need them")
+    return InitReport(settings=settings, files=files, notes=notes, problems=problems)
+
+
+def validate_compose(paths: ProjectPaths) -> tuple[str, bool]:
+    """Compose's verdict on the compose files (when Compose >= 2.22, which knows `develop`,
+    is installed), and whether they are valid; reported after what was written, not instead."""
+    name = paths.compose_file.name
+    engine = Engine(
+        project_dir=paths.dir,
+        project_name=project_name(paths.dir.name),
+        compose_files=paths.compose_files,
+    )
+    version = engine.compose_version()
+    if version is None or version < COMPOSE_WATCH_MIN:
+        return f"{name}: not validated (needs Compose >= {COMPOSE_WATCH_MIN})", True
+    problem = engine.compose_config_error()
+    if problem is not None:
+        return f"{name}: Compose {version} rejects it: {problem}", False
+    return f"{name}: valid for Compose {version}", True
+
+
+def check_project(*, project_dir: Path) -> list[Finding]:
+    """Drift from best practice in the project's Dockerfile, .dockerignore and compose files;
+    writes nothing. A file devbox cannot read is a `ConfigError`, not a finding."""
+    paths = locate(project_dir)
+    return check_files(paths, service=read_settings(paths.dir).service)

@@ -1,0 +1,17 @@
+"""`devbox logs`: the dev container's output."""
+
+from pathlib import Path
+
+from devbox.commands.session import find_session
+
+
+def logs(
+    *, project_dir: Path, service: str | None = None, follow: bool = False, tail: str = "all"
+) -> int:
+    """Print the newest container of the service's output; the client's exit code."""
+    session = find_session(project_dir=project_dir, service=service)
+    containers = [c for c in session.containers() if c.service == session.service.name]
+    if not containers:
+        raise session.not_running()
+    newest = max(containers, key=lambda c: c.started_at.timestamp() if c.started_at else 0.0)
+    return session.engine.logs(newest.name, tail=tail, follow=follow).returncode

@@ -1,0 +1,65 @@
+"""`devbox shell`: a shell, or one command, in the dev container."""
+
+import os
+import sys
+from pathlib import Path
+
+from devbox.commands.session import find_session
+from devbox.defaults import APP_DIR
+from devbox.engine.container import dev_image_candidates, exec_options, one_off_args
+from devbox.errors import NotRunning
+from devbox.project.compose import env_pairs, load_compose
+from devbox.project.locate import locate
+from devbox.runtime.signals import interruptible
+
+DEFAULT_SHELL = [
+    "sh",
+    "-c",
+    "if command -v bash >/dev/null 2>&1; then exec bash -i; else exec sh -i; fi",
+]
+
+
+def shell(
+    *,
+    project_dir: Path,
+    service: str | None = None,
+    command: list[str] | None = None,
+    user: str | None = None,
+    env: list[str] | None = None,
+    start: bool = False,
+) -> int:
+    """Run `command` (default: an interactive shell) in the dev container; its exit code.
+
+    `devbox shell -- CMD` reaches here with CMD's first word as `service`: a word that
+    names no service is the command's first word. With `start` and nothing running, a
+    one-off container from the dev image serves instead, removed afterwards.
+    """
+    project = load_compose(locate(project_dir))
+    if service is not None and service not in project.services:
+        command = [service, *(command or [])]
+        service = None
+    session = find_session(project_dir=project_dir, service=service, project=project)
+    engine = session.engine
+    options = ["--interactive"]
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        options.append("--tty")  # only for a terminal, so pipes and CI work
+    options += exec_options(env=env_pairs(env), user=user)
+    argv = command or DEFAULT_SHELL
+    container = session.running_container_name()
+    if container is not None:
+        options += exec_options(workdir=session.service.working_dir or APP_DIR)
+        return engine.exec(container, argv, options=options).returncode
+    if not start:
+        raise session.not_running()
+    image = next(
+        (i for i in dev_image_candidates(project, session.service) if engine.image_exists(i)), None
+    )
+    if image is None:
+        raise NotRunning(
+            f"no dev image for {project.project_dir} yet; run `devbox up` once to build it"
+        )
+    name = f"devbox-{project.name}-{session.service.name}-oneoff-{os.getpid()}"
+    run = one_off_args(name=name, project=project, service=session.service, image=image)
+    # Ctrl-C without a TTY ends the client, not the container: remove it whatever happens.
+    with interruptible(cleanup=lambda: engine.remove_containers(name)):
+        return engine.run(run + options + [image, *argv]).returncode

@@ -1,0 +1,138 @@
+"""`devbox status`: what a project's session is doing, as a typed report."""
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from devbox.commands.session import find_session
+from devbox.engine.client import compose_v1_version
+from devbox.errors import DevboxError
+from devbox.runtime.state import Last
+from devbox.sync.rules import load_rules
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    mode: str
+    reason: str
+    pid: int
+    alive: bool
+    detached: bool
+    started: float
+    last: Last | None
+
+
+@dataclass(frozen=True)
+class ContainerStatus:
+    name: str
+    service: str | None
+    status: str
+    ports: list[str]
+    uptime_s: int | None
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    action: str
+    path: str  # relative to the project folder
+    target: str | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    project: str
+    service: str
+    session: SessionInfo | None
+    engine: str
+    compose: str | None
+    compose_v1: str | None
+    containers: list[ContainerStatus]
+    rules: list[RuleInfo] | str  # the rules, or why they are invalid
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
+    """Mode and why, versions, containers, watch rules and the last batch of the session."""
+    session = find_session(project_dir=project_dir, service=service)
+    record = session.record
+    now = datetime.now(UTC)
+    compose = session.engine.compose_version()
+    v1 = compose_v1_version()
+    rules: list[RuleInfo] | str
+    try:
+        rules = [
+            RuleInfo(
+                action=rule.action.value,
+                path=os.path.relpath(rule.path, session.project.project_dir),
+                target=rule.target,
+            )
+            for rule in load_rules(session.project, session.service).rules
+        ]
+    except DevboxError as exc:
+        rules = exc.message
+    return StatusReport(
+        project=str(session.project.project_dir),
+        service=session.service.name,
+        session=None
+        if record is None
+        else SessionInfo(
+            mode=record.mode,
+            reason=record.reason,
+            pid=record.pid,
+            alive=record.alive(),
+            detached=record.detached,
+            started=record.started,
+            last=record.last,
+        ),
+        engine=session.engine.server_version(),
+        compose=None if compose is None else str(compose),
+        compose_v1=None if v1 is None else str(v1),
+        containers=[
+            ContainerStatus(
+                name=c.name,
+                service=c.service,
+                status=c.status,
+                ports=list(c.ports),
+                uptime_s=round((now - c.started_at).total_seconds())
+                if c.running and c.started_at
+                else None,
+            )
+            for c in session.containers()
+        ],
+        rules=rules,
+    )
+
+
+def describe(report: StatusReport) -> list[str]:
+    """The human-readable lines of a status report."""
+    lines = [f"project: {report.project} (service {report.service})"]
+    session = report.session
+    if session is None:
+        lines.append("session: none recorded (devbox up is not running here)")
+    else:
+        health = "running" if session.alive else "STALE: its devbox process is gone"
+        where = "in the background" if session.detached else "in a terminal"
+        lines.append(f"session: {session.mode} mode, pid {session.pid} {where}, {health}")
+        lines.append(f"  why: {session.reason}")
+        last = session.last
+        if last:
+            ago = round(time.time() - last.at)
+            lines.append(f"  last: {last.what} ({last.seconds * 1000:.0f} ms, {ago} s ago)")
+    compose = report.compose or "none"
+    lines.append(f"engine: {report.engine}; compose: {compose}; compose v1: {report.compose_v1}")
+    for c in report.containers:
+        uptime = f", up {c.uptime_s} s" if c.uptime_s is not None else ""
+        lines.append(f"container: {c.name} ({c.status}{uptime}) {' '.join(c.ports)}")
+    if not report.containers:
+        lines.append("containers: none")
+    if isinstance(report.rules, str):
+        lines.append(f"rules: invalid: {report.rules}")
+    else:
+        for rule in report.rules:
+            target = f" -> {rule.target}" if rule.target else ""
+            lines.append(f"rule: {rule.action} {rule.path}{target}")
+    return lines

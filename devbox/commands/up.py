@@ -1,0 +1,199 @@
+"""`devbox up`: the daily command. Picks a mode, runs the dev loop, cleans up on exit.
+
+Every session is recorded in `.devbox/state.json` (see `runtime.state`), so that
+`status`, `logs`, `shell` and `down` find it, in the foreground or detached.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from devbox.engine import labels
+from devbox.engine.client import Engine, compose_v1_version
+from devbox.engine.modes import Mode, choose_mode
+from devbox.errors import DevboxError, Interrupted, UsageError, error_for_code
+from devbox.output import Echo
+from devbox.project.compose import load_compose, watched_service
+from devbox.project.locate import locate
+from devbox.runtime import process, state
+from devbox.runtime.signals import interruptible, shielded
+from devbox.sync.batcher import Batcher
+from devbox.sync.modes import SyncMode
+
+DETACHED_ENV = "DEVBOX_DETACHED"
+DETACH_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpOptions:
+    """How to run the loop; the batching figures stay in milliseconds end to end."""
+
+    mode: Mode = Mode.AUTO
+    service: str | None = None
+    sync: SyncMode = SyncMode.BIND
+    quiet_ms: int = 50
+    max_wait_ms: int = 500
+
+    def batcher(self) -> Batcher:
+        """The fallback's batcher; a usage error when the figures cannot work together."""
+        try:
+            return Batcher(quiet=self.quiet_ms / 1000, max_wait=self.max_wait_ms / 1000)
+        except ValueError:
+            raise UsageError(
+                "--quiet-ms must be between 0 and --max-wait-ms (at most 60000)"
+            ) from None
+
+    def cli_args(self) -> list[str]:
+        """The same options as `devbox up` arguments, for the detached child."""
+        args = ["--mode", self.mode.value, "--sync", self.sync.value]
+        args += ["--quiet-ms", str(self.quiet_ms), "--max-wait-ms", str(self.max_wait_ms)]
+        return args + ([self.service] if self.service else [])
+
+
+def up(
+    *, project_dir: Path, options: UpOptions = UpOptions(), detach: bool = False, echo: Echo
+) -> None:
+    """Run the dev loop for the project in `project_dir` until Ctrl-C or SIGTERM.
+
+    With `detach`, the loop runs in a background process and this returns once it is up.
+    """
+    project = load_compose(locate(project_dir))
+    svc = watched_service(project, options.service)
+    batcher = options.batcher()
+    running = state.load(project.project_dir)
+    if running is not None and running.alive():
+        raise UsageError(
+            f"devbox up is already running for {project.project_dir} (pid {running.pid}); "
+            "`devbox down` stops it"
+        )
+    if detach:
+        _detach(project.project_dir, options, echo)
+        return
+    engine = Engine.for_project(project)
+    engine.server_version()
+    compose = engine.compose_version()
+    chosen, reason = choose_mode(options.mode, compose, None if compose else compose_v1_version())
+    echo(reason)
+    pid = os.getpid()
+    recorder = state.Recorder(
+        project.project_dir,
+        state.State(
+            pid=pid,
+            pid_start=process.identity(pid),
+            mode=chosen.value,
+            reason=reason,
+            compose_project=project.name,
+            service=svc.name,
+            container=None,
+            detached=os.environ.get(DETACHED_ENV) == "1",
+        ),
+    )
+    recorder.save()  # `down` and `status` see it building
+    try:
+        if chosen is Mode.WATCH:
+            run_compose_watch(engine, service=options.service, recorder=recorder, echo=echo)
+        else:
+            from devbox.sync.fallback import run_fallback
+
+            run_fallback(
+                engine=engine,
+                project=project,
+                service=svc,
+                compose_v2=compose is not None,
+                sync=options.sync,
+                batcher=batcher,
+                recorder=recorder,
+                echo=echo,
+            )
+    finally:
+        state.clear(project.project_dir, pid=pid)
+
+
+def run_compose_watch(
+    engine: Engine, *, service: str | None, recorder: state.Recorder, echo: Echo
+) -> None:
+    """`docker compose watch`, its output passed through and watched for what it did.
+
+    Compose watch prints only its own lines; the app's output (tracebacks included)
+    comes from `compose logs --follow`, which also follows rebuilt containers.
+    """
+    project = labels.label(labels.COMPOSE_PROJECT, engine.project_name)
+    # Containers of this project that were running before (a database started with
+    # `compose up -d`, say) are not this session's to remove.
+    before = {c.name for c in engine.containers(project)}
+    children: list[process.Child] = []
+
+    def cleanup() -> None:
+        for child in children:
+            process.stop(child)
+        engine.compose_teardown(keep=before)
+
+    stopping = "removing the project's containers, networks and anonymous volumes"
+    with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
+        watch = process.start(
+            engine.compose_cmd("watch", *([service] if service else [])),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        children.append(watch)
+        recorder.child(watch)
+        assert watch.stdout is not None
+        for raw in watch.stdout:
+            line = raw.decode(errors="replace")
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            if line.startswith("Watch enabled"):
+                developed = labels.label(labels.COMPOSE_SERVICE, recorder.record.service)
+                found = engine.containers(project, developed)
+                recorder.ready(next((c.name for c in found if c.running), None))
+                if len(children) == 1:
+                    app_logs = process.start(engine.compose_cmd("logs", "--follow"))
+                    children.append(app_logs)
+                    recorder.child(app_logs)
+            elif line.startswith(("Syncing", "Rebuilding", "service(s)", "Restarting")):
+                recorder.applied(line.strip(), 0.0)
+        code = watch.wait()
+        raise DevboxError(f"docker compose watch exited with code {code} (see its output above)")
+
+
+def _detach(project_dir: Path, options: UpOptions, echo: Echo) -> None:
+    """Start `devbox up` in the background and return once its session is ready."""
+    argv = [sys.executable, "-m", "devbox", "up", "--project-dir", str(project_dir)]
+    log = state.log_path(project_dir)
+    log.parent.mkdir(exist_ok=True)
+    with log.open("wb") as out:
+        child = process.start(
+            [*argv, *options.cli_args()],
+            env={DETACHED_ENV: "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    echo(f"starting in the background (pid {child.pid}); output goes to {log}")
+    try:
+        with interruptible():
+            _wait_until_ready(project_dir, child, log, echo)
+    except Interrupted:
+        with shielded():
+            process.stop(child)  # it cleans up after itself as on Ctrl-C
+        raise
+
+
+def _wait_until_ready(project_dir: Path, child: process.Child, log: Path, echo: Echo) -> None:
+    deadline = time.monotonic() + DETACH_TIMEOUT
+    while True:
+        record = state.load(project_dir)
+        if record is not None and record.pid == child.pid and record.ready:
+            echo(f"{record.reason}; up. `devbox logs -f`, `devbox shell`, `devbox down`")
+            return
+        code = child.poll()
+        if code is not None or time.monotonic() > deadline:
+            process.stop(child)
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+            raise error_for_code(
+                code,
+                f"devbox up in the background stopped (exit code {code}); its last output:\n{tail}",
+            )
+        time.sleep(0.1)

@@ -1,0 +1,76 @@
+"""Reading the engine's answers (`docker inspect` JSON, `docker port`, `image inspect`)
+and where its published ports are reached: pure functions, unit-tested without an engine."""
+
+import json
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime
+
+from devbox.engine.labels import SERVICE_LABELS
+
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    name: str
+    service: str | None
+    status: str
+    running: bool
+    started_at: datetime | None
+    ports: tuple[str, ...]
+    image: str
+
+
+def container_info(inspected: dict[str, object]) -> ContainerInfo:
+    """A container from `docker inspect`'s JSON."""
+    config: dict[str, object] = inspected.get("Config") or {}  # type: ignore[assignment]
+    state: dict[str, object] = inspected.get("State") or {}  # type: ignore[assignment]
+    network: dict[str, object] = inspected.get("NetworkSettings") or {}  # type: ignore[assignment]
+    labels: dict[str, str] = config.get("Labels") or {}  # type: ignore[assignment]
+    ports = [
+        f"{binding.get('HostIp', '')}:{binding.get('HostPort', '')}->{port}"
+        for port, bindings in (network.get("Ports") or {}).items()  # type: ignore[attr-defined]
+        for binding in bindings or []
+    ]
+    started = str(state.get("StartedAt") or "")
+    running = bool(state.get("Running"))
+    return ContainerInfo(
+        name=str(inspected.get("Name", "")).lstrip("/"),
+        service=next((labels[k] for k in SERVICE_LABELS if k in labels), None),
+        status=str(state.get("Status") or "unknown"),
+        running=running,
+        # Docker writes nanoseconds; Python parses microseconds.
+        started_at=datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00")
+        if running and started and not started.startswith("0001")
+        else None,
+        ports=tuple(ports),
+        image=str(config.get("Image") or ""),
+    )
+
+
+def parse_image_facts(text: str) -> tuple[int, str]:
+    """Size and user from `image inspect --format '{{.Size}} {{json .Config.User}}'`."""
+    size, _, user = text.strip().partition(" ")
+    return int(size), str(json.loads(user or '""'))
+
+
+def parse_host_port(text: str) -> int | None:
+    """The host port from `docker port` output ('127.0.0.1:32768')."""
+    for line in text.splitlines():
+        port = line.strip().rpartition(":")[2]
+        if port.isdigit():
+            return int(port)
+    return None
+
+
+def endpoint(docker_host: str | None) -> tuple[str, str]:
+    """(address to publish a port on, host to probe it at) for an engine at `docker_host`.
+
+    A tcp:// engine elsewhere (GitLab's docker:dind service) runs containers on its own
+    machine, where 127.0.0.1 is out of reach: publish there on all addresses, probe it.
+    """
+    url = urllib.parse.urlsplit(docker_host or "")
+    if url.scheme == "tcp" and url.hostname and url.hostname not in _LOOPBACK:
+        return "0.0.0.0", url.hostname  # noqa: S104 (the engine's own machine, not ours)
+    return "127.0.0.1", "127.0.0.1"

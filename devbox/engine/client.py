@@ -1,0 +1,297 @@
+"""The container engine and Compose, as devbox uses them: the only code that builds a
+container-CLI command line.
+
+The client is an argv prefix (`docker` today), so a second container CLI (Podman)
+or a remote engine (`DOCKER_HOST`, `DOCKER_CONTEXT`, read by the client itself)
+changes this module only. python_on_whales is imported only where its structured
+answers help (the engine's version): its import costs about 0.3 s, which the
+commands a user runs all day (`shell`, `status`, `logs`) must not pay.
+"""
+
+import json
+import shutil
+import tempfile
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from devbox.engine import labels
+from devbox.engine.answers import ContainerInfo, container_info, parse_image_facts
+from devbox.engine.versions import Version, parse_version
+from devbox.errors import CommandFailed, EngineError
+from devbox.project.compose import ComposeProject
+from devbox.runtime import process
+from devbox.runtime.process import Result
+
+BUILDKIT = {"DOCKER_BUILDKIT": "1"}
+
+
+def unreachable(output: str) -> EngineError:
+    lines = output.strip().splitlines()
+    return EngineError(
+        f"cannot reach the Docker engine: {lines[-1] if lines else 'no answer'}; "
+        "start Docker (or set DOCKER_HOST / DOCKER_CONTEXT)"
+    )
+
+
+def compose_v1_version() -> Version | None:
+    """Version of a standalone `docker-compose` v1, which python-on-whales does not drive."""
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        return None
+    result = process.run([binary, "version", "--short"], check=False)
+    version = parse_version(process.text(result.stdout)) if result.returncode == 0 else None
+    return version if version is not None and version.major == 1 else None
+
+
+class Engine:
+    """One project's view of the engine: its client, its Compose files, its containers."""
+
+    def __init__(
+        self,
+        *,
+        project_dir: Path,
+        project_name: str,
+        compose_files: Sequence[Path] = (),
+        client: Sequence[str] = ("docker",),
+    ) -> None:
+        self.project_dir = project_dir
+        self.project_name = project_name
+        self.compose_files = tuple(compose_files)
+        self.client = tuple(client)
+
+    @classmethod
+    def for_project(cls, project: ComposeProject) -> "Engine":
+        return cls(
+            project_dir=project.project_dir,
+            project_name=project.name,
+            compose_files=project.files,
+        )
+
+    # --- command lines ------------------------------------------------------------
+
+    def cmd(self, *args: str) -> list[str]:
+        """argv of a plain container-CLI command."""
+        return [*self.client, *args]
+
+    def compose_cmd(self, *args: str, files: Sequence[Path] | None = None) -> list[str]:
+        """argv of a Compose v2 command bound to this project and its files (or `files`)."""
+        file_args = [arg for f in (files or self.compose_files) for arg in ("--file", str(f))]
+        return self.cmd(
+            "compose",
+            *file_args,
+            "--project-name",
+            self.project_name,
+            "--project-directory",
+            str(self.project_dir),
+            *args,
+        )
+
+    def build_cmd(
+        self, *, context: Path, dockerfile: str, target: str | None, tag: str
+    ) -> list[str]:
+        """`docker build` with BuildKit (run it with `BUILDKIT` in the environment)."""
+        args = ["build", "--tag", tag, "--file", str(context / dockerfile)]
+        return self.cmd(*args, *(["--target", target] if target else []), str(context))
+
+    def run_cmd(self, args: Sequence[str]) -> list[str]:
+        return self.cmd("run", *args)
+
+    def exec_cmd(
+        self, container: str, argv: Sequence[str], options: Sequence[str] = ()
+    ) -> list[str]:
+        return self.cmd("exec", *options, container, *argv)
+
+    # --- questions ------------------------------------------------------------------
+
+    def server_version(self) -> str:
+        """The engine's version; a clear error when no engine answers."""
+        from python_on_whales import DockerClient
+        from python_on_whales.client_config import ClientNotFoundError
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            version = DockerClient(client_call=list(self.client)).version().server
+        except DockerException as exc:
+            raise unreachable(exc.stderr or exc.stdout or str(exc)) from None
+        except (FileNotFoundError, ClientNotFoundError):
+            raise EngineError(
+                f"{self.client[0]}: command not found; install the Docker CLI"
+            ) from None
+        if version is None or version.version is None:
+            raise EngineError("the Docker engine did not report its version")
+        return str(version.version)
+
+    def compose_version(self) -> Version | None:
+        """Version of the `docker compose` plugin, or None when there is none."""
+        try:
+            result = process.run(self.cmd("compose", "version", "--short"), check=False)
+        except EngineError:
+            return None  # no client at all
+        return parse_version(process.text(result.stdout)) if result.returncode == 0 else None
+
+    def compose_config_error(self) -> str | None:
+        """Why Compose rejects the compose files, or None when it accepts them."""
+        result = process.run(self.compose_cmd("config", "--quiet"), check=False)
+        if result.returncode == 0:
+            return None
+        lines = process.text(result.stderr).splitlines()
+        return lines[-1] if lines else f"rejected (exit code {result.returncode}, no message)"
+
+    def containers(self, *label_filters: str) -> list[ContainerInfo]:
+        """All containers (running or not) carrying every `key=value` label given."""
+        filters = [arg for item in label_filters for arg in ("--filter", f"label={item}")]
+        listed = process.run(self.cmd("ps", "-aq", *filters), check=False)
+        if listed.returncode != 0:
+            raise unreachable(process.text(listed.stderr))
+        ids = process.text(listed.stdout).split()
+        if not ids:
+            return []
+        result = process.run(self.cmd("inspect", *ids), check=False)
+        try:
+            return [container_info(item) for item in json.loads(result.stdout or b"[]")]
+        except ValueError:
+            return []  # a container vanished between the two calls: none to report
+
+    def project_containers(self) -> list[ContainerInfo]:
+        """The project's containers from either mode (one-off `compose run` ones excluded)."""
+        composed = self.containers(
+            labels.label(labels.COMPOSE_PROJECT, self.project_name),
+            labels.label(labels.COMPOSE_ONEOFF, "False"),
+        )
+        return composed + self.containers(labels.label(labels.DEVBOX_PROJECT, self.project_name))
+
+    def running(self, container: str) -> bool:
+        fmt = "{{.State.Running}}"
+        result = process.run(
+            self.cmd("container", "inspect", "--format", fmt, container), check=False
+        )
+        return process.text(result.stdout) == "true"
+
+    def state(self, container: str) -> tuple[bool, int]:
+        """(running, exit code) of a container; (False, -1) when it is gone."""
+        fmt = "{{.State.Running}} {{.State.ExitCode}}"
+        result = process.run(
+            self.cmd("container", "inspect", "--format", fmt, container), check=False
+        )
+        running, _, code = process.text(result.stdout).partition(" ")
+        return running == "true", int(code) if code.lstrip("-").isdigit() else -1
+
+    def host_port(self, container: str, port: int) -> str:
+        """`docker port` for a container port: '127.0.0.1:32768', or '' when unpublished."""
+        result = process.run(self.cmd("port", container, f"{port}/tcp"), check=False)
+        return process.text(result.stdout)
+
+    def image_exists(self, image: str) -> bool:
+        return process.run(self.cmd("image", "inspect", image), check=False).returncode == 0
+
+    def image_facts(self, image: str) -> tuple[int, str] | None:
+        """(size in bytes, Config.User) of an image, or None when it cannot be inspected."""
+        fmt = "{{.Size}} {{json .Config.User}}"
+        result = process.run(self.cmd("image", "inspect", "--format", fmt, image), check=False)
+        return parse_image_facts(process.text(result.stdout)) if result.returncode == 0 else None
+
+    # --- actions ----------------------------------------------------------------------
+
+    def run(self, args: Sequence[str]) -> Result:
+        """`docker run ARGS` in the foreground, attached to the terminal."""
+        return process.run(self.run_cmd(args), check=False, capture=False)
+
+    def logs(
+        self,
+        container: str,
+        *,
+        tail: str = "all",
+        follow: bool = False,
+        capture: bool = False,
+        timeout: float | None = None,
+    ) -> Result:
+        """A container's output; captured, stdout and stderr interleaved as written."""
+        argv = self.cmd("logs", "--tail", tail, *(["--follow"] if follow else []), container)
+        return process.run(argv, check=False, capture=capture, merge=True, timeout=timeout)
+
+    def run_detached(self, args: Sequence[str]) -> Result:
+        """`docker run --detach ARGS`; the caller reads a failure from the result."""
+        return process.run(self.run_cmd(["--detach", *args]), check=False)
+
+    def exec(
+        self,
+        container: str,
+        argv: Sequence[str],
+        *,
+        options: Sequence[str] = (),
+        capture: bool = False,
+        timeout: float | None = None,
+    ) -> Result:
+        """Run `argv` in a running container; its exit code is the caller's to read."""
+        return process.run(
+            self.exec_cmd(container, argv, options),
+            check=False,
+            capture=capture,
+            timeout=timeout,
+        )
+
+    def copy_tar(self, container: str, data: bytes) -> None:
+        """Extract a tar stream at `/` in the container."""
+        # --archive: files belong to the container's USER, as Compose's copyUIDGID=true.
+        try:
+            process.run(self.cmd("cp", "--archive", "-", f"{container}:/"), input=data)
+        except CommandFailed as exc:
+            raise EngineError(f"copy into {container} failed: {exc.output[-1:]}") from None
+
+    def remove_containers(self, *names: str) -> None:
+        """Remove containers (and their anonymous volumes) by name; missing ones are fine."""
+        if names:
+            process.run(self.cmd("rm", "--force", "--volumes", *names), check=False)
+
+    def remove_image(self, image: str) -> None:
+        process.run(self.cmd("image", "rm", image), check=False)
+
+    def remove_labelled(self, label: str, *, named_volumes: bool) -> list[str]:
+        """Remove every container (with its anonymous volumes) and network carrying `label`;
+        named volumes too when asked. Returns what was removed, for the report."""
+        removed = []
+        found = process.run(self.cmd("ps", "-aq", "--filter", f"label={label}"), check=False)
+        ids = process.text(found.stdout).split()
+        if ids:
+            self.remove_containers(*ids)
+            removed.append(f"{len(ids)} container(s)")
+        for kind in ("network", "volume") if named_volumes else ("network",):
+            listed = process.run(
+                self.cmd(kind, "ls", "-q", "--filter", f"label={label}"), check=False
+            )
+            names = process.text(listed.stdout).split()
+            if names:
+                process.run(self.cmd(kind, "rm", *names), check=False)
+                removed.append(f"{len(names)} {kind}(s)")
+        return removed
+
+    def remove_project(self, *, volumes: bool) -> list[str]:
+        """Remove what either mode left for this project (named volumes only when asked)."""
+        removed = []
+        for key in (labels.COMPOSE_PROJECT, labels.DEVBOX_PROJECT):
+            removed += self.remove_labelled(
+                labels.label(key, self.project_name), named_volumes=volumes
+            )
+        return removed
+
+    def compose_teardown(self, *, keep: Collection[str] = ()) -> None:
+        """Remove the project's containers (except `keep`) with their anonymous volumes,
+        then its networks if no container is left.
+
+        `compose down` alone keeps anonymous volumes, and `down -v` would also
+        remove named volumes, which may hold a user's data.
+        """
+        project = labels.label(labels.COMPOSE_PROJECT, self.project_name)
+        self.remove_containers(*[c.name for c in self.containers(project) if c.name not in keep])
+        if not keep:
+            process.run(self.compose_cmd("down", "--remove-orphans"), check=False)
+
+    @contextmanager
+    def compose_copy(self, text: str) -> Iterator[list[Path]]:
+        """Compose files to use instead of the project's: one temporary file holding `text`
+        (old Compose rejects `develop`; the fallback hands it a copy without it)."""
+        with tempfile.TemporaryDirectory(prefix="devbox-") as tmp:
+            copy = Path(tmp) / "compose.yaml"
+            copy.write_text(text, encoding="utf-8")
+            yield [copy]

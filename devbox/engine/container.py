@@ -1,0 +1,96 @@
+"""The fallback's dev container, derived from the compose service: pure logic.
+
+Older Compose rejects the `develop` key, so the fallback builds from a copy of the
+compose file without it, and runs the container with `docker run` arguments taken
+from the same service, so both modes behave alike.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devbox import defaults
+from devbox.engine import labels
+from devbox.project.compose import ComposeProject, EnvPairs, Service
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSpec:
+    name: str
+    image: str
+    project: str
+    service: Service
+    bind: Path | None  # host folder mounted at /app, or None with --sync copy
+
+
+def image_tag(project: ComposeProject, service: Service) -> str:
+    return f"devbox-{project.name}-{service.name}:dev"
+
+
+def container_name(project: ComposeProject, service: Service) -> str:
+    return f"devbox-{project.name}-{service.name}"
+
+
+def run_args(spec: ContainerSpec) -> list[str]:
+    """`docker run` arguments (after `run`). The anonymous volume on `.venv` keeps the
+    image's environment and shields the host's `.venv` from the container's."""
+    svc = spec.service
+    args = ["--rm", "--name", spec.name]
+    args += ["--label", labels.label(labels.DEVBOX_PROJECT, spec.project)]
+    args += ["--label", labels.label(labels.DEVBOX_SERVICE, svc.name), "--pull", "never"]
+    if spec.bind is not None:
+        args += ["--volume", f"{spec.bind}:{defaults.APP_DIR}"]
+    args += ["--volume", f"{defaults.APP_DIR}/.venv"]
+    for port in svc.ports:
+        args += ["--publish", port]
+    args += exec_options(env=svc.environment, workdir=svc.working_dir, user=svc.user)
+    args.append(spec.image)
+    args += list(svc.command or ())
+    return args
+
+
+def compose_without_develop(data: dict[str, Any], *, images: dict[str, str]) -> str:
+    """The (merged) compose model without `develop` keys and with the given image tags, for
+    old Compose, which rejects `develop`."""
+    services = {
+        name: {
+            **{k: v for k, v in service.items() if k not in ("develop", "x-develop")},
+            **({"image": images[name]} if name in images else {}),
+        }
+        for name, service in data.get("services", {}).items()
+    }
+    return yaml.safe_dump({**data, "services": services}, sort_keys=False)
+
+
+def exec_options(
+    *,
+    env: EnvPairs = (),
+    workdir: str | None = None,
+    user: str | None = None,
+    privileged: bool = False,
+) -> list[str]:
+    """`docker run` / `docker exec` options; an env value of None passes the host's."""
+    options = [arg for k, v in env for arg in ("--env", k if v is None else f"{k}={v}")]
+    options += ["--workdir", workdir] if workdir else []
+    options += ["--user", user] if user else []
+    return options + (["--privileged"] if privileged else [])
+
+
+def one_off_args(*, name: str, project: ComposeProject, service: Service, image: str) -> list[str]:
+    """`docker run` arguments (after `run`, before the command) of a one-off container from
+    the dev image, mounted as the fallback mounts its container."""
+    app = defaults.APP_DIR
+    return [
+        "--rm", "--init", "--name", name,
+        "--label", labels.label(labels.DEVBOX_PROJECT, project.name),
+        "--label", labels.label(labels.DEVBOX_SERVICE, f"{service.name}-oneoff"),
+        "--volume", f"{project.project_dir}:{app}", "--volume", f"{app}/.venv",
+        "--workdir", app,
+    ]  # fmt: skip
+
+
+def dev_image_candidates(project: ComposeProject, service: Service) -> list[str]:
+    """The dev image's tag as the fallback builds it, then as Compose names it."""
+    return [image_tag(project, service), f"{project.name}-{service.name}"]

@@ -1,0 +1,19 @@
+"""The labels that mark containers, networks and volumes: one module, one spelling.
+
+Watch mode's containers carry Compose's labels, the fallback's and smoke's carry
+devbox's; `status`, `logs`, `shell` and `down` find them by these.
+"""
+
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_SERVICE = "com.docker.compose.service"
+COMPOSE_ONEOFF = "com.docker.compose.oneoff"  # "True" on `compose run` containers
+DEVBOX_PROJECT = "dev.devbox.project"  # the fallback's containers: the Compose project name
+DEVBOX_SERVICE = "dev.devbox.service"
+SMOKE = "dev.devbox.smoke"  # smoke's containers: the project name
+
+SERVICE_LABELS = (COMPOSE_SERVICE, DEVBOX_SERVICE)  # watch mode's, then the fallback's
+
+
+def label(key: str, value: str) -> str:
+    """`key=value`, as `--label` and `--filter label=` take it."""
+    return f"{key}={value}"

@@ -1,0 +1,1 @@
+"""The project's files: locating the project, reading and validating them, writing them safely."""

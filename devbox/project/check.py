@@ -1,0 +1,135 @@
+"""`devbox init --check`: drift from uv's Docker best practice in existing files.
+
+Pure functions over file contents; each finding names the file, the problem and the fix.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from devbox.project.compose import ComposeProject, load_compose
+from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
+from devbox.project.files import read_text
+from devbox.project.locate import ProjectPaths
+
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
+_UV_COPY = re.compile(r"COPY\s+--from=ghcr\.io/astral-sh/uv(?::(\S+?))?(?:@\S+)?\s", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.problem}; {self.fix}"
+
+
+def dockerfile_targets(text: str) -> list[str]:
+    """Names of the `FROM ... AS name` stages, in order."""
+    return [m.group(1).lower() for m in _FROM.finditer(text) if m.group(1)]
+
+
+def _last_stage(text: str) -> str:
+    starts = [m.start() for m in _FROM.finditer(text)]
+    return text[starts[-1] :] if starts else text
+
+
+def check_dockerfile(text: str, *, name: str = "Dockerfile") -> list[Finding]:
+    found: list[Finding] = []
+
+    def add(problem: str, fix: str) -> None:
+        found.append(Finding(name, problem, fix))
+
+    targets = dockerfile_targets(text)
+    for target in ("dev", "prod"):
+        if target not in targets:
+            add(
+                f"no `{target}` target",
+                f"add a stage `FROM ... AS {target}` (devbox init writes one)",
+            )
+    if text.lstrip().startswith("# syntax="):
+        add(
+            "`# syntax=` line pulls a frontend image",
+            "remove it; BuildKit's built-in frontend suffices",
+        )
+    copies = _UV_COPY.findall(text)
+    if not copies:
+        add(
+            "uv is not copied from ghcr.io/astral-sh/uv",
+            "COPY --from=ghcr.io/astral-sh/uv:<version>",
+        )
+    elif any(tag in ("", "latest") or not re.fullmatch(r"\d+\.\d+\.\d+", tag) for tag in copies):
+        add("uv is not pinned to an exact version", "use ghcr.io/astral-sh/uv:<x.y.z>")
+    if "uv sync" in text and "--mount=type=cache" not in text:
+        add(
+            "uv sync runs without a cache mount",
+            "RUN --mount=type=cache,target=/root/.cache/uv ...",
+        )
+    if "uv sync" in text and not re.search(r"--no-install-(project|workspace)", text):
+        add("dependencies share a layer with the project", "sync with --no-install-project first")
+    if "uv sync" in text and not re.search(r"--(locked|frozen)", text):
+        add("uv sync may change the lock", "use uv sync --locked")
+    if "UV_COMPILE_BYTECODE" not in text:
+        add("bytecode is not compiled", "set ENV UV_COMPILE_BYTECODE=1")
+    user = re.findall(r"^\s*USER\s+(\S+)", _last_stage(text), re.MULTILINE | re.IGNORECASE)
+    if not user or user[-1].split(":")[0] in ("root", "0"):
+        add("the final stage runs as root", "add a non-root user and USER to it")
+    return found
+
+
+def check_dockerignore(text: str | None, *, name: str = ".dockerignore") -> list[Finding]:
+    if text is None:
+        return [Finding(name, "missing: .venv and secrets reach the build context", "devbox init")]
+    matcher = PatternMatcher(parse_ignore_text(text))
+    found = []
+    if not matcher.matches(".venv"):
+        found.append(Finding(name, ".venv is not ignored", "add a line `.venv`"))
+    if not matcher.matches(".env"):
+        found.append(Finding(name, ".env is not ignored (secrets in the image)", "add `.env`"))
+    return found
+
+
+def check_compose(project: ComposeProject | None, *, service: str) -> list[Finding]:
+    """Findings for the developed service's watch rules in the (validated) compose model."""
+    if project is None:
+        return [Finding("compose.yaml", "missing", "run devbox init")]
+    name = project.file.name
+    svc = project.services.get(service) or next(
+        (s for s in project.services.values() if s.develop), None
+    )
+    watch = (svc.develop or {}).get("watch") if svc is not None else None
+    if not isinstance(watch, list) or not watch:
+        return [Finding(name, f"services.{service}: no develop.watch", "run devbox init to add it")]
+    rules = [r for r in watch if isinstance(r, dict)]
+    found = []
+    syncs = [r for r in rules if str(r.get("action", "")).startswith("sync")]
+    if not all(_ignores_venv(rule) for rule in syncs):
+        found.append(Finding(name, "a sync rule does not ignore .venv/", "add `ignore: [.venv/]`"))
+    rebuilds = " ".join(str(r.get("path")) for r in rules if r.get("action") == "rebuild")
+    if "uv.lock" not in rebuilds and "requirements" not in rebuilds:
+        found.append(Finding(name, "no rebuild when dependencies change", "rebuild on ./uv.lock"))
+    return found
+
+
+def _ignores_venv(rule: dict[str, Any]) -> bool:
+    ignore = rule.get("ignore") or []
+    patterns = [ignore] if isinstance(ignore, str) else [str(p) for p in ignore]
+    return PatternMatcher(patterns).matches(".venv/bin/python")
+
+
+def check_files(paths: ProjectPaths, *, service: str) -> list[Finding]:
+    """Every finding for the project's Dockerfile, .dockerignore and compose files."""
+    dockerfile = read_text(paths.dir / "Dockerfile")
+    found = (
+        check_dockerfile(dockerfile)
+        if dockerfile is not None
+        else [Finding("Dockerfile", "missing", "run devbox init")]
+    )
+    project = load_compose(paths) if paths.compose_files else None
+    return (
+        found
+        + check_dockerignore(read_text(paths.dir / ".dockerignore"))
+        + check_compose(project, service=service)
+    )

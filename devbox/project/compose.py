@@ -1,0 +1,227 @@
+"""The one reader of the project's compose files: every other reader goes through it.
+
+The watch mode hands the files to Compose; the fallback mode reads the same files
+itself (older Compose rejects the `develop` key), so both modes run the service
+alike: ports, environment, working dir, command and user come from here. Every
+value is validated, so a bad file is one line naming the file, the field and the fix.
+"""
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devbox.errors import ConfigError, UsageError, config_error
+from devbox.project.locate import ProjectPaths, require_compose
+
+
+@dataclass(frozen=True, kw_only=True)
+class Service:
+    name: str
+    context: Path | None  # build context; None when the service has no `build:`
+    dockerfile: str = "Dockerfile"
+    target: str | None = None
+    image: str | None = None
+    ports: tuple[str, ...] = ()
+    environment: "EnvPairs" = ()
+    working_dir: str | None = None
+    command: tuple[str, ...] | None = None
+    user: str | None = None
+    develop: Any = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComposeProject:
+    files: tuple[Path, ...]  # as Compose reads them: the main file, then overrides
+    project_dir: Path
+    name: str
+    services: dict[str, Service] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict, repr=False)  # the merged YAML
+
+    @property
+    def file(self) -> Path:
+        """The main compose file (the one errors and `devbox init` name)."""
+        return self.files[0]
+
+
+def project_name(raw: str) -> str:
+    """Compose's normalisation of a project name: lower case, [a-z0-9_-] only."""
+    return re.sub(r"[^a-z0-9_-]", "", raw.lower())
+
+
+def _ports(file: Path, svc: str, value: Any) -> tuple[str, ...]:
+    ports: list[str] = []
+    for i, port in enumerate(value or []):
+        if isinstance(port, int | str):
+            ports.append(str(port))
+        elif isinstance(port, dict) and "target" in port:
+            host = f"{port['host_ip']}:" if port.get("host_ip") else ""
+            published = f"{port['published']}:" if port.get("published") else ""
+            ports.append(f"{host}{published}{port['target']}/{port.get('protocol', 'tcp')}")
+        else:
+            raise config_error(file, f"services.{svc}.ports[{i}]", "not a port", 'e.g. "8000:8000"')
+    return tuple(ports)
+
+
+EnvPairs = tuple[tuple[str, str | None], ...]
+
+
+def env_pairs(value: Any) -> EnvPairs:
+    """Compose's `environment` (a mapping, or a list of NAME=value) as pairs; None takes
+    the host's value; booleans are written as Compose writes them ("true", "false")."""
+    if isinstance(value, dict):
+        return tuple(
+            (str(k), None if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in value.items()
+        )
+    return tuple(
+        (k, v if sep else None) for k, sep, v in (str(s).partition("=") for s in value or [])
+    )
+
+
+def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
+    at = f"services.{name}"
+    if not isinstance(raw, dict):
+        raise config_error(file, at, "must be a mapping", "indent its keys under it")
+
+    def expect(key: str, kinds: tuple[type, ...], example: str) -> Any:
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+            raise config_error(file, f"{at}.{key}", f"{value!r} has the wrong type", example)
+        return value
+
+    build = expect("build", (str, dict), "e.g. `build: .`")
+    context: Path | None = None
+    dockerfile, target = "Dockerfile", None
+    if isinstance(build, str):
+        context = project_dir / build
+    elif isinstance(build, dict):
+        context = project_dir / str(build.get("context", "."))
+        dockerfile = str(build.get("dockerfile", "Dockerfile"))
+        target = None if build.get("target") is None else str(build["target"])
+    command = expect("command", (str, list), 'e.g. `command: ["app", "--reload"]`')
+    if isinstance(command, str):
+        try:
+            command = shlex.split(command)
+        except ValueError as exc:  # an unclosed quote
+            raise config_error(
+                file, f"{at}.command", str(exc), "close the quote, or use a list"
+            ) from None
+    user = expect("user", (str, int), 'e.g. `user: "1000:1000"`')
+    develop = expect("develop", (dict,), "indent a `watch:` list under `develop:`")
+    return Service(
+        name=name,
+        context=context.resolve() if context else None,
+        dockerfile=dockerfile,
+        target=target,
+        image=expect("image", (str,), "e.g. `image: postgres:16`"),
+        ports=_ports(file, name, expect("ports", (list,), 'e.g. `ports: ["8000:8000"]`')),
+        environment=env_pairs(expect("environment", (dict, list), "e.g. `environment: {A: b}`")),
+        working_dir=expect("working_dir", (str,), "e.g. `working_dir: /app`"),
+        command=tuple(str(part) for part in command) if command else None,
+        user=None if user is None else str(user),
+        develop=develop,
+    )
+
+
+def read_yaml(file: Path) -> Any:
+    """One YAML file, or a one-line error naming it (and the line, for a syntax error)."""
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{file}{where}: {problem}; fix the YAML syntax") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read it ({exc.strerror}); fix the file") from None
+
+
+# Keys whose lists Compose merges (override entries appended, duplicates dropped);
+# other lists (command, entrypoint, ...) are replaced by the override's.
+_APPENDED = {"ports", "expose", "volumes", "dns", "dns_search", "env_file"}
+_MAPPINGS = {"environment", "labels", "args", "extra_hosts"}
+
+
+def _as_mapping(value: Any) -> Any:
+    """`environment`, `labels`, ... as a mapping, whichever form the file used."""
+    if isinstance(value, list):
+        return {k: (v if sep else None) for k, sep, v in (str(i).partition("=") for i in value)}
+    return value
+
+
+def merge(base: Any, override: Any, key: str = "") -> Any:
+    """Compose's merge of an override file into a base, for the keys devbox reads."""
+    if key in _MAPPINGS:
+        base, override = _as_mapping(base), _as_mapping(override)
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for name, value in override.items():
+            merged[name] = merge(base[name], value, str(name)) if name in base else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list) and key in _APPENDED:
+        return base + [item for item in override if item not in base]
+    return override
+
+
+def load_compose(paths: ProjectPaths) -> ComposeProject:
+    """The project's compose files, read, merged as Compose merges them, and validated."""
+    files = require_compose(paths).compose_files
+    data: Any = None
+    for file in files:
+        loaded = read_yaml(file)
+        if loaded is not None and not isinstance(loaded, dict):
+            raise config_error(
+                file, "(top level)", "must be a mapping", "start it with `services:`"
+            )
+        data = loaded if data is None else merge(data, loaded or {})
+    file = files[0]
+    if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+        raise config_error(
+            file, "services", "missing", "define at least one service (run `devbox init`)"
+        )
+    name = project_name(
+        os.environ.get("COMPOSE_PROJECT_NAME") or str(data.get("name") or paths.dir.name)
+    )
+    services = {
+        str(svc): _service(file, paths.dir, str(svc), raw) for svc, raw in data["services"].items()
+    }
+    return ComposeProject(
+        files=files, project_dir=paths.dir, name=name, services=services, data=data
+    )
+
+
+def watched_service(project: ComposeProject, name: str | None) -> Service:
+    """The service to develop: the one named, or the only one with `develop.watch`."""
+    if name is not None:
+        if name not in project.services:
+            known = ", ".join(project.services)
+            raise config_error(
+                project.file, f"services.{name}", "no such service", f"use one of: {known}"
+            )
+        return project.services[name]
+    watched = [
+        s
+        for s in project.services.values()
+        if isinstance(s.develop, dict) and s.develop.get("watch")
+    ]
+    if len(watched) == 1:
+        return watched[0]
+    if not watched:
+        raise config_error(
+            project.file,
+            "services.*.develop.watch",
+            "no service has watch rules",
+            "add a develop.watch section (devbox init writes one)",
+        )
+    names = ", ".join(s.name for s in watched)
+    raise UsageError(
+        f"{project.file}: several services have watch rules ({names}); "
+        "name one as the SERVICE argument"
+    )

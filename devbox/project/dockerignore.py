@@ -1,0 +1,234 @@
+""".dockerignore-syntax path matching, with the semantics Docker and Compose use.
+
+Compose's `develop.watch` filters events with moby/patternmatcher, so devbox must give the
+same answers: `*` and `?` stay inside one path segment, `**` spans any number of them,
+`!` re-includes, the last matching pattern wins, and a path matches when one of its parent
+directories does. This is not gitignore: `node_modules/` matches only at the root.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from devbox.errors import ConfigError, config_error
+
+_WILDCARDS = "*?[\\"
+
+
+class PatternError(ConfigError):
+    """A malformed pattern; callers re-raise it naming the file and field it came from."""
+
+    def __init__(self, pattern: str, problem: str, fix: str) -> None:
+        super().__init__(f"invalid pattern {pattern!r}: {problem}; {fix}")
+        self.pattern = pattern
+        self.problem = problem
+        self.fix = fix
+
+
+def clean_path(path: str) -> str:
+    """Lexically normalise a '/'-separated path like Go's `filepath.Clean` ('' becomes '.')."""
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part != "..":
+            parts.append(part)
+        elif parts and parts[-1] != "..":
+            parts.pop()
+        elif not rooted:
+            parts.append("..")
+    joined = "/".join(parts)
+    return ("/" + joined if rooted else joined) or "."
+
+
+def _normalise(pattern: str) -> tuple[bool, str] | None:
+    """(is_exclusion, cleaned body) like Docker's ignore-file reader; None for a blank line."""
+    pattern = pattern.strip()
+    if not pattern:
+        return None
+    exclusion = pattern.startswith("!")
+    if exclusion:
+        pattern = pattern[1:].strip()
+        if not pattern:
+            raise PatternError("!", "a lone '!' re-includes nothing", "follow it with a pattern")
+    return exclusion, clean_path(pattern).lstrip("/")
+
+
+def _class_char(pattern: str, i: int) -> tuple[str, int]:
+    """One (possibly escaped) character of a `[...]` class, validated like Go's path.Match."""
+    if i < len(pattern) and pattern[i] == "\\":
+        i += 1
+    elif i < len(pattern) and pattern[i] in "-]":
+        i = len(pattern)  # a bare '-' or ']' where a character belongs
+    if i + 1 >= len(pattern):  # the class must still be closed after this character
+        raise PatternError(
+            pattern,
+            "malformed character class",
+            "close it with ']' and escape '-' or ']' with '\\'",
+        )
+    return pattern[i], i + 1
+
+
+def _translate_class(pattern: str, start: int) -> tuple[str, int]:
+    """Regex for the class opening at `start`; `^` negates (Docker passes classes to a regex)."""
+    i = start + 1
+    negate = i < len(pattern) and pattern[i] == "^"
+    i += 1 if negate else 0
+    items: list[str] = []
+    while not (items and i < len(pattern) and pattern[i] == "]"):
+        low, i = _class_char(pattern, i)
+        high = low
+        if pattern[i] == "-":
+            high, i = _class_char(pattern, i + 1)
+        if low > high:
+            raise PatternError(pattern, f"range {low}-{high} is reversed", "write it low to high")
+        items.append(re.escape(low) if low == high else f"{re.escape(low)}-{re.escape(high)}")
+    return "[" + "^" * negate + "".join(items) + "]", i + 1
+
+
+def _translate(pattern: str) -> str:
+    """Regex (for `fullmatch`) equivalent to one cleaned pattern body."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        i += 1
+        if ch == "*" and pattern.startswith("*", i):
+            i += 1
+            if pattern.startswith("/", i):
+                i += 1  # `**/` is `**`: it may also match zero segments
+            out.append(".*" if i == len(pattern) else "(?:.*/)?")
+        elif ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "\\":
+            if i == len(pattern):
+                raise PatternError(pattern, "it ends with a lone '\\'", "escape it as '\\\\'")
+            out.append(re.escape(pattern[i]))
+            i += 1
+        elif ch == "[":
+            cls, i = _translate_class(pattern, i - 1)
+            out.append(cls)
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    body: str  # cleaned, without the '!'
+    exclusion: bool
+    regex: re.Pattern[str] | None  # None: the pattern names the root, an ancestor of everything
+
+    def match(self, path: str) -> bool:
+        return self.regex is None or self.regex.fullmatch(path) is not None
+
+    def could_reach(self, directory: str) -> bool:
+        """Whether this pattern might match `directory`, an ancestor of it, or a path under it."""
+        if self.regex is None:
+            return True
+        cut = min((i for i, c in enumerate(self.body) if c in _WILDCARDS), default=len(self.body))
+        literal, prefix = self.body[:cut], directory + "/"
+        return prefix.startswith(literal) or literal.startswith(prefix)
+
+
+class PatternMatcher:
+    """Docker's `MatchesOrParentMatches` over paths relative to the matcher's root."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self._patterns: list[_Pattern] = []
+        for raw in patterns:
+            normalised = _normalise(raw)
+            if normalised is None:
+                continue
+            exclusion, body = normalised
+            # Compose anchors patterns by joining them to an absolute root, so one naming the
+            # root itself ('.', '/') matches it and, through parent matching, everything below.
+            regex = None if body in ("", ".") else re.compile(_translate(body))
+            self._patterns.append(_Pattern(body, exclusion, regex))
+
+    @property
+    def has_patterns(self) -> bool:
+        """False when nothing can ever match, so callers can skip the work."""
+        return any(not p.exclusion for p in self._patterns)
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The cleaned patterns, `!` included, in order."""
+        return tuple("!" * p.exclusion + p.body for p in self._patterns)
+
+    def matches(self, rel_path: str) -> bool:
+        """Whether `rel_path` or one of its parent directories matches; the last match wins."""
+        path = clean_path(rel_path).lstrip("/")
+        if path in ("", "."):
+            return False  # Docker never lets a pattern exclude the root itself
+        parts = path.split("/")
+        parents = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
+        matched = False
+        for pattern in self._patterns:
+            if pattern.exclusion != matched:
+                continue  # cannot change the outcome
+            if pattern.match(path) or any(pattern.match(parent) for parent in parents):
+                matched = not pattern.exclusion
+        return matched
+
+    def excludes_dir(self, rel_dir: str) -> bool:
+        """Whether `rel_dir` and everything under it match, so a walker or watcher can skip it.
+
+        Conservative: any `!` pattern that might re-include something below keeps it.
+        """
+        directory = clean_path(rel_dir).lstrip("/")
+        if not self.matches(directory):
+            return False
+        return not any(p.exclusion and p.could_reach(directory) for p in self._patterns)
+
+
+def read_ignore_file(path: Path) -> list[str]:
+    """Patterns of a .dockerignore, normalised like Docker's reader; a missing file has none.
+
+    As in Docker, only lines whose first character is `#` are comments, a leading `/` is
+    dropped (patterns are relative to the build context) and a UTF-8 BOM is ignored.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read: {exc.strerror}; fix its permissions or remove it"
+        ) from exc
+    return parse_ignore_text(data.decode("utf-8", "surrogateescape"), path=path)
+
+
+def parse_ignore_text(text: str, *, path: Path | str = ".dockerignore") -> list[str]:
+    """Patterns of a .dockerignore's text (see `read_ignore_file`)."""
+    text = text.removeprefix("\ufeff")
+    patterns: list[str] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("#"):
+            continue
+        try:
+            normalised = _normalise(line)
+            if normalised is None:
+                continue
+            PatternMatcher([normalised[1]])  # validate here, where the line number is known
+        except PatternError as exc:
+            problem = f"invalid pattern {exc.pattern!r}: {exc.problem}"
+            raise config_error(path, f"line {number}", problem, exc.fix) from exc
+        patterns.append("!" * normalised[0] + normalised[1])
+    return patterns
+
+
+def compose_dockerignore_patterns(patterns: list[str]) -> list[str]:
+    """Apply Compose's `*` rule: a literal `*` drops every pattern that is not a `!` one.
+
+    Compose's watcher does this (pkg/watch/dockerignore.go), so devbox must too for its
+    watcher to agree with `docker compose watch`. Since the remaining `!` patterns have nothing
+    to re-include, an allow-list .dockerignore (`*` then `!src`) ignores nothing for watch.
+    """
+    if "*" not in patterns:
+        return list(patterns)
+    return [p for p in patterns if p.startswith("!")]

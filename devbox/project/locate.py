@@ -1,0 +1,86 @@
+"""Where the project is, and which compose files Compose itself would read: the one
+locator every command uses.
+
+The project folder is the nearest one, from the start folder upward (like git and
+Compose), holding a compose file, `pyproject.toml` or `requirements.txt` (a project
+`devbox init` has not seen yet has no compose file). The compose files
+are `COMPOSE_FILE`'s entries when it is set, else the default file and its
+override, as Compose picks them: an explicit `--file` would turn the override off.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from devbox.errors import ConfigError
+
+# compose-go's order of preference.
+COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+OVERRIDE_FILE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
+PROJECT_MARKERS = ("pyproject.toml", "requirements.txt")
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """The project folder and its compose files (main file first; none before init)."""
+
+    dir: Path
+    compose_files: tuple[Path, ...]
+
+    @property
+    def compose_file(self) -> Path:
+        """The main compose file: the one `devbox init` writes or merges into."""
+        return self.compose_files[0] if self.compose_files else self.dir / COMPOSE_FILE_NAMES[0]
+
+
+def _first(folder: Path, names: tuple[str, ...]) -> Path | None:
+    return next((folder / n for n in names if (folder / n).is_file()), None)
+
+
+def default_compose_files(folder: Path) -> tuple[Path, ...]:
+    """The default compose file in `folder` and its override, as Compose picks them."""
+    main = _first(folder, COMPOSE_FILE_NAMES)
+    if main is None:
+        return ()
+    override = _first(folder, OVERRIDE_FILE_NAMES)
+    return (main,) if override is None else (main, override)
+
+
+def _from_env(start: Path, value: str) -> tuple[Path, ...]:
+    separator = os.environ.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+    files = []
+    for entry in filter(None, value.split(separator)):
+        path = Path(entry) if Path(entry).is_absolute() else start / entry
+        if not path.is_file():
+            raise ConfigError(f"{path}: not found (from COMPOSE_FILE); fix COMPOSE_FILE")
+        files.append(path.resolve())
+    return tuple(files)
+
+
+def locate(start: Path) -> ProjectPaths:
+    """The project that `start` (a folder) belongs to."""
+    start = start.resolve()
+    env = os.environ.get("COMPOSE_FILE")
+    if env:
+        files = _from_env(start, env)
+        if files:
+            return ProjectPaths(files[0].parent, files)
+    for folder in (start, *start.parents):
+        files = default_compose_files(folder)
+        if files or _first(folder, PROJECT_MARKERS) is not None:
+            return ProjectPaths(folder, files)
+    return ProjectPaths(start, ())  # no project: each command says what it misses
+
+
+def require_compose(paths: ProjectPaths) -> ProjectPaths:
+    """`paths`, when it has a compose file; else the error that says to run init."""
+    if not paths.compose_files:
+        raise ConfigError(
+            f"{paths.dir}: no compose.yaml here or in a parent folder; run `devbox init` first"
+        )
+    return paths

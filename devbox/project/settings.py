@@ -1,0 +1,180 @@
+"""What devbox knows about a project: `pyproject.toml`, `.python-version`, `[tool.devbox]`.
+
+Read with tomllib and validated field by field, so that a bad value is reported
+with its file, field and fix instead of surfacing later as a failed build.
+"""
+
+import re
+import shlex
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devbox import defaults
+from devbox.errors import ConfigError, config_error
+from devbox.project.detect import ProjectKind, detect_kind, python_for
+
+_KNOWN_KEYS = {
+    "service",
+    "python-image",
+    "uv-version",
+    "port",
+    "command",
+    "dev-command",
+    "health-path",
+    "uv-digest",
+    "smoke",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectSettings:
+    """Everything templates need to know about one project."""
+
+    name: str
+    service: str
+    python_image: str
+    uv_version: str
+    port: int
+    command: tuple[str, ...]
+    dev_command: tuple[str, ...]
+    health_path: str | None
+    kind: ProjectKind
+    uv_digest: str | None = None
+    smoke: tuple[str, ...] | None = None  # run in the prod container by `devbox smoke`
+
+    @property
+    def uv_image(self) -> str:
+        digest = f"@{self.uv_digest}" if self.uv_digest else ""
+        return f"ghcr.io/astral-sh/uv:{self.uv_version}{digest}"
+
+
+def service_name(project_name: str) -> str:
+    """A Compose service name from a project name ('Sample_App' -> 'sample-app')."""
+    name = re.sub(r"[^a-z0-9]+", "-", project_name.lower()).strip("-")
+    return name or "app"
+
+
+def python_image_for(version: str) -> str:
+    """The slim Debian trixie image of a Python version ('3.13' -> 'python:3.13-slim-trixie')."""
+    return f"python:{version}-slim-trixie"
+
+
+def load_pyproject(project_dir: Path, *, required: bool = True) -> dict[str, Any] | None:
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        if not required:
+            return None
+        raise ConfigError(f"{path}: not found; devbox works on uv projects (run `uv init` first)")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc}); fix the file") from None
+
+
+def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) and value.strip():
+        try:
+            return tuple(shlex.split(value))
+        except ValueError as exc:  # an unclosed quote
+            raise config_error(path, field, str(exc), "close the quote, or use a list") from None
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise config_error(
+        path, field, "must be a non-empty string or list of strings", 'e.g. "app --reload"'
+    )
+
+
+def read_settings(
+    project_dir: Path, *, overrides: Mapping[str, object] | None = None
+) -> ProjectSettings:
+    """Settings from `[tool.devbox]`, with `overrides` (same keys; from CLI options) on top."""
+    data = load_pyproject(project_dir, required=False)
+    path = project_dir / "pyproject.toml"
+    kind = detect_kind(project_dir, data)
+    if kind is None:
+        raise ConfigError(
+            f"{path}: not found, and no requirements.txt either; devbox works on uv projects "
+            "(run `uv init` first)"
+        )
+    data = data or {}
+    project = data.get("project", {})
+    name = project.get("name") if kind is not ProjectKind.REQUIREMENTS else project_dir.name
+    if not isinstance(name, str) or not name:
+        raise config_error(path, "project.name", "missing", "add a name to [project]")
+    tool = data.get("tool", {}).get("devbox", {})
+    if not isinstance(tool, dict):
+        raise config_error(path, "tool.devbox", "must be a table", "write it as [tool.devbox]")
+    tool = {**tool, **(overrides or {})}
+    unknown = sorted(set(tool) - _KNOWN_KEYS)
+    if unknown:
+        known = ", ".join(sorted(_KNOWN_KEYS))
+        raise config_error(path, f"tool.devbox.{unknown[0]}", "unknown key", f"use one of {known}")
+
+    port = tool.get("port", defaults.DEFAULT_PORT)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise config_error(path, "tool.devbox.port", f"{port!r} is not a port", "use 1-65535")
+
+    if "command" in tool:
+        command = _command(path, "tool.devbox.command", tool["command"])
+    elif project.get("scripts"):
+        command = (next(iter(project["scripts"])),)
+    elif kind is ProjectKind.REQUIREMENTS:
+        raise ConfigError(
+            f"{project_dir}: a requirements.txt project has no console script; "
+            'pass --command "python app.py" (or set [tool.devbox] command)'
+        )
+    else:
+        raise config_error(
+            path,
+            "project.scripts",
+            "no console script to run",
+            'add [project.scripts] or set [tool.devbox] command = "..."',
+        )
+    dev_command = (
+        _command(path, "tool.devbox.dev-command", tool["dev-command"])
+        if "dev-command" in tool
+        else command
+    )
+
+    if "python-image" in tool:
+        python_image = str(tool["python-image"])
+    else:
+        version_file = project_dir / ".python-version"
+        python = python_for(
+            version_file.read_text() if version_file.is_file() else None,
+            project.get("requires-python"),
+        )
+        python_image = python_image_for(python)
+
+    health = tool.get("health-path")
+    if health is not None and (not isinstance(health, str) or not health.startswith("/")):
+        raise config_error(
+            path, "tool.devbox.health-path", f"{health!r} is not a path", 'e.g. "/health"'
+        )
+    smoke = _command(path, "tool.devbox.smoke", tool["smoke"]) if "smoke" in tool else None
+    digest = tool.get("uv-digest")
+    if digest is not None and not (
+        isinstance(digest, str) and re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
+    ):
+        raise config_error(
+            path, "tool.devbox.uv-digest", f"{digest!r} is not a digest", "use sha256:<64 hex>"
+        )
+
+    return ProjectSettings(
+        name=name,
+        service=str(tool.get("service", service_name(name))),
+        python_image=python_image,
+        uv_version=str(tool.get("uv-version", defaults.UV_VERSION)),
+        port=port,
+        command=command,
+        dev_command=dev_command,
+        health_path=health,
+        kind=kind,
+        uv_digest=digest,
+        smoke=smoke,
+    )

@@ -1,0 +1,1 @@
+"""Processes, signals and session state: what every long-running command stands on."""

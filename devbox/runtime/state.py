@@ -1,0 +1,139 @@
+"""A running `devbox up` session, recorded under the project in `.devbox/state.json`.
+
+`status`, `logs`, `shell` and `down` find the session there. The record is never
+trusted blindly: a pid counts only while it is still the process that was recorded
+(its creation time matches), so `down` never signals a stranger.
+"""
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from devbox.runtime import process
+
+STATE_DIR = ".devbox"
+
+
+@dataclass
+class Last:
+    """The last batch a session applied."""
+
+    what: str
+    seconds: float
+    at: float
+
+
+@dataclass
+class State:
+    pid: int
+    mode: str
+    reason: str
+    compose_project: str
+    service: str
+    container: str | None  # the fallback's container; watch mode finds them by label
+    started: float = field(default_factory=time.time)
+    # The creation time of `pid`: a pid reused by another process after a crash or a
+    # reboot does not match it. None (unknown) never matches.
+    pid_start: float | None = None
+    # Process groups of the session's children (pid -> creation time): they run in
+    # sessions of their own, so they outlive a devbox that was killed, and `down` ends them.
+    children: dict[str, float | None] = field(default_factory=dict)
+    detached: bool = False
+    ready: bool = False
+    last: Last | None = None
+
+    def alive(self) -> bool:
+        return process.same_process(self.pid, self.pid_start)
+
+    def add_child(self, pid: int) -> None:
+        self.children = {str(p): t for p, t in self.live_children().items()}
+        self.children[str(pid)] = process.identity(pid)
+
+    def live_children(self) -> dict[int, float | None]:
+        """Recorded child groups still led by the same processes (pid reuse is checked)."""
+        return {
+            int(pid): created
+            for pid, created in self.children.items()
+            if process.same_process(int(pid), created)
+        }
+
+
+def state_path(project_dir: Path) -> Path:
+    return project_dir / STATE_DIR / "state.json"
+
+
+def log_path(project_dir: Path) -> Path:
+    return project_dir / STATE_DIR / "up.log"
+
+
+def save(project_dir: Path, state: State) -> None:
+    """Write atomically (a unique temp file, then rename), so a reader never sees half a file."""
+    path = state_path(project_dir)
+    path.parent.mkdir(exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(asdict(state), out, indent=2)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def load(project_dir: Path) -> State | None:
+    """The recorded session, or None; a corrupt or mistyped record counts as none."""
+    try:
+        data = json.loads(state_path(project_dir).read_text())
+        last = data.pop("last", None)
+        record = State(**data, last=Last(**last) if last else None)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    pid_ok = isinstance(record.pid, int) and not isinstance(record.pid, bool) and record.pid > 1
+    if not pid_ok or not isinstance(record.children, dict):
+        return None  # pids 0, 1 and -1 would signal many processes
+    record.pid_start = _number(record.pid_start)
+    record.children = {str(k): _number(v) for k, v in record.children.items()}
+    return record
+
+
+def clear(project_dir: Path, pid: int | None = None) -> None:
+    """Remove the record (only if it is `pid`'s, when given)."""
+    current = load(project_dir)
+    if pid is not None and current is not None and current.pid != pid:
+        return
+    state_path(project_dir).unlink(missing_ok=True)
+
+
+@dataclass
+class Recorder:
+    """Keeps the session's state file up to date as the session goes."""
+
+    project_dir: Path
+    record: State
+
+    def save(self) -> None:
+        save(self.project_dir, self.record)
+
+    def ready(self, container: str | None = None) -> None:
+        self.record.ready = True
+        self.record.container = container or self.record.container
+        self.save()
+
+    def child(self, child: process.Child) -> None:
+        """Record a child's process group, so `down` can end it if devbox dies first."""
+        self.record.add_child(child.pid)
+        self.save()
+
+    def applied(self, what: str, seconds: float) -> None:
+        self.record.last = Last(what=what, seconds=round(seconds, 3), at=time.time())
+        self.save()

@@ -1,0 +1,151 @@
+"""`up --detach`, `shell`, `status`, `logs`, `down` against a real engine, in both modes."""
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from devbox.runtime import state
+from tests.support import dangling_volumes, docker_lines
+
+pytestmark = pytest.mark.docker
+
+
+
+def pid_alive(pid: int) -> bool:
+    return process.identity(pid) is not None
+
+def devbox(project: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "devbox", *args[:1], "--project-dir", str(project), *args[1:]],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
+        check=False,
+    )
+
+
+def in_a_terminal(argv: list[str], keys: bytes, timeout: float = 30) -> tuple[int, str]:
+    """Run argv on a pseudo-terminal, type `keys`, return its exit code and what it showed."""
+    master, slave = pty.openpty()
+    child = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    os.write(master, keys)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break  # the terminal closed: the command is done
+            if not chunk:
+                break
+            shown += chunk
+        elif child.poll() is not None:
+            break
+    os.close(master)
+    return child.wait(timeout=10), shown.decode(errors="replace")
+
+
+def leftovers(project: str) -> list[str]:
+    found = []
+    for label in (f"com.docker.compose.project={project}", f"dev.devbox.project={project}"):
+        found += docker_lines("ps", "-aq", "--filter", f"label={label}")
+        found += docker_lines("network", "ls", "-q", "--filter", f"label={label}")
+    return found
+
+
+@pytest.fixture(params=["watch", "fallback"])
+def mode(request: pytest.FixtureRequest) -> str:
+    fixture = "compose_2_40" if request.param == "watch" else "compose_2_21"
+    request.getfixturevalue(fixture)
+    return str(request.param)
+
+
+def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> None:
+    project, _ = initialized_sample
+    volumes_before = dangling_volumes()
+    started = devbox(project, "up", "--detach")
+    assert started.returncode == 0, started.stderr
+    try:
+        record = json.loads((project / ".devbox" / "state.json").read_text())
+        assert record["mode"] == mode and record["detached"] is True
+
+        ok = devbox(project, "shell", "--", "python", "-c", "import sys; print(sys.prefix, 40 + 2)")
+        assert (ok.returncode, ok.stdout) == (0, "/app/.venv 42\n"), ok.stderr
+        assert devbox(project, "shell", "--", "python", "-c", "raise SystemExit(7)").returncode == 7
+        piped = devbox(project, "shell", "--", "python", stdin="print(6 * 7)\n")
+        assert (piped.returncode, piped.stdout) == (0, "42\n")
+
+        code, shown = in_a_terminal(
+            [sys.executable, "-m", "devbox", "shell", "--project-dir", str(project)],
+            b"echo pty-$((20 + 22))\nexit 5\n",
+        )
+        assert code == 5, shown
+        assert "pty-42" in shown
+
+        report = json.loads(devbox(project, "status", "--json").stdout)
+        assert report["session"]["mode"] == mode and report["session"]["alive"] is True
+        running = [c for c in report["containers"] if c["status"] == "running"]
+        assert [c["service"] for c in running] == ["sample-app"]
+        assert report["rules"][0] == {"action": "sync", "path": ".", "target": "/app"}
+
+        logged = devbox(project, "logs")  # the app writes to stderr, and so does `logs`
+        assert "Listening on http://0.0.0.0:8000/" in logged.stderr
+    finally:
+        stopped = devbox(project, "down")
+    assert stopped.returncode == 0, stopped.stderr
+    assert not pid_alive(record["pid"])
+    assert leftovers(project.name) == []
+    assert dangling_volumes() <= volumes_before
+    assert not (project / ".devbox" / "state.json").exists()
+
+
+@pytest.mark.parametrize("setup", ["compose_2_40", "compose_2_21"])
+def test_killed_watcher_is_reported(
+    initialized_sample: tuple[Path, int], setup: str, request: pytest.FixtureRequest
+) -> None:
+    """A devbox killed with SIGKILL cannot clean up: status says so, down finishes the job."""
+    request.getfixturevalue(setup)
+    project, _ = initialized_sample
+    assert devbox(project, "up", "--detach").returncode == 0
+    try:
+        pid = json.loads((project / ".devbox" / "state.json").read_text())["pid"]
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        report = devbox(project, "status")
+        assert "STALE: its devbox process is gone" in report.stdout
+        assert json.loads(devbox(project, "status", "--json").stdout)["session"]["alive"] is False
+        record = state.load(project)
+        assert record is not None
+        orphans = record.live_children()
+        assert orphans  # the killed devbox's children live on in their own sessions
+    finally:
+        stopped = devbox(project, "down")
+    assert f"ended {len(orphans)} leftover process group(s)" in stopped.stderr
+    assert not any(pid_alive(pid) for pid in orphans)
+    assert leftovers(project.name) == []
+
+
+def test_shell_with_nothing_running(
+    initialized_sample: tuple[Path, int], compose_2_40: str
+) -> None:
+    project, _ = initialized_sample
+    result = devbox(project, "shell", "--", "true")
+    assert result.returncode == 9
+    assert result.stderr == (
+        f"devbox: no dev container is running for {project}; start it with `devbox up --detach`, "
+        "or use `devbox shell --start` for a one-off container\n"
+    )

@@ -1,0 +1,83 @@
+import io
+import tarfile
+from pathlib import Path
+
+import yaml
+
+from devbox.engine.container import (
+    ContainerSpec,
+    compose_without_develop,
+    container_name,
+    image_tag,
+    run_args,
+)
+from devbox.project.compose import ComposeProject, Service
+from devbox.sync.archive import make_tar
+
+
+def test_run_args_mirror_the_service(tmp_path: Path) -> None:
+    service = Service(
+        name="web",
+        context=tmp_path,
+        ports=("127.0.0.1:8000:8000",),
+        environment=(("A", "1"), ("FROM_HOST", None)),
+        working_dir="/app",
+        command=("app", "--reload"),
+        user="1000",
+    )
+    project = ComposeProject(
+        files=(tmp_path / "compose.yaml",),
+        project_dir=tmp_path,
+        name="shop",
+        services={"web": service},
+    )
+    spec = ContainerSpec(
+        name=container_name(project, service),
+        image=image_tag(project, service),
+        project="shop",
+        service=service,
+        bind=tmp_path,
+    )
+    assert run_args(spec) == [
+        "--rm", "--name", "devbox-shop-web", "--label", "dev.devbox.project=shop",
+        "--label", "dev.devbox.service=web", "--pull", "never",
+        "--volume", f"{tmp_path}:/app", "--volume", "/app/.venv",
+        "--publish", "127.0.0.1:8000:8000", "--env", "A=1", "--env", "FROM_HOST",
+        "--workdir", "/app", "--user", "1000", "devbox-shop-web:dev", "app", "--reload",
+    ]  # fmt: skip
+
+
+def test_copy_sync_has_no_bind_mount(tmp_path: Path) -> None:
+    service = Service(name="web", context=tmp_path)
+    spec = ContainerSpec(name="n", image="i", project="p", service=service, bind=None)
+    assert "--volume" in run_args(spec)  # the .venv volume only
+    assert f"{tmp_path}:/app" not in run_args(spec)
+
+
+def test_compose_without_develop() -> None:
+    text = "services:\n  web:\n    build: .\n    develop:\n      watch: []\n  db:\n    image: pg\n"
+    model = yaml.safe_load(text)
+    data = yaml.safe_load(compose_without_develop(model, images={"web": "devbox-p-web:dev"}))
+    assert data == {
+        "services": {"web": {"build": ".", "image": "devbox-p-web:dev"}, "db": {"image": "pg"}}
+    }
+
+
+def test_make_tar_filters_new_folders_and_keeps_links(tmp_path: Path) -> None:
+    (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_text("a")
+    (tmp_path / "pkg" / "__pycache__" / "a.pyc").write_text("c")
+    (tmp_path / "pkg" / "link").symlink_to("/etc/passwd")
+    data = make_tar(
+        {"/app/pkg": ("rule", tmp_path / "pkg")}, keep=lambda r, p: "__pycache__" not in p.parts
+    )
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert sorted(members) == ["app/pkg", "app/pkg/a.py", "app/pkg/link"]
+    assert members["app/pkg/link"].issym() and members["app/pkg/link"].linkname == "/etc/passwd"
+
+
+def test_make_tar_skips_a_file_deleted_meanwhile(tmp_path: Path) -> None:
+    data = make_tar({"/app/gone.py": ("rule", tmp_path / "gone.py")}, keep=lambda r, p: True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert tar.getmembers() == []

@@ -1,0 +1,98 @@
+"""Reading the compose file the fallback runs from (no engine)."""
+
+from pathlib import Path
+
+import pytest
+
+from devbox.errors import DevboxError, ExitCode
+from devbox.project.compose import (
+    ComposeProject,
+    env_pairs,
+    load_compose,
+    project_name,
+    watched_service,
+)
+from devbox.project.locate import locate
+
+
+def load(folder: Path) -> ComposeProject:
+    return load_compose(locate(folder))
+
+
+COMPOSE = """\
+name: My_Shop
+services:
+  web:
+    build: {context: ., target: dev, dockerfile: Dockerfile.dev}
+    ports: ["127.0.0.1:8000:8000", 9000, {target: 80, published: 8080, host_ip: 127.0.0.1}]
+    environment: {DEBUG: true, TOKEN: null, N: 3}
+    command: app --reload "two words"
+    user: 1000
+    develop: {watch: [{action: sync, path: ., target: /app}]}
+  db:
+    image: postgres:16
+"""
+
+
+def test_service_fields(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    project = load(tmp_path)
+    assert project.name == "my_shop"
+    web = project.services["web"]
+    assert (web.context, web.target, web.dockerfile) == (tmp_path, "dev", "Dockerfile.dev")
+    assert web.ports == ("127.0.0.1:8000:8000", "9000", "127.0.0.1:8080:80/tcp")
+    assert web.environment == (("DEBUG", "true"), ("TOKEN", None), ("N", "3"))
+    assert web.command == ("app", "--reload", "two words")
+    assert web.user == "1000"
+    assert watched_service(project, None) is web
+    assert project.services["db"].context is None
+
+
+def test_env_pairs_list_form() -> None:
+    assert env_pairs(["A=1", "B", "C=x=y"]) == (("A", "1"), ("B", None), ("C", "x=y"))
+
+
+def test_found_from_a_subfolder(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services: {}\n")
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    assert locate(tmp_path / "src" / "pkg").compose_files == (tmp_path / "docker-compose.yml",)
+
+
+def test_compose_project_name_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    monkeypatch.setenv("COMPOSE_PROJECT_NAME", "Other.Name")
+    assert load(tmp_path).name == "othername"
+    assert project_name("Hello World_1-x") == "helloworld_1-x"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("services: []\n", "services: missing; define at least one service (run `devbox init`)"),
+        ("services:\n  web: 3\n", "services.web: must be a mapping; indent its keys under it"),
+        (
+            "services:\n  web:\n    ports: [[1]]\n",
+            'services.web.ports[0]: not a port; e.g. "8000:8000"',
+        ),
+        (
+            "services:\n  web:\n    command: 'say \"hi'\n",
+            "services.web.command: No closing quotation; close the quote, or use a list",
+        ),
+    ],
+)
+def test_invalid(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "compose.yaml").write_text(text)
+    with pytest.raises(DevboxError) as caught:
+        load(tmp_path)
+    assert caught.value.code is ExitCode.CONFIG
+    assert caught.value.message == f"{tmp_path / 'compose.yaml'}: {message}"
+
+
+def test_no_watched_service(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: pg\n")
+    with pytest.raises(DevboxError) as caught:
+        watched_service(load(tmp_path), None)
+    assert caught.value.message.endswith(
+        "services.*.develop.watch: no service has watch rules; "
+        "add a develop.watch section (devbox init writes one)"
+    )

@@ -1,0 +1,193 @@
+"""Pin devbox's .dockerignore matcher to Docker's (moby/patternmatcher) answers."""
+
+from pathlib import Path
+
+import pytest
+
+from devbox.errors import DevboxError, ExitCode
+from devbox.project.dockerignore import (
+    PatternError,
+    PatternMatcher,
+    compose_dockerignore_patterns,
+    read_ignore_file,
+)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "expected"),
+    [
+        # a directory pattern covers everything below it, with or without the trailing '/'
+        ([".venv"], ".venv", True),
+        ([".venv"], ".venv/bin/python", True),
+        ([".venv/"], ".venv/bin/python", True),
+        ([".venv"], "a/.venv", False),
+        ([".venv"], ".venv-old/x", False),
+        # patterns are anchored at the root: not gitignore
+        (["node_modules/"], "node_modules/x/y", True),
+        (["node_modules/"], "a/node_modules/x", False),
+        (["**/node_modules"], "a/node_modules/x", True),
+        (["*.pyc"], "c.pyc", True),
+        (["*.pyc"], "a/c.pyc", False),
+        (["**/*.pyc"], "a/b/c.pyc", True),
+        (["**/*.pyc"], "c.pyc", True),
+        # '!' re-includes, and the last matching pattern wins
+        (["*.pyc", "!keep.pyc"], "keep.pyc", False),
+        (["*.pyc", "!keep.pyc"], "other.pyc", True),
+        (["**/*.pyc", "!keep.pyc"], "a/keep.pyc", True),
+        (["!keep.pyc", "*.pyc"], "keep.pyc", True),
+        (["docs", "!docs/keep.md"], "docs/keep.md", False),
+        (["docs", "!docs/keep.md"], "docs/other.md", True),
+        (["docs/*", "!docs/keep", "docs/keep/*.tmp"], "docs/keep/a.tmp", True),
+        # '?' is one character, never '/'
+        (["?.py"], "a.py", True),
+        (["?.py"], "ab.py", False),
+        (["a?b"], "a/b", False),
+        # '*' does not cross '/', but a matching parent directory covers its contents
+        (["a/*"], "a/b", True),
+        (["a/*"], "a/b/c", True),
+        (["*/b"], "a/x/b", False),
+        (["*"], "x/y", True),
+        # character classes and escapes
+        (["[a-c].txt"], "b.txt", True),
+        (["[a-c].txt"], "d.txt", False),
+        (["[^a-c].txt"], "d.txt", True),
+        (["[^a-c].txt"], "a.txt", False),
+        (["[!a].txt"], "!.txt", True),  # Docker: '!' in a class is a literal, '^' negates
+        ([r"\*.txt"], "*.txt", True),
+        ([r"\*.txt"], "a.txt", False),
+        (["file.(py)"], "file.(py)", True),  # regex metacharacters are literals
+        (["file.py"], "fileXpy", False),
+        # '**' spans zero or more segments
+        (["a/**/b"], "a/b", True),
+        (["a/**/b"], "a/x/y/b", True),
+        (["a/**/b"], "a/x/b/c", True),
+        (["a/**/b"], "x/a/b", False),
+        (["**"], "x", True),
+        (["**"], "anything/deep/down", True),
+        (["foo/**"], "foo", False),
+        (["foo/**"], "foo/x", True),
+        (["**/.idea/**"], "a/.idea/workspace.xml", True),
+        (["**/.*.sw[pxon]"], "a/.b.py.swp", True),
+        (["**/.*.sw[pxon]"], "a/.b.py.swf", False),
+        # cleaning: leading '/' and './', trailing '/', '..', blanks
+        (["/build", "./dist/"], "build/x", True),
+        (["/build", "./dist/"], "dist", True),
+        (["a/../b"], "b", True),
+        (["", "  "], "x", False),
+        (["  .env  "], ".env", True),
+        ([".*"], ".env", True),
+        ([".git"], ".gitignore", False),
+        # the root itself never matches; a pattern naming the root covers everything below it,
+        # as in Compose, which joins patterns to an absolute root
+        ([".venv"], ".", False),
+        (["**"], "", False),
+        (["."], "a/b", True),
+        # paths are cleaned too
+        ([".venv"], "./.venv//bin/", True),
+    ],
+)
+def test_matches_like_docker(patterns: list[str], path: str, expected: bool) -> None:
+    assert PatternMatcher(patterns).matches(path) is expected
+
+
+@pytest.mark.parametrize(
+    ("patterns", "kept"),
+    [
+        (["*", "!src", "build"], ["!src"]),
+        (["*"], []),
+        (["*.pyc", "build"], ["*.pyc", "build"]),
+        (["**", "!src"], ["**", "!src"]),  # only a literal '*' triggers it
+    ],
+)
+def test_compose_star_quirk(patterns: list[str], kept: list[str]) -> None:
+    assert compose_dockerignore_patterns(patterns) == kept
+
+
+def test_star_quirk_leaves_an_allow_list_ignoring_nothing() -> None:
+    matcher = PatternMatcher(compose_dockerignore_patterns(["*", "!src", "!pyproject.toml"]))
+    assert not matcher.has_patterns
+    assert not matcher.matches("src/app.py")
+    assert not matcher.matches("build/out")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "directory", "expected"),
+    [
+        ([".venv"], ".venv", True),
+        (["**/__pycache__"], "a/__pycache__", True),
+        ([".venv", "!keep.pyc"], ".venv", True),
+        ([".venv", "!.venv/keep"], ".venv", False),
+        ([".venv", "!**/keep"], ".venv", False),
+        (["a/b", "!a"], "a/b", False),
+        (["**/.idea/**"], ".idea", False),  # conservative: the directory itself is not matched
+        ([".venv"], "src", False),
+    ],
+)
+def test_excludes_dir(patterns: list[str], directory: str, expected: bool) -> None:
+    assert PatternMatcher(patterns).excludes_dir(directory) is expected
+
+
+def test_patterns_are_cleaned() -> None:
+    matcher = PatternMatcher(["/build/", "! ./keep/ ", "", "a//b/../c"])
+    assert matcher.patterns == ("build", "!keep", "a/c")
+    assert matcher.has_patterns
+    assert not PatternMatcher([]).has_patterns
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("[a", "invalid pattern '[a': malformed character class"),
+        ("[]", "invalid pattern '[]': malformed character class"),
+        ("[a-]", "invalid pattern '[a-]': malformed character class"),
+        ("[z-a]", "invalid pattern '[z-a]': range z-a is reversed; write it low to high"),
+        ("a\\", "invalid pattern 'a\\\\': it ends with a lone '\\'; escape it as '\\\\'"),
+        ("!", "invalid pattern '!': a lone '!' re-includes nothing; follow it with a pattern"),
+    ],
+)
+def test_invalid_patterns(pattern: str, message: str) -> None:
+    with pytest.raises(PatternError) as caught:
+        PatternMatcher([pattern])
+    assert caught.value.message.startswith(message)
+    assert caught.value.code is ExitCode.CONFIG
+
+
+def test_read_ignore_file(tmp_path: Path) -> None:
+    ignore = tmp_path / ".dockerignore"
+    ignore.write_bytes(
+        b"\xef\xbb\xbf# comment\n"
+        b"\n"
+        b"   \n"
+        b"  .venv/  \n"
+        b"!keep.pyc\n"
+        b"! /logs/keep.log\n"
+        b"/build\n"
+        b"./dist/\r\n"
+        b"  # only a '#' in the first column starts a comment\n"
+        b"**/*.pyc"
+    )
+    assert read_ignore_file(ignore) == [
+        ".venv",
+        "!keep.pyc",
+        "!logs/keep.log",
+        "build",
+        "dist",
+        "# only a '#' in the first column starts a comment",
+        "**/*.pyc",
+    ]
+
+
+def test_read_missing_ignore_file(tmp_path: Path) -> None:
+    assert read_ignore_file(tmp_path / ".dockerignore") == []
+
+
+def test_read_ignore_file_names_the_bad_line(tmp_path: Path) -> None:
+    ignore = tmp_path / ".dockerignore"
+    ignore.write_text(".venv\n# [comment\nsrc/[a\n")
+    with pytest.raises(DevboxError) as caught:
+        read_ignore_file(ignore)
+    assert caught.value.message == (
+        f"{ignore}: line 3: invalid pattern 'src/[a': malformed character class; "
+        "close it with ']' and escape '-' or ']' with '\\'"
+    )
+    assert caught.value.code is ExitCode.CONFIG

@@ -1,0 +1,79 @@
+import tomllib
+
+import pytest
+
+from devbox.errors import DevboxError
+from devbox.project.merge import add_ignores, add_watch, record_settings
+
+WATCH = [{"action": "sync", "path": ".", "target": "/app"}]
+
+
+def test_add_watch_picks_the_only_built_service() -> None:
+    text = "services:\n  api:\n    build: .\n  db:\n    image: pg\n"
+    merged = add_watch(text, file="compose.yaml", service="nope", watch=WATCH)
+    assert merged is not None and merged[1] == "api"
+    assert merged[0].startswith(text.split("  db:")[0])
+
+
+def test_add_watch_keeps_existing_rules() -> None:
+    text = "services:\n  app:\n    build: .\n    develop:\n      watch:\n        - {action: rebuild, path: x}\n"
+    assert add_watch(text, file="compose.yaml", service="app", watch=WATCH) is None
+
+
+def test_add_watch_ambiguous_service() -> None:
+    text = "services:\n  a:\n    build: .\n  b:\n    build: ./b\n"
+    with pytest.raises(DevboxError) as caught:
+        add_watch(text, file="compose.yaml", service="app", watch=WATCH)
+    assert caught.value.message == (
+        "compose.yaml: services: no service named 'app' and 2 with `build:`; "
+        "name the one to develop with --service"
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "added"),
+    [
+        ("", ".venv\n.devbox\n", [".venv", ".devbox"]),
+        (".venv/\n", ".venv/\n.devbox\n", [".devbox"]),
+        ("**/.venv\n.devbox", "**/.venv\n.devbox", []),
+        ("# keep\n*.log", "# keep\n*.log\n.venv\n.devbox\n", [".venv", ".devbox"]),
+    ],
+)
+def test_add_ignores(before: str, after: str, added: list[str]) -> None:
+    assert add_ignores(before, [".venv", ".devbox"]) == (after, added)
+
+
+def test_record_settings_appends_a_table() -> None:
+    text = '[project]\nname = "x"'
+    new, added = record_settings(text, {"port": 8000, "command": ["x", "--y"]})
+    assert added == ["port", "command"]
+    assert new.startswith(text + "\n")
+    assert tomllib.loads(new)["tool"]["devbox"] == {"port": 8000, "command": ["x", "--y"]}
+
+
+def test_record_settings_adds_only_missing_keys() -> None:
+    text = "[tool.devbox]  # mine\nport = 9000\n\n[tool.other]\na = 1\n"
+    new, added = record_settings(text, {"port": 8000, "service": "web"})
+    assert added == ["service"]
+    assert new == '[tool.devbox]  # mine\nservice = "web"\nport = 9000\n\n[tool.other]\na = 1\n'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[project]\nname = "x"\n[tool.devbox]',  # header on the last line, no newline
+        '[project]\r\nname = "x"\r\n\r\n[tool.devbox]\r\nport = 1\r\n',  # CRLF
+        '[project]\nname = "x"\n[tool]\ndevbox = { port = 1 }\n',  # inline table
+        '[project]\nname = "x"\n[tool]\ndevbox.port = 1\n',  # dotted keys
+    ],
+)
+def test_record_settings_never_breaks_the_file(text: str) -> None:
+    new, added = record_settings(text, {"port": 8000, "service": "web"})
+    parsed = tomllib.loads(new)  # always valid TOML
+    assert parsed["project"]["name"] == "x"
+    if added:
+        assert parsed["tool"]["devbox"]["service"] == "web"
+    else:
+        assert new == text  # left alone when it cannot be done cleanly
+    if "\r\n" in text:
+        assert added == ["service"] and "\n" not in new.replace("\r\n", "")

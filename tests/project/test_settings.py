@@ -1,0 +1,125 @@
+from pathlib import Path
+
+import pytest
+
+from devbox import defaults
+from devbox.errors import DevboxError, ExitCode
+from devbox.project.settings import python_image_for, read_settings, service_name
+
+MINIMAL = '[project]\nname = "My_App"\nversion = "0"\n[project.scripts]\nmy-app = "my_app:main"\n'
+
+
+def project(tmp_path: Path, pyproject: str, python_version: str | None = None) -> Path:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    if python_version is not None:
+        (tmp_path / ".python-version").write_text(python_version)
+    return tmp_path
+
+
+def error(tmp_path: Path, pyproject: str) -> DevboxError:
+    with pytest.raises(DevboxError) as caught:
+        read_settings(project(tmp_path, pyproject))
+    assert caught.value.code is ExitCode.CONFIG
+    return caught.value
+
+
+def test_defaults_from_project_table(tmp_path: Path) -> None:
+    settings = read_settings(project(tmp_path, MINIMAL))
+    assert settings.service == "my-app"
+    assert settings.command == ("my-app",)
+    assert settings.dev_command == ("my-app",)
+    assert settings.port == defaults.DEFAULT_PORT
+    assert settings.python_image == defaults.PYTHON_IMAGE
+
+
+def test_python_version_file_picks_the_image(tmp_path: Path) -> None:
+    settings = read_settings(project(tmp_path, MINIMAL, "3.12.4\n"))
+    assert settings.python_image == "python:3.12-slim-trixie"
+
+
+def test_tool_devbox_overrides(tmp_path: Path) -> None:
+    extra = '[tool.devbox]\ndev-command = "my-app --reload"\nport = 9000\nservice = "web"\n'
+    settings = read_settings(project(tmp_path, MINIMAL + extra))
+    assert settings.dev_command == ("my-app", "--reload")
+    assert (settings.port, settings.service) == (9000, "web")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("[tool.devbox]\nport = 0\n", "tool.devbox.port: 0 is not a port; use 1-65535"),
+        ("[tool.devbox]\nport = true\n", "tool.devbox.port: True is not a port; use 1-65535"),
+        (
+            "[tool.devbox]\ncommand = []\n",
+            'tool.devbox.command: must be a non-empty string or list of strings; e.g. "app --reload"',
+        ),
+        (
+            "[tool.devbox]\nhealth-path = 'health'\n",
+            "tool.devbox.health-path: 'health' is not a path; e.g. \"/health\"",
+        ),
+        (
+            "[tool.devbox]\nprot = 1\n",
+            "tool.devbox.prot: unknown key; use one of command, dev-command, "
+            "health-path, port, python-image, service, smoke, uv-digest, uv-version",
+        ),
+    ],
+)
+def test_invalid_tool_devbox(tmp_path: Path, extra: str, message: str) -> None:
+    assert error(tmp_path, MINIMAL + extra).message == f"{tmp_path / 'pyproject.toml'}: {message}"
+
+
+def test_no_script_and_no_command(tmp_path: Path) -> None:
+    message = error(tmp_path, '[project]\nname = "x"\n').message
+    assert message == (
+        f"{tmp_path / 'pyproject.toml'}: project.scripts: no console script to run; "
+        'add [project.scripts] or set [tool.devbox] command = "..."'
+    )
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    assert error(tmp_path, "[project\n").message.startswith(
+        f"{tmp_path / 'pyproject.toml'}: invalid TOML: "
+    )
+
+
+def test_missing_pyproject(tmp_path: Path) -> None:
+    with pytest.raises(DevboxError) as caught:
+        read_settings(tmp_path)
+    assert caught.value.message == (
+        f"{tmp_path / 'pyproject.toml'}: not found, and no requirements.txt either; devbox works on uv "
+        "projects (run `uv init` first)"
+    )
+
+
+def test_names() -> None:
+    assert service_name("Sample_App.Core") == "sample-app-core"
+    assert python_image_for("3.11") == "python:3.11-slim-trixie"
+
+
+def test_cli_overrides_win_and_are_validated(tmp_path: Path) -> None:
+    project(tmp_path, MINIMAL + "[tool.devbox]\nport = 9000\n")
+    assert read_settings(tmp_path, overrides={"port": 7000}).port == 7000
+    with pytest.raises(DevboxError) as caught:
+        read_settings(tmp_path, overrides={"uv-digest": "sha256:nope"})
+    assert caught.value.message == (
+        f"{tmp_path / 'pyproject.toml'}: tool.devbox.uv-digest: 'sha256:nope' is not a digest; "
+        "use sha256:<64 hex>"
+    )
+
+
+def test_uv_digest_pins_the_image(tmp_path: Path) -> None:
+    digest = "sha256:" + "a" * 64
+    settings = read_settings(project(tmp_path, MINIMAL), overrides={"uv-digest": digest})
+    assert settings.uv_image == f"ghcr.io/astral-sh/uv:{defaults.UV_VERSION}@{digest}"
+
+
+def test_requirements_project_needs_a_command(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("bottle\n")
+    with pytest.raises(DevboxError) as caught:
+        read_settings(tmp_path)
+    assert caught.value.message == (
+        f"{tmp_path}: a requirements.txt project has no console script; "
+        'pass --command "python app.py" (or set [tool.devbox] command)'
+    )
+    settings = read_settings(tmp_path, overrides={"command": "python app.py"})
+    assert (settings.name, settings.command) == (tmp_path.name, ("python", "app.py"))

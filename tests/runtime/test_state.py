@@ -1,0 +1,69 @@
+import os
+import subprocess
+from pathlib import Path
+
+from devbox.runtime import process, state
+
+
+def record(pid: int) -> state.State:
+    return state.State(
+        pid=pid,
+        pid_start=process.identity(pid),
+        mode="fallback",
+        reason="r",
+        compose_project="p",
+        service="s",
+        container=None,
+    )
+
+
+def test_round_trip_and_clear(tmp_path: Path) -> None:
+    saved = record(os.getpid())
+    saved.last = state.Last(what="src/a.py: sync", seconds=0.01, at=1.0)
+    state.save(tmp_path, saved)
+    loaded = state.load(tmp_path)
+    assert loaded == saved and loaded.alive()
+    state.clear(tmp_path, pid=os.getpid() + 1)  # someone else's: kept
+    assert state.load(tmp_path) is not None
+    state.clear(tmp_path, pid=os.getpid())
+    assert state.load(tmp_path) is None
+
+
+def test_dead_pid_is_stale(tmp_path: Path) -> None:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    assert not record(child.pid).alive()
+
+
+def test_corrupt_record_counts_as_none(tmp_path: Path) -> None:
+    state.state_path(tmp_path).parent.mkdir()
+    state.state_path(tmp_path).write_text("{not json")
+    assert state.load(tmp_path) is None
+
+
+def test_a_reused_pid_is_not_the_session(tmp_path: Path) -> None:
+    saved = record(os.getpid())
+    saved.pid_start = 1.0  # another process's start time: this pid was reused
+    assert not saved.alive()
+
+
+def test_pids_that_would_signal_many_processes_are_refused(tmp_path: Path) -> None:
+    for pid in (-1, 0, 1):
+        state.save(tmp_path, record(pid))
+        assert state.load(tmp_path) is None
+        assert process.identity(pid) is None
+
+
+def test_children_are_tracked_while_they_live(tmp_path: Path) -> None:
+    saved = record(os.getpid())
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        saved.add_child(child.pid)
+        saved.children["999999"] = 1.0  # a long-gone process: never reported
+        state.save(tmp_path, saved)
+        loaded = state.load(tmp_path)
+        assert loaded is not None and list(loaded.live_children()) == [child.pid]
+    finally:
+        child.kill()
+        child.wait()
+    assert list(loaded.live_children()) == []
