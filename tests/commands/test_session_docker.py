@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from devbox.runtime import state
+from devbox.runtime import process, state
 from tests.support import dangling_volumes, docker_lines
 
 pytestmark = pytest.mark.docker
 
 
-
 def pid_alive(pid: int) -> bool:
     return process.identity(pid) is not None
+
 
 def devbox(project: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
