@@ -5,6 +5,7 @@ verdict is a typed `SmokeReport` whose outcome maps to a distinct exit code; the
 container is removed whatever happens, Ctrl-C and SIGTERM included.
 """
 
+import hashlib
 import http.client
 import os
 import secrets
@@ -84,8 +85,11 @@ class _SmokeRun:
         self.engine, self.settings, self.project_dir = engine, settings, project_dir
         self.publish_on, self.host = endpoint(os.environ.get("DOCKER_HOST"))
         token, name = secrets.token_hex(4), service_name(settings.name)
-        # One image tag per project, so repeated runs replace the image instead of piling up.
-        self.image, self.container = f"devbox-smoke-{name}:latest", f"devbox-smoke-{name}-{token}"
+        # One image tag per project folder, so repeated runs replace the image instead of
+        # piling up, and two checkouts of one project never build over each other's tag.
+        folder = hashlib.sha256(str(project_dir).encode()).hexdigest()[:8]
+        self.image = f"devbox-smoke-{name}-{folder}:latest"
+        self.container = f"devbox-smoke-{name}-{folder}-{token}"
         self.build_seconds: float | None = None
         self.image_size: int | None = None
         self.user: str | None = None

@@ -182,13 +182,24 @@ def test_a_signal_removes_the_container(
         )
         try:
             image = wait_for(
-                lambda: re.search(r"building (devbox-smoke-sample-app:\w+)", log_path.read_text()),
+                lambda: re.search(
+                    r"building (devbox-smoke-sample-app-\w+:\w+)", log_path.read_text()
+                ),
                 timeout=30,
                 what="the build to start",
             ).group(1)
+            mine = (
+                f"name=^{image.removesuffix(':latest')}-"  # this project's, not a parallel test's
+            )
             container = wait_for(
                 lambda: docker_lines(
-                    "ps", "--filter", "label=dev.devbox.smoke", "--format", "{{.Names}}"
+                    "ps",
+                    "--filter",
+                    "label=dev.devbox.smoke",
+                    "--filter",
+                    mine,
+                    "--format",
+                    "{{.Names}}",
                 ),
                 timeout=60,
                 what="the smoke container to run",

@@ -1,0 +1,47 @@
+"""The architecture rules that import-linter cannot see, checked on the source itself."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "devbox"
+CONTAINER_CLIS = {"docker", "docker-compose", "podman", "podman-compose", "nerdctl"}
+SUBPROCESS_CALLS = {"run", "Popen", "call", "check_call", "check_output", "getoutput"}
+
+
+def modules(outside: str) -> list[Path]:
+    return [p for p in PACKAGE.rglob("*.py") if not p.is_relative_to(PACKAGE / outside)]
+
+
+@pytest.mark.parametrize("path", modules("engine"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_engine_names_a_container_cli(path: Path) -> None:
+    """A command line for docker (or Podman) is built in devbox/engine/ only."""
+    names = [
+        node.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in CONTAINER_CLIS
+    ]
+    assert names == []
+
+
+@pytest.mark.parametrize("path", modules("runtime"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_runtime_starts_processes(path: Path) -> None:
+    """Every subprocess goes through devbox.runtime.process (logged, as an argument list)."""
+    calls = [
+        f"{node.value.id}.{node.attr}"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("subprocess", "os")
+        and node.attr in SUBPROCESS_CALLS | {"system", "popen", "kill", "killpg", "execvp"}
+    ]
+    assert calls == []
+
+
+def test_the_engine_scan_sees_the_engine() -> None:
+    """The rule above would pass vacuously if the scan found nothing: it finds the client."""
+    client = (PACKAGE / "engine" / "client.py").read_text()
+    assert any(
+        isinstance(n, ast.Constant) and n.value == "docker" for n in ast.walk(ast.parse(client))
+    )
