@@ -1,0 +1,67 @@
+"""A fake of the engine seam for unit tests of control flow: the same `Engine` API, no
+engine behind it. Every behaviour faked here also has a real-engine test."""
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from devbox.engine.answers import ContainerInfo
+from devbox.engine.client import Engine
+from devbox.runtime.process import Result
+
+
+class FakeEngine(Engine):
+    """Records what devbox asked for; builds succeed unless `build_ok` is False."""
+
+    def __init__(self, project_dir: Path, *, build_ok: bool = True) -> None:
+        super().__init__(project_dir=project_dir, project_name="fake")
+        self.build_ok = build_ok
+        self.calls: list[tuple[str, ...]] = []
+        self.is_running = True
+        self.listed: list[ContainerInfo] = []
+
+    def build_cmd(
+        self, *, context: Path, dockerfile: str, target: str | None, tag: str
+    ) -> list[str]:
+        self.calls.append(("build", tag))
+        return (
+            ["true"] if self.build_ok else ["sh", "-c", "echo 'error: no such package' >&2; exit 1"]
+        )
+
+    def run_cmd(self, args: Sequence[str]) -> list[str]:
+        self.calls.append(("run",))
+        return ["sleep", "30"]
+
+    def running(self, container: str) -> bool:
+        return self.is_running
+
+    def containers(self, *label_filters: str) -> list[ContainerInfo]:
+        return list(self.listed)
+
+    def remove_containers(self, *names: str) -> None:
+        self.calls.append(("remove", *names))
+
+    def remove_labelled(self, label: str, *, named_volumes: bool) -> list[str]:
+        self.calls.append(("remove-labelled", label))
+        return []
+
+    def copy_tar(self, container: str, data: bytes) -> None:
+        self.calls.append(("copy", container))
+
+    def exec(
+        self,
+        container: str,
+        argv: Sequence[str],
+        *,
+        options: Sequence[str] = (),
+        capture: bool = False,
+        timeout: float | None = None,
+    ) -> Result:
+        self.calls.append(("exec", *argv))
+        return subprocess.CompletedProcess(list(argv), 0, b"", b"")
+
+    def compose_teardown(self, *, keep: object = ()) -> None:
+        self.calls.append(("teardown",))
+
+    def actions(self) -> list[str]:
+        return [call[0] for call in self.calls]

@@ -1,0 +1,106 @@
+"""Running, stopping and identifying processes (real processes, no engine)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from devbox.errors import CommandFailed, CommandTimedOut, EngineError, ExitCode
+from devbox.runtime import process
+
+
+def test_run_raises_with_the_command_code_and_last_lines() -> None:
+    with pytest.raises(CommandFailed) as caught:
+        process.run(["sh", "-c", "echo one; echo two >&2; exit 3"])
+    assert (caught.value.returncode, caught.value.output) == (3, ("one", "two"))
+    assert (
+        caught.value.message == "`sh -c echo one; echo two >&2; exit 3` failed (exit code 3): two"
+    )
+
+
+def test_run_returns_an_expected_failure() -> None:
+    assert process.run(["sh", "-c", "exit 4"], check=False).returncode == 4
+
+
+def test_run_merges_stderr_in_order() -> None:
+    result = process.run(["sh", "-c", "echo a; echo b >&2; echo c"], merge=True)
+    assert process.text(result.stdout) == "a\nb\nc"
+
+
+def test_a_missing_program_is_an_engine_error() -> None:
+    with pytest.raises(EngineError) as caught:
+        process.run(["devbox-no-such-program"])
+    assert caught.value.code is ExitCode.ENGINE
+    assert caught.value.message == (
+        "devbox-no-such-program: command not found; install devbox-no-such-program"
+    )
+
+
+def test_a_timeout_is_a_typed_error() -> None:
+    with pytest.raises(CommandTimedOut) as caught:
+        process.run(["sleep", "5"], timeout=0.2)
+    assert caught.value.output == ("still running after 0.2 s",)
+
+
+GRANDCHILD = """
+import signal, subprocess, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a background job's child inherits it
+child = subprocess.Popen(["sleep", "60"])
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_stop_escalates_and_ends_the_whole_group() -> None:
+    child = process.start([sys.executable, "-c", GRANDCHILD], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    grandchild = int(child.stdout.readline())
+    began = time.monotonic()
+    process.stop(child, grace=1)
+    assert child.returncode is not None
+    assert time.monotonic() - began < 8  # SIGINT ignored: SIGTERM after 1 s ended it
+    deadline = time.monotonic() + 5
+    while process.identity(grandchild) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.identity(grandchild) is None  # the group went with its leader
+
+
+def test_identity_of_impossible_and_gone_pids() -> None:
+    assert process.identity(os.getpid()) is not None
+    for pid in (-1, 0, 1, 2**40):
+        assert process.identity(pid) is None
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    assert process.identity(gone.pid) is None
+
+
+def test_terminate_never_signals_a_process_it_cannot_identify() -> None:
+    stranger = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not process.terminate(stranger.pid, None, timeout=1)  # unknown start time
+        created = process.identity(stranger.pid)
+        assert created is not None
+        assert not process.terminate(stranger.pid, created + 1, timeout=1)  # a reused pid
+        assert stranger.poll() is None
+        assert process.terminate(stranger.pid, created, timeout=1)
+        assert stranger.wait(timeout=5) == -signal.SIGTERM
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_end_groups_ends_only_recorded_leaders() -> None:
+    leader = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    other = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        groups = {leader.pid: process.identity(leader.pid), other.pid: None}
+        assert process.end_groups(groups) == [leader.pid]
+        assert leader.wait(timeout=5) == -signal.SIGTERM
+        assert other.poll() is None
+    finally:
+        for child in (leader, other):
+            child.kill()
+            child.wait()

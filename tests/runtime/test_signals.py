@@ -1,0 +1,58 @@
+"""`interruptible` and `shielded`: real signals sent to this process."""
+
+import os
+import signal
+
+import pytest
+
+from devbox.errors import Interrupted
+from devbox.runtime.signals import interruptible, shielded
+
+
+class Said(list[str]):
+    def __call__(self, message: str, *, error: bool = False) -> None:
+        self.append(message)
+
+
+def test_sigterm_becomes_interrupted_after_the_cleanup() -> None:
+    done: list[str] = []
+    said = Said()
+    with (
+        pytest.raises(Interrupted) as caught,
+        interruptible(cleanup=lambda: done.append("cleaned"), stopping="removing x", echo=said),
+    ):
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.sigtimedwait([], 0)  # let the handler run
+        raise AssertionError("not interrupted")
+    assert caught.value.code == 130 and caught.value.message == "interrupted"
+    assert done == ["cleaned"] and said == ["stopping: removing x"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+
+
+def test_the_cleanup_runs_on_success_and_on_errors() -> None:
+    done: list[str] = []
+    with interruptible(cleanup=lambda: done.append("ok")):
+        pass
+    with pytest.raises(ValueError), interruptible(cleanup=lambda: done.append("error")):
+        raise ValueError
+    assert done == ["ok", "error"]
+
+
+def test_ctrl_c_during_the_cleanup_is_ignored() -> None:
+    done: list[str] = []
+
+    def cleanup() -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C while removing containers
+        done.append("finished")
+
+    with pytest.raises(Interrupted), interruptible(cleanup=cleanup):
+        raise KeyboardInterrupt
+    assert done == ["finished"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_shielded_restores_the_handlers() -> None:
+    with shielded():
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -1,0 +1,133 @@
+"""The fallback's control flow with the engine seam faked: Compose's order within a batch,
+a failed rebuild keeps the old container, a stopped container comes back, clean-up
+always runs. The same behaviours run against the real engine in
+tests/commands/test_up_fallback.py."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from devbox.errors import BuildError
+from devbox.project.compose import load_compose
+from devbox.project.locate import locate
+from devbox.runtime import process, state
+from devbox.sync.fallback import FallbackSession
+from devbox.sync.modes import SyncMode
+from devbox.sync.plan import Plan
+from devbox.sync.rules import ExecSpec
+from tests.fakes import FakeEngine
+
+COMPOSE = """\
+services:
+  app:
+    build: .
+    develop:
+      watch:
+        - {action: sync, path: ./src, target: /app/src}
+        - {action: rebuild, path: ./uv.lock}
+"""
+
+
+class Said(list[str]):
+    def __call__(self, message: str, *, error: bool = False) -> None:
+        self.append(message)
+
+
+def session(tmp_path: Path, engine: FakeEngine, sync: SyncMode = SyncMode.COPY) -> FallbackSession:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "src").mkdir()
+    project = load_compose(locate(tmp_path))
+    pid = os.getpid()
+    record = state.State(
+        pid=pid,
+        pid_start=process.identity(pid),
+        mode="fallback",
+        reason="test",
+        compose_project=project.name,
+        service="app",
+        container=None,
+    )
+    return FallbackSession(
+        engine=engine,
+        project=project,
+        service=project.services["app"],
+        compose_v2=False,
+        sync=sync,
+        recorder=state.Recorder(tmp_path, record),
+        echo=Said(),
+    )
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> FakeEngine:
+    return FakeEngine(tmp_path)
+
+
+def test_a_batch_runs_in_composes_order(tmp_path: Path, engine: FakeEngine) -> None:
+    fallback = session(tmp_path, engine)
+    (tmp_path / "src" / "a.py").write_text("x = 1\n")
+    rule = fallback.rules.rules[0]
+    plan = Plan(
+        changed=[tmp_path / "src" / "a.py"],
+        rebuild=True,
+        copies={"/app/src/a.py": (rule, tmp_path / "src" / "a.py")},
+        deletes={"/app/src/gone.py"},
+        restart=True,
+        execs=[ExecSpec(command=("kill", "-HUP", "1"))],
+    )
+    try:
+        fallback.apply(plan)
+    finally:
+        fallback.stop_container()
+    # rebuild (and a new container), copy, delete, exec; the rebuild's new container
+    # already is the restart
+    assert [c for c in engine.actions() if c != "remove"] == [
+        "build",
+        "run",
+        "copy",
+        "exec",
+        "exec",
+    ]
+    execs = [c for c in engine.calls if c[0] == "exec"]
+    assert execs == [("exec", "rm", "-rf", "--", "/app/src/gone.py"), ("exec", "kill", "-HUP", "1")]
+
+
+def test_a_failed_rebuild_keeps_the_old_container(tmp_path: Path) -> None:
+    engine = FakeEngine(tmp_path, build_ok=False)
+    fallback = session(tmp_path, engine)
+    with pytest.raises(BuildError) as caught:
+        fallback.apply(Plan(changed=[tmp_path / "uv.lock"], rebuild=True))
+    assert caught.value.message == (
+        "build failed: the previous container keeps running; save a fix to retry"
+    )
+    assert engine.actions() == ["build"]  # nothing removed, nothing started
+
+
+def test_a_container_stopped_from_outside_comes_back(tmp_path: Path, engine: FakeEngine) -> None:
+    fallback = session(tmp_path, engine)
+    engine.is_running = False
+    try:
+        # running() is False until the container is started again: start it, then it runs
+        original = engine.run_cmd
+
+        def run_cmd(args: object) -> list[str]:
+            engine.is_running = True
+            return original(args)  # type: ignore[arg-type]
+
+        engine.run_cmd = run_cmd  # type: ignore[method-assign]
+        fallback.apply(Plan(changed=[tmp_path / "src" / "a.py"]))
+    finally:
+        fallback.stop_container()
+    assert "container devbox-" in fallback.echo[0]  # type: ignore[index]
+    assert engine.actions()[:2] == ["remove", "run"]
+
+
+def test_stop_removes_the_container_and_its_client(tmp_path: Path, engine: FakeEngine) -> None:
+    fallback = session(tmp_path, engine)
+    fallback.start_container()
+    child = fallback.child
+    assert child is not None and child.poll() is None
+    fallback.stop_container()
+    assert child.poll() is not None
+    assert engine.calls[-1] == ("remove", fallback.spec.name)
