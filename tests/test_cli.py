@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from devbox.cli import app
@@ -112,3 +113,59 @@ def test_status_needs_a_service_name_when_several_are_watched(tmp_path: Path) ->
     assert result.stderr == (
         f"devbox: {tmp_path / 'compose.yaml'}: several services have watch rules (a, b); name one as the SERVICE argument\n"
     )
+
+
+PYPROJECT = '[project]\nname = "x"\nversion = "0"\n[project.scripts]\nx = "x:main"\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("compose.yaml", "- a\n- b\n", "(top level): must be a mapping; start it with `services:`"),
+        ("compose.yaml", "services: [\n", None),  # YAML syntax: line and column
+        (
+            "compose.yaml",
+            "services:\n  x:\n    build: .\n    develop: [1]\n",
+            "services.x.develop: must be a mapping, got [1]; "
+            "indent a `watch:` list under `develop:`",
+        ),
+        (
+            "docker-compose.yml",
+            "services:\n  x:\n    build: .\n    ports: 8000\n",
+            'services.x.ports: must be a list, got 8000; e.g. `ports: ["8000:8000"]`',
+        ),
+        (
+            "compose.yml",
+            "services:\n  x:\n    command: 5\n",
+            "services.x.command: must be a string or a list, got 5; "
+            'e.g. `command: ["app", "--reload"]`',
+        ),
+    ],
+)
+def test_init_check_reads_any_compose_file_without_a_traceback(
+    tmp_path: Path, name: str, text: str, message: str | None
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "uv.lock").write_text("")
+    (tmp_path / name).write_text(text)
+    result = runner.invoke(app, ["init", "--check", "--project-dir", str(tmp_path)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if message is None:
+        assert result.stderr.startswith(f"devbox: {tmp_path / name}:2:1: ")
+        assert result.stderr.endswith("; fix the YAML syntax\n")
+    else:
+        assert result.stderr == f"devbox: {tmp_path / name}: {message}\n"
+
+
+def test_version_and_short_help() -> None:
+    from devbox import __version__
+
+    assert runner.invoke(app, ["--version"]).stdout == f"devbox {__version__}\n"
+    assert "Usage" in runner.invoke(app, ["-h"]).stdout
+
+
+def test_quiet_keeps_errors_only(sample_copy: Path) -> None:
+    result = runner.invoke(app, ["-q", "init", "--project-dir", str(sample_copy)])
+    assert result.exit_code == 0
+    assert result.stderr == ""  # the "valid for Compose" note is not printed

@@ -83,6 +83,9 @@ def env_pairs(value: Any) -> EnvPairs:
     )
 
 
+_KIND_NAMES = {str: "a string", dict: "a mapping", list: "a list", int: "a number"}
+
+
 def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
     at = f"services.{name}"
     if not isinstance(raw, dict):
@@ -91,7 +94,8 @@ def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
     def expect(key: str, kinds: tuple[type, ...], example: str) -> Any:
         value = raw.get(key)
         if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
-            raise config_error(file, f"{at}.{key}", f"{value!r} has the wrong type", example)
+            wanted = " or ".join(_KIND_NAMES[kind] for kind in kinds)
+            raise config_error(file, f"{at}.{key}", f"must be {wanted}, got {value!r}", example)
         return value
 
     build = expect("build", (str, dict), "e.g. `build: .`")
