@@ -16,7 +16,7 @@ from devbox.engine.client import Engine, compose_v1_version
 from devbox.engine.modes import Mode, choose_mode
 from devbox.errors import DevboxError, Interrupted, UsageError, error_for_code
 from devbox.output import Echo
-from devbox.project.compose import load_compose, watched_service
+from devbox.project.compose import ComposeProject, load_compose, watched_service
 from devbox.project.locate import locate
 from devbox.runtime import process, state
 from devbox.runtime.signals import interruptible, shielded
@@ -62,7 +62,7 @@ def up(
     """
     project = load_compose(locate(project_dir))
     svc = watched_service(project, options.service)
-    batcher = options.batcher()
+    options.batcher()  # impossible figures fail here, before anything starts
     running = state.load(project.project_dir)
     if running is not None and running.alive():
         raise UsageError(
@@ -91,6 +91,20 @@ def up(
             detached=os.environ.get(DETACHED_ENV) == "1",
         ),
     )
+    with state.session_lock(project.project_dir):
+        _run(project, options, engine, chosen, compose is not None, recorder, echo)
+
+
+def _run(
+    project: ComposeProject,
+    options: UpOptions,
+    engine: Engine,
+    chosen: Mode,
+    compose_v2: bool,
+    recorder: state.Recorder,
+    echo: Echo,
+) -> None:
+    """The session itself, under the project's session lock."""
     recorder.save()  # `down` and `status` see it building
     try:
         if chosen is Mode.WATCH:
@@ -101,15 +115,15 @@ def up(
             run_fallback(
                 engine=engine,
                 project=project,
-                service=svc,
-                compose_v2=compose is not None,
+                service=project.services[recorder.record.service],
+                compose_v2=compose_v2,
                 sync=options.sync,
-                batcher=batcher,
+                batcher=options.batcher(),
                 recorder=recorder,
                 echo=echo,
             )
     finally:
-        state.clear(project.project_dir, pid=pid)
+        state.clear(project.project_dir, pid=recorder.record.pid)
 
 
 def run_compose_watch(
@@ -162,8 +176,7 @@ def run_compose_watch(
 def _detach(project_dir: Path, options: UpOptions, echo: Echo) -> None:
     """Start `devbox up` in the background and return once its session is ready."""
     argv = [sys.executable, "-m", "devbox", "up", "--project-dir", str(project_dir)]
-    log = state.log_path(project_dir)
-    log.parent.mkdir(exist_ok=True)
+    log = state.state_dir(project_dir) / "up.log"
     with log.open("wb") as out:
         child = process.start(
             [*argv, *options.cli_args()],

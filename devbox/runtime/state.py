@@ -9,9 +9,14 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
+from devbox.errors import ConfigError, UsageError
 from devbox.runtime import process
 
 STATE_DIR = ".devbox"
@@ -65,17 +70,45 @@ def state_path(project_dir: Path) -> Path:
     return project_dir / STATE_DIR / "state.json"
 
 
-def log_path(project_dir: Path) -> Path:
-    return project_dir / STATE_DIR / "up.log"
+def state_dir(project_dir: Path) -> Path:
+    """`.devbox/`, created (with a .gitignore) when missing; a one-line error when it
+    cannot be (a read-only project, or a file of that name)."""
+    folder = project_dir / STATE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"{folder}: cannot write devbox's session state there ({exc.strerror}); "
+            "make the project folder writable, or move away a file named .devbox"
+        ) from None
+    return folder
+
+
+@contextmanager
+def session_lock(project_dir: Path) -> Iterator[None]:
+    """Held for a `devbox up` session's life: a second one in the same project refuses
+    (the lock dies with its holder, so a killed session never blocks the next)."""
+    lock = FileLock(state_dir(project_dir) / "up.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        record = load(project_dir)
+        holder = f" (pid {record.pid})" if record is not None else ""
+        raise UsageError(
+            f"devbox up is already running for {project_dir}{holder}; `devbox down` stops it"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def save(project_dir: Path, state: State) -> None:
     """Write atomically (a unique temp file, then rename), so a reader never sees half a file."""
-    path = state_path(project_dir)
-    path.parent.mkdir(exist_ok=True)
-    ignore = path.parent / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")
+    path = state_dir(project_dir) / "state.json"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as out:

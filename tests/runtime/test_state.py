@@ -67,3 +67,43 @@ def test_children_are_tracked_while_they_live(tmp_path: Path) -> None:
         child.kill()
         child.wait()
     assert list(loaded.live_children()) == []
+
+
+def test_a_second_session_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
+    import pytest
+
+    from devbox.errors import UsageError
+
+    state.save(tmp_path, record(os.getpid()))
+    with state.session_lock(tmp_path):
+        with pytest.raises(UsageError) as caught, state.session_lock(tmp_path):
+            pass
+        assert caught.value.message == (
+            f"devbox up is already running for {tmp_path} (pid {os.getpid()}); "
+            "`devbox down` stops it"
+        )
+    with state.session_lock(tmp_path):  # released with its holder
+        pass
+
+
+def test_a_file_named_devbox_is_a_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from devbox.errors import ConfigError
+
+    (tmp_path / ".devbox").write_text("mine")
+    with pytest.raises(ConfigError) as caught:
+        state.save(tmp_path, record(os.getpid()))
+    assert caught.value.message == (
+        f"{tmp_path / '.devbox'}: cannot write devbox's session state there (File exists); "
+        "make the project folder writable, or move away a file named .devbox"
+    )
+    assert (tmp_path / ".devbox").read_text() == "mine"
+
+
+def test_mistyped_records_count_as_none(tmp_path: Path) -> None:
+    path = state.state_path(tmp_path)
+    path.parent.mkdir()
+    for text in ('{"pid": 2e30}', '{"pid": "12"}', "[1]", '{"pid": true}', "null"):
+        path.write_text(text)
+        assert state.load(tmp_path) is None
