@@ -1,4 +1,4 @@
-"""The pure half of `devbox smoke`: reading Docker's answers, the typed report and its
+"""The pure half of `devbox smoke`: the typed report and its
 exit code, and its text, JSON and JUnit XML forms (JUnit: what GitHub, GitLab and
 Jenkins all display).
 

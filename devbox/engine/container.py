@@ -1,4 +1,5 @@
-"""The fallback's dev container, derived from the compose service: pure logic.
+"""Dev containers (the fallback's, and one-off shells), derived from the compose service:
+pure logic.
 
 Older Compose rejects the `develop` key, so the fallback builds from a copy of the
 compose file without it, and runs the container with `docker run` arguments taken
