@@ -7,6 +7,7 @@ from pathlib import Path
 
 from devbox.engine.answers import ContainerInfo
 from devbox.engine.client import Engine
+from devbox.runtime import process, state
 from devbox.runtime.process import Result
 
 
@@ -65,3 +66,27 @@ class FakeEngine(Engine):
 
     def actions(self) -> list[str]:
         return [call[0] for call in self.calls]
+
+
+class Said(list[tuple[str, bool]]):
+    """An `Echo` that keeps what was said, and whether as an error."""
+
+    def __call__(self, message: str, *, error: bool = False) -> None:
+        self.append((message, error))
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for message, _ in self]
+
+
+def session_record(pid: int, **fields: object) -> state.State:
+    """A session record for `pid`, identified as the running process is."""
+    values: dict[str, object] = {
+        "mode": "fallback",
+        "reason": "test",
+        "compose_project": "p",
+        "service": "app",
+        "container": None,
+        **fields,
+    }
+    return state.State(pid=pid, pid_start=process.identity(pid), **values)  # type: ignore[arg-type]

@@ -12,9 +12,9 @@ import pytest
 from devbox.commands.up import UpOptions, run_compose_watch, up
 from devbox.engine.modes import Mode
 from devbox.errors import DevboxError, Interrupted, UsageError
-from devbox.runtime import process, state
+from devbox.runtime import state
 from devbox.sync.modes import SyncMode
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, Said, session_record
 
 WATCH = """
 import sys, time
@@ -40,25 +40,8 @@ class WatchEngine(FakeEngine):
         return argv
 
 
-class Said(list[str]):
-    def __call__(self, message: str, *, error: bool = False) -> None:
-        self.append(message)
-
-
 def recorder(tmp_path: Path) -> state.Recorder:
-    pid = os.getpid()
-    return state.Recorder(
-        tmp_path,
-        state.State(
-            pid=pid,
-            pid_start=process.identity(pid),
-            mode="watch",
-            reason="test",
-            compose_project="fake",
-            service="app",
-            container=None,
-        ),
-    )
+    return state.Recorder(tmp_path, session_record(os.getpid(), mode="watch"))
 
 
 def test_compose_watch_exiting_stops_every_child_and_tears_down(tmp_path: Path) -> None:

@@ -1,11 +1,7 @@
 """Long steps: one status line, the output shown only on failure."""
 
 from devbox.runtime.progress import run_step
-
-
-class Said(list[tuple[str, bool]]):
-    def __call__(self, message: str, *, error: bool = False) -> None:
-        self.append((message, error))
+from tests.fakes import Said
 
 
 def test_a_step_that_succeeds_keeps_its_output_quiet() -> None:

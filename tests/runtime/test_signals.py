@@ -7,11 +7,7 @@ import pytest
 
 from devbox.errors import Interrupted
 from devbox.runtime.signals import interruptible, shielded
-
-
-class Said(list[str]):
-    def __call__(self, message: str, *, error: bool = False) -> None:
-        self.append(message)
+from tests.fakes import Said
 
 
 def test_sigterm_becomes_interrupted_after_the_cleanup() -> None:
@@ -25,7 +21,7 @@ def test_sigterm_becomes_interrupted_after_the_cleanup() -> None:
         signal.sigtimedwait([], 0)  # let the handler run
         raise AssertionError("not interrupted")
     assert caught.value.code == 130 and caught.value.message == "interrupted"
-    assert done == ["cleaned"] and said == ["stopping: removing x"]
+    assert done == ["cleaned"] and said.messages == ["stopping: removing x"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
 
 

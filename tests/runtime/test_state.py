@@ -3,18 +3,11 @@ import subprocess
 from pathlib import Path
 
 from devbox.runtime import process, state
+from tests.fakes import session_record
 
 
 def record(pid: int) -> state.State:
-    return state.State(
-        pid=pid,
-        pid_start=process.identity(pid),
-        mode="fallback",
-        reason="r",
-        compose_project="p",
-        service="s",
-        container=None,
-    )
+    return session_record(pid)
 
 
 def test_round_trip_and_clear(tmp_path: Path) -> None:

@@ -11,12 +11,12 @@ import pytest
 from devbox.errors import BuildError
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
-from devbox.runtime import process, state
+from devbox.runtime import state
 from devbox.sync.fallback import FallbackSession
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import Plan
 from devbox.sync.rules import ExecSpec
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, Said, session_record
 
 COMPOSE = """\
 services:
@@ -29,25 +29,11 @@ services:
 """
 
 
-class Said(list[str]):
-    def __call__(self, message: str, *, error: bool = False) -> None:
-        self.append(message)
-
-
 def session(tmp_path: Path, engine: FakeEngine, sync: SyncMode = SyncMode.COPY) -> FallbackSession:
     (tmp_path / "compose.yaml").write_text(COMPOSE)
     (tmp_path / "src").mkdir()
     project = load_compose(locate(tmp_path))
-    pid = os.getpid()
-    record = state.State(
-        pid=pid,
-        pid_start=process.identity(pid),
-        mode="fallback",
-        reason="test",
-        compose_project=project.name,
-        service="app",
-        container=None,
-    )
+    record = session_record(os.getpid(), compose_project=project.name)
     return FallbackSession(
         engine=engine,
         project=project,
@@ -119,7 +105,7 @@ def test_a_container_stopped_from_outside_comes_back(tmp_path: Path, engine: Fak
         fallback.apply(Plan(changed=[tmp_path / "src" / "a.py"]))
     finally:
         fallback.stop_container()
-    assert "container devbox-" in fallback.echo[0]  # type: ignore[index]
+    assert "container devbox-" in fallback.echo.messages[0]  # type: ignore[attr-defined]
     assert engine.actions()[:2] == ["remove", "run"]
 
 
