@@ -4,6 +4,7 @@ import pytest
 
 from devbox import defaults
 from devbox.errors import DevboxError, ExitCode
+from devbox.project.detect import DEFAULT_PYTHON
 from devbox.project.settings import python_image_for, read_settings, service_name
 
 MINIMAL = '[project]\nname = "My_App"\nversion = "0"\n[project.scripts]\nmy-app = "my_app:main"\n'
@@ -29,7 +30,7 @@ def test_defaults_from_project_table(tmp_path: Path) -> None:
     assert settings.command == ("my-app",)
     assert settings.dev_command == ("my-app",)
     assert settings.port == defaults.DEFAULT_PORT
-    assert settings.python_image == defaults.PYTHON_IMAGE
+    assert settings.python_image == python_image_for(DEFAULT_PYTHON) == "python:3.13-slim-trixie"
 
 
 def test_python_version_file_picks_the_image(tmp_path: Path) -> None:
