@@ -15,10 +15,11 @@ from devbox.project.detect import ProjectKind
 from devbox.project.locate import ProjectPaths, locate
 from devbox.project.scaffold import (
     FileResult,
-    merge_compose,
-    merge_dockerignore,
-    record,
-    write_file,
+    apply,
+    plan_compose,
+    plan_dockerignore,
+    plan_file,
+    plan_record,
 )
 from devbox.project.settings import ProjectSettings, read_settings
 from devbox.project.templates import render_files
@@ -65,14 +66,17 @@ def init_project(
         settings = read_settings(folder, overrides=overrides)
     rendered = render_files(settings, folder)
     compose = paths.compose_file
+    # Everything is planned (and every problem raised) before anything is written; then
+    # all files are written, or none.
     files = [
-        write_file(folder / "Dockerfile", rendered["Dockerfile"], force=force),
-        merge_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
-        merge_compose(compose, rendered["compose.yaml"], settings, folder, force),
+        plan_file(folder / "Dockerfile", rendered["Dockerfile"], force=force),
+        plan_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
+        plan_compose(compose, rendered["compose.yaml"], settings, folder, force),
     ]
-    recorded = record(folder, settings)
+    recorded = plan_record(folder, settings)
     if recorded is not None:
         files.append(recorded)
+    apply(files)
     verdict, valid = validate_compose(locate(folder))
     notes, problems = ([verdict], []) if valid else ([], [verdict])
     targets = dockerfile_targets((folder / "Dockerfile").read_text(encoding="utf-8"))

@@ -1,6 +1,10 @@
-"""Reading the project's text files: one place that turns every way a read can fail
-into a one-line error naming the file and the fix."""
+"""Reading and writing the project's text files: every way a read can fail is a one-line
+error naming the file and the fix, and writes are atomic and all-or-nothing."""
 
+import contextlib
+import os
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from devbox.errors import ConfigError
@@ -18,3 +22,74 @@ def read_text(path: Path) -> str | None:
         raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror}); fix its permissions") from None
+
+
+def refuse_link(path: Path) -> None:
+    """devbox never writes through a symbolic link: it could change (or create) a file
+    outside the project."""
+    if path.is_symlink():
+        raise ConfigError(
+            f"{path}: is a symbolic link; devbox does not write through links (the file may "
+            "be outside the project); replace it with a regular file"
+        )
+
+
+def write_all(changes: Sequence[tuple[Path, str]]) -> None:
+    """Write every (path, text) or none: each goes to a temporary file in its folder first
+    (flushed, the old file's permissions kept), then all are renamed into place; a failure
+    while renaming puts back what was already replaced. A reader never sees half a file."""
+    for path, _ in changes:
+        refuse_link(path)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in changes:
+            staged.append((_stage(path, text), path))
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise _write_error(exc) from None
+    originals: list[tuple[Path, bytes | None]] = []
+    try:
+        for tmp, path in staged:
+            originals.append((path, path.read_bytes() if path.exists() else None))
+            tmp.replace(path)
+    except OSError as exc:
+        for path, old in reversed(originals):
+            with contextlib.suppress(OSError):
+                if old is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    path.write_bytes(old)
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise _write_error(exc) from None
+
+
+def _stage(path: Path, text: str) -> Path:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".devbox-tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+        tmp.chmod(mode)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_error(exc: OSError) -> ConfigError:
+    where = exc.filename or "the project folder"
+    return ConfigError(
+        f"{where}: cannot write ({exc.strerror}); nothing was changed: free some disk space "
+        "or make the project writable, then run devbox init again"
+    )

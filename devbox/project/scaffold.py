@@ -7,16 +7,18 @@ pyproject.toml are only added to.
 """
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from devbox.errors import ConfigError
+from devbox.project.files import read_text, refuse_link, write_all
 from devbox.project.merge import add_ignores, add_watch, record_settings
 from devbox.project.settings import ProjectSettings
 from devbox.project.templates import watch_rules
 
-ALWAYS_IGNORED = (".venv", ".devbox")  # appended to an existing .dockerignore when missing
+ALWAYS_IGNORED = (".venv", ".devbox", ".env")  # appended to an existing .dockerignore
 
 
 class FileOutcome(StrEnum):
@@ -30,10 +32,15 @@ class FileOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class FileResult:
+    """What init does with one file: `content` is what to write (None: nothing), and
+    `backup` where the old file goes first (`--force`)."""
+
     path: Path
     outcome: FileOutcome
     message: str
     diff: str = ""
+    content: str | None = None
+    backup: Path | None = None
 
 
 def _diff(path: Path, old: str, new: str) -> str:
@@ -46,11 +53,16 @@ def _diff(path: Path, old: str, new: str) -> str:
     return "".join(lines)
 
 
-def write_file(path: Path, content: str, *, force: bool) -> FileResult:
-    if not path.exists():
-        path.write_text(content, encoding="utf-8")
-        return FileResult(path, FileOutcome.CREATED, FileOutcome.CREATED.value)
-    old = path.read_text(encoding="utf-8")
+def _old(path: Path) -> str | None:
+    refuse_link(path)
+    return read_text(path)
+
+
+def plan_file(path: Path, content: str, *, force: bool) -> FileResult:
+    """Create the file, or (with `force`) replace a differing one, keeping `<name>.bak`."""
+    old = _old(path)
+    if old is None:
+        return FileResult(path, FileOutcome.CREATED, FileOutcome.CREATED.value, content=content)
     if old == content:
         return FileResult(path, FileOutcome.UNCHANGED, FileOutcome.UNCHANGED.value)
     if not force:
@@ -58,28 +70,28 @@ def write_file(path: Path, content: str, *, force: bool) -> FileResult:
             path, FileOutcome.DIFFERS, FileOutcome.DIFFERS.value, _diff(path, old, content)
         )
     bak = path.with_name(path.name + ".bak")
-    if bak.exists():
+    if bak.exists() or bak.is_symlink():
         raise ConfigError(
             f"{bak}: already exists; move it away, then `devbox init --force` replaces {path.name}"
         )
-    path.rename(bak)
-    path.write_text(content, encoding="utf-8")
-    return FileResult(path, FileOutcome.REPLACED, FileOutcome.REPLACED.value.format(bak=bak.name))
+    message = FileOutcome.REPLACED.value.format(bak=bak.name)
+    return FileResult(path, FileOutcome.REPLACED, message, content=content, backup=bak)
 
 
 def _update(path: Path, old: str, new: str, what: str) -> FileResult:
     if new == old:
         return FileResult(path, FileOutcome.UNCHANGED, FileOutcome.UNCHANGED.value)
-    path.write_text(new, encoding="utf-8")
-    return FileResult(path, FileOutcome.UPDATED, FileOutcome.UPDATED.value.format(what=what))
+    message = FileOutcome.UPDATED.value.format(what=what)
+    return FileResult(path, FileOutcome.UPDATED, message, content=new)
 
 
-def merge_compose(
+def plan_compose(
     path: Path, content: str, settings: ProjectSettings, project_dir: Path, force: bool
 ) -> FileResult:
-    old = path.read_text(encoding="utf-8") if path.exists() else None
+    """A new compose file, or `develop.watch` added to the user's, comments kept."""
+    old = _old(path)
     if old is None or old == content or force:
-        return write_file(path, content, force=force)
+        return plan_file(path, content, force=force)
     merged = add_watch(
         old, file=str(path), service=settings.service, watch=watch_rules(settings, project_dir)
     )
@@ -91,17 +103,20 @@ def merge_compose(
     return _update(path, old, text, f"added develop.watch to services.{service}")
 
 
-def merge_dockerignore(path: Path, content: str, force: bool) -> FileResult:
-    if not path.exists() or force:
-        return write_file(path, content, force=force)
-    old = path.read_text(encoding="utf-8")
+def plan_dockerignore(path: Path, content: str, force: bool) -> FileResult:
+    """A new .dockerignore, or the entries devbox needs appended to the user's."""
+    old = _old(path)
+    if old is None or force:
+        return plan_file(path, content, force=force)
     new, added = add_ignores(old, ALWAYS_IGNORED)
     return _update(path, old, new, f"added {', '.join(added)}")
 
 
-def record(project_dir: Path, settings: ProjectSettings) -> FileResult | None:
+def plan_record(project_dir: Path, settings: ProjectSettings) -> FileResult | None:
+    """init's choices added to `[tool.devbox]` (keys the user set are kept)."""
     path = project_dir / "pyproject.toml"
-    if not path.is_file():
+    old = _old(path)
+    if old is None:
         return None
     chosen: dict[str, object] = {
         "service": settings.service,
@@ -112,6 +127,25 @@ def record(project_dir: Path, settings: ProjectSettings) -> FileResult | None:
     }
     if settings.dev_command != settings.command:
         chosen["dev-command"] = list(settings.dev_command)
-    old = path.read_text(encoding="utf-8")
     new, added = record_settings(old, chosen)
     return _update(path, old, new, f"recorded {', '.join(added)} in [tool.devbox]")
+
+
+def apply(results: Sequence[FileResult]) -> None:
+    """Write every planned file, or none (backups first, each from the file it keeps)."""
+    changes: list[tuple[Path, str]] = []
+    for result in results:
+        if result.backup is not None:
+            old = read_text(result.path)
+            assert old is not None  # a backup is planned only for an existing file
+            changes.append((result.backup, old))
+        if result.content is not None:
+            changes.append((result.path, result.content))
+    write_all(changes)
+
+
+def write_file(path: Path, content: str, *, force: bool) -> FileResult:
+    """Plan and write one file."""
+    result = plan_file(path, content, force=force)
+    apply([result])
+    return result
