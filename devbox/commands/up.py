@@ -22,6 +22,7 @@ from devbox.runtime import process, state
 from devbox.runtime.signals import interruptible, shielded
 from devbox.sync.batcher import Batcher
 from devbox.sync.modes import SyncMode
+from devbox.sync.rules import load_rules
 
 DETACHED_ENV = "DEVBOX_DETACHED"
 DETACH_TIMEOUT = 600.0
@@ -62,6 +63,7 @@ def up(
     """
     project = load_compose(locate(project_dir))
     svc = watched_service(project, options.service)
+    load_rules(project, svc)  # a broken rule is one line now, not after the engine checks
     options.batcher()  # impossible figures fail here, before anything starts
     running = state.load(project.project_dir)
     if running is not None and running.alive():

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from devbox.errors import ConfigError, UsageError, config_error
+from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths, require_compose
 
 
@@ -132,19 +133,35 @@ def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
     )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Compose rejects a mapping that repeats a key; PyYAML would keep the last silently."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen and key != "<<":
+                raise yaml.constructor.ConstructorError(
+                    problem=f"duplicate key {key!r} (Compose rejects it)",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(file: Path) -> Any:
     """One YAML file, or a one-line error naming it (and the line, for a syntax error)."""
+    text = read_text(file)
+    if text is None:
+        raise ConfigError(f"{file}: not found; fix COMPOSE_FILE, or run `devbox init`")
     try:
-        return yaml.safe_load(file.read_text(encoding="utf-8"))
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{file}{where}: {problem}; fix the YAML syntax") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{file}: not UTF-8 text; save it as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read it ({exc.strerror}); fix the file") from None
+        fix = "keep one" if "duplicate key" in problem else "fix the YAML syntax"
+        raise ConfigError(f"{file}{where}: {problem}; {fix}") from None
 
 
 # Keys whose lists Compose merges (override entries appended, duplicates dropped);

@@ -39,7 +39,8 @@ class ProjectPaths:
 
 
 def _first(folder: Path, names: tuple[str, ...]) -> Path | None:
-    return next((folder / n for n in names if (folder / n).is_file()), None)
+    """The first name present (a folder of that name too: reading it says what is wrong)."""
+    return next((folder / n for n in names if (folder / n).exists()), None)
 
 
 def default_compose_files(folder: Path) -> tuple[Path, ...]:
@@ -56,7 +57,7 @@ def _from_env(start: Path, value: str) -> tuple[Path, ...]:
     files = []
     for entry in filter(None, value.split(separator)):
         path = Path(entry) if Path(entry).is_absolute() else start / entry
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(f"{path}: not found (from COMPOSE_FILE); fix COMPOSE_FILE")
         files.append(path.resolve())
     return tuple(files)

@@ -126,7 +126,9 @@ def test_commented_compose_gets_watch_and_keeps_everything(sample_copy: Path) ->
 def test_existing_dockerignore_only_gets_what_it_lacks(sample_copy: Path) -> None:
     (sample_copy / ".dockerignore").write_text("# mine\nnode_modules")
     init_project(project_dir=sample_copy)
-    assert (sample_copy / ".dockerignore").read_text() == "# mine\nnode_modules\n.venv\n.devbox\n.env\n"
+    assert (
+        sample_copy / ".dockerignore"
+    ).read_text() == "# mine\nnode_modules\n.venv\n.devbox\n.env\n"
 
 
 def test_existing_tool_devbox_keys_are_kept(sample_copy: Path) -> None:
