@@ -381,7 +381,10 @@ CASES = [
     ),
     Case(
         "develop-unknown-key",
-        compose("services:\n  app:\n    build: .\n    develop: {watsh: []}\n"),
+        compose(
+            "services:\n  app:\n    build: .\n"
+            "    develop: {watch: [{path: ., action: rebuild}], watsh: []}\n"
+        ),
         UP,
         3,
         "{root}/compose.yaml: services.app.develop.watsh: unknown key; use watch, or x-* for extensions",
