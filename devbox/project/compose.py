@@ -160,6 +160,10 @@ def merge(base: Any, override: Any, key: str = "") -> Any:
     """Compose's merge of an override file into a base, for the keys devbox reads."""
     if key in _MAPPINGS:
         base, override = _as_mapping(base), _as_mapping(override)
+    if key == "build":  # `build: ./app` is short for `build: {context: ./app}`
+        base, override = (
+            {"context": value} if isinstance(value, str) else value for value in (base, override)
+        )
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for name, value in override.items():
