@@ -12,6 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from devbox.errors import ConfigError
+from devbox.project.check import dockerfile_targets
+from devbox.project.files import read_text
 from devbox.project.merge import add_ignores, add_watch, record_settings
 from devbox.project.settings import ProjectSettings
 from devbox.project.templates import watch_rules
@@ -80,15 +82,29 @@ def merge_compose(
     old = path.read_text(encoding="utf-8") if path.exists() else None
     if old is None or old == content or force:
         return write_file(path, content, force=force)
+    folder = path.parent
+
+    def builds_project(context: str) -> bool:
+        return (folder / context).resolve() == project_dir.resolve()
+
+    def has_dev_stage(context: str, dockerfile: str) -> bool:
+        text = read_text(folder / context / dockerfile)
+        return text is not None and "dev" in dockerfile_targets(text)
+
     merged = add_watch(
-        old, file=str(path), service=settings.service, watch=watch_rules(settings, project_dir)
+        old,
+        file=str(path),
+        service=settings.service,
+        watch=watch_rules(settings, project_dir),
+        builds_project=builds_project,
+        has_dev_stage=has_dev_stage,
     )
     if merged is None:
         return FileResult(
             path, FileOutcome.KEPT, FileOutcome.KEPT.value.format(what="it has develop.watch")
         )
-    text, service = merged
-    return _update(path, old, text, f"added develop.watch to services.{service}")
+    what = "develop.watch and build target dev" if merged.added_target else "develop.watch"
+    return _update(path, old, merged.text, f"added {what} to services.{merged.service}")
 
 
 def merge_dockerignore(path: Path, content: str, force: bool) -> FileResult:

@@ -112,10 +112,14 @@ def test_commented_compose_gets_watch_and_keeps_everything(sample_copy: Path) ->
     (sample_copy / "compose.yaml").write_text(COMMENTED_COMPOSE)
     report = init_project(project_dir=sample_copy)
     compose = next(r for r in report.files if r.path.name == "compose.yaml")
-    assert compose.message == "updated: added develop.watch to services.web"
+    assert compose.message == "updated: added develop.watch and build target dev to services.web"
     text = (sample_copy / "compose.yaml").read_text()
     added_at = text.index("    develop:\n")
-    assert text[:added_at] == COMMENTED_COMPOSE[: COMMENTED_COMPOSE.index("  db:\n")]
+    # the only other change: `build: .` builds the dev stage
+    user_part = COMMENTED_COMPOSE[: COMMENTED_COMPOSE.index("  db:\n")]
+    assert text[:added_at] == user_part.replace(
+        "    build: .\n", "    build:\n      context: .\n      target: dev\n"
+    )
     assert text.endswith(COMMENTED_COMPOSE[COMMENTED_COMPOSE.index("  db:\n") :])
     assert yaml.safe_load(text)["services"]["web"]["develop"]["watch"][0]["target"] == "/app"
     # a second init keeps the now-watched file as it is
