@@ -112,3 +112,43 @@ def test_status_needs_a_service_name_when_several_are_watched(tmp_path: Path) ->
     assert result.stderr == (
         f"devbox: {tmp_path / 'compose.yaml'}: several services have watch rules (a, b); name one as the SERVICE argument\n"
     )
+
+
+def test_init_picks_the_service_that_builds_the_project(sample_copy: Path) -> None:
+    (sample_copy / "worker").mkdir()
+    (sample_copy / "compose.yaml").write_text(
+        "name: shop\nservices:\n  web:\n    build: .\n  worker:\n    build: ./worker\n"
+    )
+    result = runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "compose.yaml: updated: added develop.watch and build target dev to services.web\n"
+        in result.stdout
+    )
+
+
+def test_init_python_mismatch_is_one_line(sample_copy: Path) -> None:
+    (sample_copy / ".python-version").write_text("3.10\n")
+    result = runner.invoke(
+        app,
+        ["init", "--python-image", "python:3.13-slim-trixie", "--project-dir", str(sample_copy)],
+    )
+    assert result.exit_code == ExitCode.CONFIG == 3
+    assert result.stderr == (
+        f"devbox: {sample_copy / '.python-version'}: asks for Python 3.10, but "
+        "python:3.13-slim-trixie has Python 3.13; change .python-version to 3.13, or pass a "
+        "matching --python-image (e.g. python:3.10-slim-trixie)\n"
+    )
+    assert not (sample_copy / "Dockerfile").exists()
+
+
+def test_init_check_reports_a_service_building_prod(sample_copy: Path) -> None:
+    runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    compose = sample_copy / "compose.yaml"
+    compose.write_text(compose.read_text().replace("target: dev", "target: prod"))
+    result = runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)])
+    assert result.exit_code == ExitCode.FAILURE
+    assert result.stdout == (
+        "compose.yaml: services.sample-app builds the `prod` stage, so edits never reach the "
+        "running code; set `target: dev` under services.sample-app.build\n"
+    )
