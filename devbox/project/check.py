@@ -108,29 +108,25 @@ def check_build_target(project: ComposeProject, *, service: str) -> list[Finding
     """The developed service must build the Dockerfile's `dev` stage: the last stage (prod,
     by devbox's layout) installs the project non-editable, so synced edits never run."""
     svc = developed_service(project, service)
-    if svc is None or svc.context is None or svc.target == "dev":
+    target = svc.target.lower() if svc is not None and svc.target else None
+    if svc is None or svc.context is None or target == "dev":
         return []
+    text = read_text(svc.context / svc.dockerfile) or ""
+    has_dev = "dev" in dockerfile_targets(text)
     at = f"services.{svc.name}"
-    fix = f"set `target: dev` under {at}.build"
-    if svc.target is not None:
-        if svc.target != "prod" and "dev" not in _targets_of(svc):
-            return []
+    if target is not None:
+        if target != "prod" and not has_dev:
+            return []  # a stage of the user's own layout
         problem = f"{at} builds the `{svc.target}` stage, so edits never reach the running code"
-        return [Finding(project.file.name, problem, fix)]
-    text = read_text(svc.context / svc.dockerfile)
-    if text is None or "dev" not in dockerfile_targets(text) or last_stage_name(text) == "dev":
-        return []
-    last = last_stage_name(text) or "unnamed"
-    problem = (
-        f"{at} has no build target, so Compose builds the Dockerfile's last stage (`{last}`), "
-        "not `dev`: edits never reach the running code"
-    )
-    return [Finding(project.file.name, problem, fix)]
-
-
-def _targets_of(svc: Service) -> list[str]:
-    text = read_text(svc.context / svc.dockerfile) if svc.context is not None else None
-    return dockerfile_targets(text) if text is not None else []
+    else:
+        last = last_stage_name(text)
+        if not has_dev or last == "dev":
+            return []  # no dev stage: check_dockerfile reports it
+        problem = (
+            f"{at} has no build target, so Compose builds the Dockerfile's last stage "
+            f"(`{last or 'unnamed'}`), not `dev`: edits never reach the running code"
+        )
+    return [Finding(project.file.name, problem, f"set `target: dev` under {at}.build")]
 
 
 def check_compose(project: ComposeProject | None, *, service: str) -> list[Finding]:
