@@ -169,3 +169,43 @@ def test_quiet_keeps_errors_only(sample_copy: Path) -> None:
     result = runner.invoke(app, ["-q", "init", "--project-dir", str(sample_copy)])
     assert result.exit_code == 0
     assert result.stderr == ""  # the "valid for Compose" note is not printed
+
+
+def test_init_picks_the_service_that_builds_the_project(sample_copy: Path) -> None:
+    (sample_copy / "worker").mkdir()
+    (sample_copy / "compose.yaml").write_text(
+        "name: shop\nservices:\n  web:\n    build: .\n  worker:\n    build: ./worker\n"
+    )
+    result = runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "compose.yaml: updated: added develop.watch and build target dev to services.web\n"
+        in result.stdout
+    )
+
+
+def test_init_python_mismatch_is_one_line(sample_copy: Path) -> None:
+    (sample_copy / ".python-version").write_text("3.10\n")
+    result = runner.invoke(
+        app,
+        ["init", "--python-image", "python:3.13-slim-trixie", "--project-dir", str(sample_copy)],
+    )
+    assert result.exit_code == 3  # ExitCode.CONFIG
+    assert result.stderr == (
+        f"devbox: {sample_copy / '.python-version'}: asks for Python 3.10, but "
+        "python:3.13-slim-trixie has Python 3.13; change .python-version to 3.13, or pass a "
+        "matching --python-image (e.g. python:3.10-slim-trixie)\n"
+    )
+    assert not (sample_copy / "Dockerfile").exists()
+
+
+def test_init_check_reports_a_service_building_prod(sample_copy: Path) -> None:
+    runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    compose = sample_copy / "compose.yaml"
+    compose.write_text(compose.read_text().replace("target: dev", "target: prod"))
+    result = runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)])
+    assert result.exit_code == ExitCode.FAILURE
+    assert result.stdout == (
+        "compose.yaml: services.sample-app builds the `prod` stage, so edits never reach the "
+        "running code; set `target: dev` under services.sample-app.build\n"
+    )

@@ -3,14 +3,20 @@
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from devbox.engine.client import Engine
 from devbox.engine.versions import COMPOSE_WATCH_MIN
 from devbox.errors import CommandFailed, ConfigError
-from devbox.project.check import Finding, check_files, dockerfile_targets
-from devbox.project.compose import project_name
+from devbox.project.check import (
+    Finding,
+    check_build_target,
+    check_files,
+    developed_service,
+    dockerfile_targets,
+)
+from devbox.project.compose import load_compose, project_name
 from devbox.project.detect import ProjectKind
 from devbox.project.locate import ProjectPaths, locate
 from devbox.project.scaffold import (
@@ -21,7 +27,7 @@ from devbox.project.scaffold import (
     plan_file,
     plan_record,
 )
-from devbox.project.settings import ProjectSettings, read_settings
+from devbox.project.settings import ProjectSettings, check_image_python, read_settings
 from devbox.project.templates import render_files
 from devbox.runtime import process
 
@@ -56,6 +62,7 @@ def init_project(
     paths = locate(project_dir)
     folder = paths.dir
     settings = read_settings(folder, overrides=overrides)
+    check_image_python(folder, settings.python_image)  # before anything is written
     if settings.kind is ProjectKind.UNLOCKED:
         if not lock_missing:
             raise ConfigError(
@@ -71,19 +78,40 @@ def init_project(
     files = [
         plan_file(folder / "Dockerfile", rendered["Dockerfile"], force=force),
         plan_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
-        plan_compose(compose, rendered["compose.yaml"], settings, folder, force),
     ]
-    recorded = plan_record(folder, settings)
+    planned = {r.path: r.content for r in files if r.content is not None}
+    files.append(plan_compose(compose, rendered["compose.yaml"], settings, folder, force, planned))
+    planned.update({r.path: r.content for r in files[-1:] if r.content is not None})
+    final = ProjectPaths(folder, paths.compose_files or (compose,))
+    developed, target_problems = _developed(final, settings.service, planned)
+    recorded = plan_record(folder, replace(settings, service=developed or settings.service))
     if recorded is not None:
         files.append(recorded)
     apply(files)
     verdict, valid = validate_compose(locate(folder))
     notes, problems = ([verdict], []) if valid else ([], [verdict])
+    problems += target_problems
     targets = dockerfile_targets((folder / "Dockerfile").read_text(encoding="utf-8"))
     missing = [t for t in ("dev", "prod") if t not in targets]
     if missing:
         notes.append(f"Dockerfile: no {' or '.join(missing)} target; devbox up and smoke need them")
     return InitReport(settings=settings, files=files, notes=notes, problems=problems)
+
+
+def _developed(
+    paths: ProjectPaths, service: str, planned: Mapping[Path, str]
+) -> tuple[str | None, list[str]]:
+    """The service init develops (merged into or kept), and why it would not serve edits.
+
+    A compose file devbox cannot read is left to Compose's verdict, reported next.
+    """
+    try:
+        project = load_compose(paths, planned=planned)
+    except ConfigError:
+        return None, []
+    svc = developed_service(project, service)
+    findings = check_build_target(project, service=service, planned=planned)
+    return (svc.name if svc else None), [str(f) for f in findings]
 
 
 def validate_compose(paths: ProjectPaths) -> tuple[str, bool]:

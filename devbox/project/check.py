@@ -4,10 +4,12 @@ Pure functions over file contents; each finding names the file, the problem and 
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from devbox.project.compose import ComposeProject, load_compose
+from devbox.project.compose import ComposeProject, Service, load_compose
 from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
 from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths
@@ -29,6 +31,12 @@ class Finding:
 def dockerfile_targets(text: str) -> list[str]:
     """Names of the `FROM ... AS name` stages, in order."""
     return [m.group(1).lower() for m in _FROM.finditer(text) if m.group(1)]
+
+
+def last_stage_name(text: str) -> str | None:
+    """The name of the stage Compose builds when no target is set (None: unnamed or none)."""
+    stages = list(_FROM.finditer(text))
+    return stages[-1].group(1).lower() if stages and stages[-1].group(1) else None
 
 
 def _last_stage(text: str) -> str:
@@ -91,17 +99,57 @@ def check_dockerignore(text: str | None, *, name: str = ".dockerignore") -> list
     return found
 
 
+def developed_service(project: ComposeProject, service: str) -> Service | None:
+    """The service devbox develops: the one named, else the first with `develop`."""
+    return project.services.get(service) or next(
+        (s for s in project.services.values() if s.develop), None
+    )
+
+
+def check_build_target(
+    project: ComposeProject, *, service: str, planned: Mapping[Path, str] | None = None
+) -> list[Finding]:
+    """The developed service must build the Dockerfile's `dev` stage: the last stage (prod,
+    by devbox's layout) installs the project non-editable, so synced edits never run.
+
+    `planned` gives a Dockerfile's content to be (init checks before it writes)."""
+    svc = developed_service(project, service)
+    target = svc.target.lower() if svc is not None and svc.target else None
+    if svc is None or svc.context is None or target == "dev":
+        return []
+    dockerfile = svc.context / svc.dockerfile
+    text = (planned or {}).get(dockerfile) or read_text(dockerfile) or ""
+    has_dev = "dev" in dockerfile_targets(text)
+    at = f"services.{svc.name}"
+    if target is not None:
+        if target != "prod" and not has_dev:
+            return []  # a stage of the user's own layout
+        problem = f"{at} builds the `{svc.target}` stage, so edits never reach the running code"
+    else:
+        last = last_stage_name(text)
+        if not has_dev or last == "dev":
+            return []  # no dev stage: check_dockerfile reports it
+        problem = (
+            f"{at} has no build target, so Compose builds the Dockerfile's last stage "
+            f"(`{last or 'unnamed'}`), not `dev`: edits never reach the running code"
+        )
+    return [Finding(project.file.name, problem, f"set `target: dev` under {at}.build")]
+
+
 def check_compose(project: ComposeProject | None, *, service: str) -> list[Finding]:
-    """Findings for the developed service's watch rules in the (validated) compose model."""
+    """Findings for the developed service's watch rules and build target in the (validated)
+    compose model."""
     if project is None:
         return [Finding("compose.yaml", "missing", "run devbox init")]
     name = project.file.name
-    svc = project.services.get(service) or next(
-        (s for s in project.services.values() if s.develop), None
-    )
+    svc = developed_service(project, service)
     watch = (svc.develop or {}).get("watch") if svc is not None else None
+    target = check_build_target(project, service=service)
     if not isinstance(watch, list) or not watch:
-        return [Finding(name, f"services.{service}: no develop.watch", "run devbox init to add it")]
+        return [
+            Finding(name, f"services.{service}: no develop.watch", "run devbox init to add it"),
+            *target,
+        ]
     rules = [r for r in watch if isinstance(r, dict)]
     found = []
     syncs = [r for r in rules if str(r.get("action", "")).startswith("sync")]
@@ -110,7 +158,7 @@ def check_compose(project: ComposeProject | None, *, service: str) -> list[Findi
     rebuilds = " ".join(str(r.get("path")) for r in rules if r.get("action") == "rebuild")
     if "uv.lock" not in rebuilds and "requirements" not in rebuilds:
         found.append(Finding(name, "no rebuild when dependencies change", "rebuild on ./uv.lock"))
-    return found
+    return found + target
 
 
 def _ignores_venv(rule: dict[str, Any]) -> bool:

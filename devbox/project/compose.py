@@ -9,6 +9,7 @@ value is validated, so a bad file is one line naming the file, the field and the
 import os
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,9 +150,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml(file: Path) -> Any:
-    """One YAML file, or a one-line error naming it (and the line, for a syntax error)."""
-    text = read_text(file)
+def read_yaml(file: Path, text: str | None = None) -> Any:
+    """One YAML file (or `text`, its content to be), or a one-line error naming it (and
+    the line, for a syntax error)."""
+    text = read_text(file) if text is None else text
     if text is None:
         raise ConfigError(f"{file}: not found; fix COMPOSE_FILE, or run `devbox init`")
     try:
@@ -181,6 +183,10 @@ def merge(base: Any, override: Any, key: str = "") -> Any:
     """Compose's merge of an override file into a base, for the keys devbox reads."""
     if key in _MAPPINGS:
         base, override = _as_mapping(base), _as_mapping(override)
+    if key == "build":  # `build: ./app` is short for `build: {context: ./app}`
+        base, override = (
+            {"context": value} if isinstance(value, str) else value for value in (base, override)
+        )
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for name, value in override.items():
@@ -191,12 +197,17 @@ def merge(base: Any, override: Any, key: str = "") -> Any:
     return override
 
 
-def load_compose(paths: ProjectPaths) -> ComposeProject:
-    """The project's compose files, read, merged as Compose merges them, and validated."""
+def load_compose(
+    paths: ProjectPaths, *, planned: Mapping[Path, str] | None = None
+) -> ComposeProject:
+    """The project's compose files, read, merged as Compose merges them, and validated.
+
+    `planned` gives the content a file is about to have (init checks before it writes).
+    """
     files = require_compose(paths).compose_files
     data: Any = None
     for file in files:
-        loaded = read_yaml(file)
+        loaded = read_yaml(file, (planned or {}).get(file))
         if loaded is not None and not isinstance(loaded, dict):
             raise config_error(
                 file, "(top level)", "must be a mapping", "start it with `services:`"

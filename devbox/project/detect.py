@@ -75,3 +75,41 @@ def python_for(python_version_file: str | None, requires_python: str | None) -> 
     if DEFAULT_PYTHON in allowed or not allowed:
         return DEFAULT_PYTHON
     return allowed[0]
+
+
+_REQUESTED = re.compile(r"(?:cpython-|python)?(\d+\.\d+(?:\.\d+)?)(?![\d.])")
+_IMAGE_TAG = re.compile(r"(?:python-?)?(\d+(?:\.\d+){0,2})(?=$|[-_])")
+
+
+def requested_python(python_version_file: str | None) -> str | None:
+    """The version `.python-version` asks uv for ('3.10', '3.10.4'); None for anything else
+    (a PyPy, a free-threaded build), which devbox does not check."""
+    if not python_version_file or not python_version_file.strip():
+        return None
+    match = _REQUESTED.fullmatch(python_version_file.strip().splitlines()[0].strip())
+    return match.group(1) if match else None
+
+
+def image_python(image: str) -> str | None:
+    """The Python version an image's tag names ('python:3.13-slim-trixie' -> '3.13',
+    'ghcr.io/astral-sh/uv:python3.12-bookworm' -> '3.12'); None when the tag does not say.
+
+    Only Python images count: a tag like `mycorp/base:1.2` names its own version.
+    """
+    reference = image.split("@", 1)[0]
+    repository, _, tag = reference.rpartition(":")
+    if not repository or "/" in tag:  # no tag (a registry port is no tag)
+        return None
+    match = _IMAGE_TAG.match(tag)
+    if match is None:
+        return None
+    named_python = "python" in repository.rsplit("/", 1)[-1] or tag.startswith("python")
+    return match.group(1) if named_python else None
+
+
+def python_mismatch(requested: str, image: str) -> bool:
+    """Whether an image with Python `image` cannot satisfy a request for `requested`:
+    compared on the parts both name ('3.10' accepts '3.10.12'; '3' says too little)."""
+    want, have = _version(requested), _version(image)
+    width = min(len(want), len(have))
+    return width >= 2 and want[:width] != have[:width]

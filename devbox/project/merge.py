@@ -7,10 +7,11 @@ appended to or have lines inserted, as text.
 
 import io
 import json
+import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -28,13 +29,98 @@ def _yaml() -> YAML:
     return yaml
 
 
-def add_watch(
-    text: str, *, file: str, service: str, watch: Sequence[Mapping[str, Any]]
-) -> tuple[str, str] | None:
-    """`text` with `develop.watch` added to the service to develop, and that service's name.
+class Merged(NamedTuple):
+    """The merged compose text, the service it develops, and whether its target was set."""
 
-    None when that service already has watch rules (they are the user's). The service
-    is the one named `service`, else the only one with a `build:`.
+    text: str
+    service: str
+    added_target: bool
+
+
+def _same_folder(context: str) -> bool:
+    return os.path.normpath(context) == "."
+
+
+def _no_dev_stage(context: str, dockerfile: str) -> bool:
+    return False
+
+
+def build_context(build: object) -> tuple[str, str] | None:
+    """`(context, dockerfile)` of a `build:` value as written, None for no usable build."""
+    if isinstance(build, str):
+        return build, "Dockerfile"
+    if isinstance(build, Mapping):
+        return str(build.get("context", ".")), str(build.get("dockerfile", "Dockerfile"))
+    return None
+
+
+def _developed(
+    services: CommentedMap, service: str, file: str, builds_project: Callable[[str], bool]
+) -> str:
+    """The service to develop: the one named; else the only one with `build:`; else the only
+    one whose build context is the project's own folder. Ask only when really ambiguous."""
+    if service in services:
+        return service
+    built = {
+        str(name): where
+        for name, svc in services.items()
+        if isinstance(svc, CommentedMap) and (where := build_context(svc.get("build")))
+    }
+    if len(built) == 1:
+        return next(iter(built))
+    own = [name for name, (context, _) in built.items() if builds_project(context)]
+    if len(own) == 1:
+        return own[0]
+    if not built:
+        raise config_error(
+            file,
+            "services",
+            f"no service named {service!r} and none with `build:`",
+            "add `build: .` to the service to develop, or name it with --service",
+        )
+    with_build = f"of the {len(built)} services with `build:`"
+    problem = (
+        f"{len(own)} {with_build} build this folder ({', '.join(own)})"
+        if own
+        else f"none {with_build} builds this folder"
+    )
+    raise config_error(
+        file,
+        "services",
+        f"no service named {service!r}, and {problem}",
+        "name the one to develop with --service",
+    )
+
+
+def _set_dev_target(svc: CommentedMap) -> None:
+    """`build: .` becomes `build: {context: ., target: dev}` (block style); a mapping gets
+    `target: dev`. A comment after `build: .` moves to the new last line."""
+    build = svc["build"]
+    if isinstance(build, CommentedMap):
+        build["target"] = "dev"
+        return
+    block = CommentedMap([("context", build), ("target", "dev")])
+    comment = svc.ca.items.pop("build", None)
+    if comment is not None:
+        block.ca.items["target"] = comment
+    svc["build"] = block
+
+
+def add_watch(
+    text: str,
+    *,
+    file: str,
+    service: str,
+    watch: Sequence[Mapping[str, Any]],
+    builds_project: Callable[[str], bool] = _same_folder,
+    has_dev_stage: Callable[[str, str], bool] = _no_dev_stage,
+) -> Merged | None:
+    """`text` with `develop.watch` added to the service to develop (see `_developed`).
+
+    None when that service already has watch rules (they are the user's). When it builds
+    a Dockerfile with a `dev` stage (`has_dev_stage(context, dockerfile)`) and names no
+    target, it gets `target: dev`: without it Compose builds the last stage (prod), whose
+    non-editable install never runs the synced sources.
     """
     yaml = _yaml()
     try:
@@ -44,18 +130,7 @@ def add_watch(
     services = data.get("services") if isinstance(data, CommentedMap) else None
     if not isinstance(services, CommentedMap) or not services:
         raise config_error(file, "services", "missing", "add a service, or move the file away")
-    if service in services:
-        name = service
-    else:
-        built = [n for n, s in services.items() if isinstance(s, CommentedMap) and "build" in s]
-        if len(built) != 1:
-            raise config_error(
-                file,
-                "services",
-                f"no service named {service!r} and {len(built)} with `build:`",
-                "name the one to develop with --service",
-            )
-        name = built[0]
+    name = _developed(services, service, file, builds_project)
     svc = services[name]
     if not isinstance(svc, CommentedMap):
         raise config_error(file, f"services.{name}", "empty", "give it at least `build: .`")
@@ -66,9 +141,18 @@ def add_watch(
         develop = CommentedMap()
         svc["develop"] = develop
     develop["watch"] = [dict(rule) for rule in watch]
+    build = svc.get("build")
+    where = build_context(build)
+    added_target = (
+        where is not None
+        and (not isinstance(build, Mapping) or build.get("target") is None)
+        and has_dev_stage(*where)
+    )
+    if added_target:
+        _set_dev_target(svc)
     out = io.StringIO()
     yaml.dump(data, out)
-    return out.getvalue(), name
+    return Merged(out.getvalue(), name, added_target)
 
 
 def add_ignores(text: str, entries: Sequence[str]) -> tuple[str, list[str]]:

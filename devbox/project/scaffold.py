@@ -7,12 +7,13 @@ pyproject.toml are only added to.
 """
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from devbox.errors import ConfigError
+from devbox.project.check import dockerfile_targets
 from devbox.project.files import read_text, refuse_link, write_all
 from devbox.project.merge import add_ignores, add_watch, record_settings
 from devbox.project.settings import ProjectSettings
@@ -86,21 +87,41 @@ def _update(path: Path, old: str, new: str, what: str) -> FileResult:
 
 
 def plan_compose(
-    path: Path, content: str, settings: ProjectSettings, project_dir: Path, force: bool
+    path: Path,
+    content: str,
+    settings: ProjectSettings,
+    project_dir: Path,
+    force: bool,
+    planned: Mapping[Path, str],
 ) -> FileResult:
     """A new compose file, or `develop.watch` added to the user's, comments kept."""
     old = _old(path)
     if old is None or old == content or force:
         return plan_file(path, content, force=force)
+    folder = path.parent
+
+    def builds_project(context: str) -> bool:
+        return (folder / context).resolve() == project_dir.resolve()
+
+    def has_dev_stage(context: str, dockerfile: str) -> bool:
+        file = folder / context / dockerfile
+        text = planned.get(file) or read_text(file)  # the Dockerfile init writes now counts
+        return text is not None and "dev" in dockerfile_targets(text)
+
     merged = add_watch(
-        old, file=str(path), service=settings.service, watch=watch_rules(settings, project_dir)
+        old,
+        file=str(path),
+        service=settings.service,
+        watch=watch_rules(settings, project_dir),
+        builds_project=builds_project,
+        has_dev_stage=has_dev_stage,
     )
     if merged is None:
         return FileResult(
             path, FileOutcome.KEPT, FileOutcome.KEPT.value.format(what="it has develop.watch")
         )
-    text, service = merged
-    return _update(path, old, text, f"added develop.watch to services.{service}")
+    what = "develop.watch and build target dev" if merged.added_target else "develop.watch"
+    return _update(path, old, merged.text, f"added {what} to services.{merged.service}")
 
 
 def plan_dockerignore(path: Path, content: str, force: bool) -> FileResult:

@@ -14,7 +14,14 @@ from typing import Any
 
 from devbox import defaults
 from devbox.errors import ConfigError, config_error
-from devbox.project.detect import ProjectKind, detect_kind, python_for
+from devbox.project.detect import (
+    ProjectKind,
+    detect_kind,
+    image_python,
+    python_for,
+    python_mismatch,
+    requested_python,
+)
 
 _KNOWN_KEYS = {
     "service",
@@ -177,4 +184,24 @@ def read_settings(
         kind=kind,
         uv_digest=digest,
         smoke=smoke,
+    )
+
+
+def check_image_python(project_dir: Path, python_image: str) -> None:
+    """A `ConfigError` when the base image's Python cannot satisfy `.python-version`.
+
+    uv in the image honours `.python-version` and the Dockerfile forbids downloads, so a
+    mismatch would otherwise fail deep in the build. An image whose tag names no Python
+    version is not guessed at.
+    """
+    path = project_dir / ".python-version"
+    requested = requested_python(path.read_text() if path.is_file() else None)
+    have = image_python(python_image)
+    if requested is None or have is None or not python_mismatch(requested, have):
+        return
+    minor = ".".join(requested.split(".")[:2])
+    raise ConfigError(
+        f"{path}: asks for Python {requested}, but {python_image} has Python {have}; "
+        f"change .python-version to {have}, or pass a matching --python-image "
+        f"(e.g. {python_image_for(minor)})"
     )

@@ -9,6 +9,7 @@ from devbox.project.compose import (
     ComposeProject,
     env_pairs,
     load_compose,
+    merge,
     project_name,
     watched_service,
 )
@@ -95,4 +96,87 @@ def test_no_watched_service(tmp_path: Path) -> None:
     assert caught.value.message.endswith(
         "services.*.develop.watch: no service has watch rules; "
         "add a develop.watch section (devbox init writes one)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "override", "merged"),
+    [
+        # mappings merge key by key; scalars and unknown lists are replaced
+        (
+            {"image": "a", "command": ["x", "y"], "user": "1"},
+            {"image": "b", "command": ["z"]},
+            {"image": "b", "command": ["z"], "user": "1"},
+        ),
+        # ports, volumes, ... are appended, without duplicates
+        (
+            {"ports": ["8000:8000", "9000"]},
+            {"ports": ["9000", "9229:9229"]},
+            {"ports": ["8000:8000", "9000", "9229:9229"]},
+        ),
+        # environment and labels merge by name, whichever form each file used
+        (
+            {"environment": ["A=1", "B=2", "C"]},
+            {"environment": {"B": "3", "D": None}},
+            {"environment": {"A": "1", "B": "3", "C": None, "D": None}},
+        ),
+        (
+            {"labels": {"x": "1"}},
+            {"labels": ["y=2"]},
+            {"labels": {"x": "1", "y": "2"}},
+        ),
+        # nested: build args merge, the target is replaced
+        (
+            {"build": {"context": ".", "args": {"A": "1"}}},
+            {"build": {"target": "dev", "args": ["B=2"]}},
+            {"build": {"context": ".", "target": "dev", "args": {"A": "1", "B": "2"}}},
+        ),
+        # a short `build: ./app` is a context
+        (
+            {"build": "./app"},
+            {"build": {"target": "dev"}},
+            {"build": {"context": "./app", "target": "dev"}},
+        ),
+        ({"build": "."}, {"build": "./app"}, {"build": {"context": "./app"}}),
+    ],
+)
+def test_merge(base: dict[str, object], override: dict[str, object], merged: object) -> None:
+    assert merge({"services": {"web": base}}, {"services": {"web": override}}) == {
+        "services": {"web": merged}
+    }
+
+
+def test_merge_adds_services_and_keeps_the_base() -> None:
+    base = {"name": "shop", "services": {"web": {"image": "a"}}}
+    override = {"services": {"db": {"image": "pg"}}, "volumes": {"data": {}}}
+    assert merge(base, override) == {
+        "name": "shop",
+        "services": {"web": {"image": "a"}, "db": {"image": "pg"}},
+        "volumes": {"data": {}},
+    }
+    assert base == {"name": "shop", "services": {"web": {"image": "a"}}}  # not changed in place
+
+
+def test_override_file_is_merged(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  web:\n    environment: [FROM_OVERRIDE=yes]\n    ports: ['9229:9229']\n"
+        "  worker:\n    build: ./worker\n"
+    )
+    project = load(tmp_path)
+    assert project.files == (tmp_path / "compose.yaml", tmp_path / "compose.override.yaml")
+    web = project.services["web"]
+    assert ("FROM_OVERRIDE", "yes") in web.environment and ("N", "3") in web.environment
+    assert web.ports[-1] == "9229:9229"
+    assert project.services["worker"].context == tmp_path / "worker"
+
+
+def test_override_file_errors_name_it(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "compose.override.yaml").write_text("- just a list\n")
+    with pytest.raises(DevboxError) as caught:
+        load(tmp_path)
+    assert caught.value.message == (
+        f"{tmp_path / 'compose.override.yaml'}: (top level): must be a mapping; "
+        "start it with `services:`"
     )

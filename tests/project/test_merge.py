@@ -20,14 +20,96 @@ def test_add_watch_keeps_existing_rules() -> None:
     assert add_watch(text, file="compose.yaml", service="app", watch=WATCH) is None
 
 
-def test_add_watch_ambiguous_service() -> None:
-    text = "services:\n  a:\n    build: .\n  b:\n    build: ./b\n"
+def test_add_watch_picks_the_service_that_builds_the_project() -> None:
+    text = "services:\n  web:\n    build: .\n  worker:\n    build: ./worker\n"
+    merged = add_watch(text, file="compose.yaml", service="shop", watch=WATCH)
+    assert merged is not None and merged.service == "web"
+
+
+def test_add_watch_asks_to_choose_when_no_service_builds_the_project() -> None:
+    text = "services:\n  a:\n    build: ./a\n  b:\n    build: {context: ./b}\n"
     with pytest.raises(DevboxError) as caught:
         add_watch(text, file="compose.yaml", service="app", watch=WATCH)
     assert caught.value.message == (
-        "compose.yaml: services: no service named 'app' and 2 with `build:`; "
-        "name the one to develop with --service"
+        "compose.yaml: services: no service named 'app', and none of the 2 services with "
+        "`build:` builds this folder; name the one to develop with --service"
     )
+
+
+def test_add_watch_asks_to_choose_when_several_build_the_project() -> None:
+    text = "services:\n  a:\n    build: .\n  b:\n    build: {context: ./, dockerfile: B}\n"
+    with pytest.raises(DevboxError) as caught:
+        add_watch(text, file="compose.yaml", service="app", watch=WATCH)
+    assert caught.value.message == (
+        "compose.yaml: services: no service named 'app', and 2 of the 2 services with "
+        "`build:` build this folder (a, b); name the one to develop with --service"
+    )
+
+
+def test_add_watch_needs_a_built_service() -> None:
+    with pytest.raises(DevboxError) as caught:
+        add_watch("services:\n  db:\n    image: pg\n", file="c.yaml", service="app", watch=WATCH)
+    assert caught.value.message == (
+        "c.yaml: services: no service named 'app' and none with `build:`; "
+        "add `build: .` to the service to develop, or name it with --service"
+    )
+
+
+def test_add_watch_builds_project_is_asked_about_each_context() -> None:
+    text = "services:\n  a:\n    build: ./a\n  b:\n    build: ./b\n"
+    merged = add_watch(
+        text, file="compose.yaml", service="x", watch=WATCH, builds_project=lambda c: c == "./b"
+    )
+    assert merged is not None and merged.service == "b"
+
+
+def dev_stage(context: str, dockerfile: str) -> bool:
+    return (context, dockerfile) in {(".", "Dockerfile"), ("./", "Dockerfile.dev")}
+
+
+@pytest.mark.parametrize(
+    ("build", "after"),
+    [
+        ("build: .  # mine\n", "build:\n      context: .\n      target: dev # mine\n"),
+        ("build: '.'\n", "build:\n      context: '.'\n      target: dev\n"),
+        (
+            "build: {context: ./, dockerfile: Dockerfile.dev}\n",
+            "build: {context: ./, dockerfile: Dockerfile.dev, target: dev}\n",
+        ),
+        (
+            "build:\n      context: .  # c\n",
+            "build:\n      context: .  # c\n      target: dev\n",
+        ),
+    ],
+)
+def test_add_watch_sets_the_dev_target(build: str, after: str) -> None:
+    head = "# top\nservices:\n  web:\n    image: shop\n    "
+    tail = "    ports: ['8000:8000']  # keep\n"
+    merged = add_watch(
+        head + build + tail, file="c", service="web", watch=WATCH, has_dev_stage=dev_stage
+    )
+    assert merged is not None and merged.added_target
+    assert merged.text == (
+        head + after + tail + "    develop:\n      watch:\n        - action: sync\n"
+        "          path: .\n          target: /app\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        "build: .\n    ",  # the Dockerfile has no dev stage
+        "build: {context: ., dockerfile: Other}\n    ",
+        "build: {context: ., target: prod}\n    ",  # the user's choice: init --check reports it
+        "",
+    ],
+)
+def test_add_watch_leaves_the_target(build: str) -> None:
+    text = f"services:\n  web:\n    {build}image: x\n"
+    has_dev = (lambda c, d: False) if build.startswith("build: .") else dev_stage
+    merged = add_watch(text, file="c", service="web", watch=WATCH, has_dev_stage=has_dev)
+    assert merged is not None and not merged.added_target
+    assert merged.text.startswith(text)
 
 
 @pytest.mark.parametrize(

@@ -112,10 +112,14 @@ def test_commented_compose_gets_watch_and_keeps_everything(sample_copy: Path) ->
     (sample_copy / "compose.yaml").write_text(COMMENTED_COMPOSE)
     report = init_project(project_dir=sample_copy)
     compose = next(r for r in report.files if r.path.name == "compose.yaml")
-    assert compose.message == "updated: added develop.watch to services.web"
+    assert compose.message == "updated: added develop.watch and build target dev to services.web"
     text = (sample_copy / "compose.yaml").read_text()
     added_at = text.index("    develop:\n")
-    assert text[:added_at] == COMMENTED_COMPOSE[: COMMENTED_COMPOSE.index("  db:\n")]
+    # the only other change: `build: .` builds the dev stage
+    user_part = COMMENTED_COMPOSE[: COMMENTED_COMPOSE.index("  db:\n")]
+    assert text[:added_at] == user_part.replace(
+        "    build: .\n", "    build:\n      context: .\n      target: dev\n"
+    )
     assert text.endswith(COMMENTED_COMPOSE[COMMENTED_COMPOSE.index("  db:\n") :])
     assert yaml.safe_load(text)["services"]["web"]["develop"]["watch"][0]["target"] == "/app"
     # a second init keeps the now-watched file as it is
@@ -205,3 +209,62 @@ def test_choices_are_recorded_in_tool_devbox(sample_copy: Path) -> None:
         "python-image": "python:3.13-slim-trixie",
         "uv-version": "0.13.9",
     }
+
+
+def test_kept_compose_that_builds_prod_is_a_problem(sample_copy: Path) -> None:
+    text = (
+        "services:\n  web:\n    build: .  # prod, by mistake\n    develop:\n      watch:\n"
+        "        - {action: sync, path: ., target: /app}\n"
+    )
+    (sample_copy / "compose.yaml").write_text(text)
+    report = init_project(project_dir=sample_copy)
+    assert ("compose.yaml", Outcome.KEPT) in names(report.files)
+    assert (sample_copy / "compose.yaml").read_text() == text
+    assert report.problems[-1] == (
+        "compose.yaml: services.web has no build target, so Compose builds the Dockerfile's "
+        "last stage (`prod`), not `dev`: edits never reach the running code; "
+        "set `target: dev` under services.web.build"
+    )
+
+
+def test_init_develops_the_service_that_builds_the_project(sample_copy: Path) -> None:
+    pyproject = sample_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text[: text.index("[tool.devbox]")])  # no service recorded yet
+    (sample_copy / "worker").mkdir()
+    (sample_copy / "compose.yaml").write_text(
+        "services:\n  worker:\n    build: ./worker\n  web:\n    build: .\n"
+    )
+    report = init_project(project_dir=sample_copy)
+    compose = next(r for r in report.files if r.path.name == "compose.yaml")
+    assert compose.message == "updated: added develop.watch and build target dev to services.web"
+    assert report.problems == []
+    assert tomllib.loads(pyproject.read_text())["tool"]["devbox"]["service"] == "web"
+    assert yaml.safe_load((sample_copy / "compose.yaml").read_text())["services"]["worker"] == {
+        "build": "./worker"
+    }
+
+
+def test_python_mismatch_is_caught_before_writing(sample_copy: Path) -> None:
+    (sample_copy / ".python-version").write_text("3.10\n")
+    (sample_copy / "uv.lock").unlink()  # not even `uv lock` runs
+    with pytest.raises(DevboxError) as caught:
+        init_project(
+            project_dir=sample_copy,
+            lock_missing=True,
+            overrides={"python-image": "python:3.13-slim-trixie"},
+        )
+    assert caught.value.message.startswith(f"{sample_copy / '.python-version'}: asks for")
+    assert sorted(p.name for p in sample_copy.iterdir()) == [
+        ".python-version",
+        "README.md",
+        "pyproject.toml",
+        "src",
+        "tests",
+    ]
+
+
+def test_image_tag_without_a_version_is_not_guessed(sample_copy: Path) -> None:
+    (sample_copy / ".python-version").write_text("3.10\n")
+    init_project(project_dir=sample_copy, overrides={"python-image": "python:slim"})
+    assert "FROM python:slim AS dev" in (sample_copy / "Dockerfile").read_text()

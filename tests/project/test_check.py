@@ -1,0 +1,69 @@
+"""`devbox init --check`: the developed service must build the Dockerfile's dev stage."""
+
+from pathlib import Path
+
+import pytest
+
+from devbox.project.check import check_build_target, check_compose, last_stage_name
+from devbox.project.compose import load_compose
+from devbox.project.locate import locate
+
+DEV_PROD = "FROM python:3.13 AS dev\nFROM python:3.13 AS builder\nFROM python:3.13 AS prod\n"
+WATCH = "    develop:\n      watch:\n        - {action: rebuild, path: ./uv.lock}\n"
+
+
+def findings(folder: Path, build: str, dockerfile: str | None = DEV_PROD) -> list[str]:
+    if dockerfile is not None:
+        (folder / "Dockerfile").write_text(dockerfile)
+    (folder / "compose.yaml").write_text(f"services:\n  web:\n    {build}\n{WATCH}")
+    project = load_compose(locate(folder))
+    return [str(f) for f in check_build_target(project, service="web")]
+
+
+def test_last_stage_name() -> None:
+    assert last_stage_name(DEV_PROD) == "prod"
+    assert last_stage_name("FROM a AS dev\nFROM b\n") is None
+    assert last_stage_name("") is None
+
+
+def test_no_target_builds_the_last_stage(tmp_path: Path) -> None:
+    assert findings(tmp_path, "build: .") == [
+        "compose.yaml: services.web has no build target, so Compose builds the Dockerfile's "
+        "last stage (`prod`), not `dev`: edits never reach the running code; "
+        "set `target: dev` under services.web.build"
+    ]
+
+
+def test_target_prod(tmp_path: Path) -> None:
+    assert findings(tmp_path, "build: {context: ., target: prod}", dockerfile=None) == [
+        "compose.yaml: services.web builds the `prod` stage, so edits never reach the running "
+        "code; set `target: dev` under services.web.build"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("build", "dockerfile"),
+    [
+        ("build: {context: ., target: dev}", DEV_PROD),
+        ("build: .", "FROM python:3.13 AS prod\nFROM python:3.13 AS dev\n"),  # dev is last
+        ("build: .", "FROM python:3.13\n"),  # no dev stage: the Dockerfile check says so
+        ("build: .", None),  # no Dockerfile yet
+        ("build: {context: ., target: test}", "FROM python:3.13 AS test\n"),
+        ("image: shop", DEV_PROD),  # nothing built
+    ],
+)
+def test_builds_what_it_should(tmp_path: Path, build: str, dockerfile: str | None) -> None:
+    assert findings(tmp_path, build, dockerfile) == []
+
+
+def test_other_dockerfile_is_read(tmp_path: Path) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dev.Dockerfile").write_text(DEV_PROD)
+    build = "build: {context: ./docker, dockerfile: Dev.Dockerfile}"
+    assert len(findings(tmp_path, build, dockerfile=None)) == 1
+
+
+def test_check_compose_includes_it(tmp_path: Path) -> None:
+    findings(tmp_path, "build: .")
+    problems = [f.problem for f in check_compose(load_compose(locate(tmp_path)), service="web")]
+    assert problems[-1].startswith("services.web has no build target")
