@@ -83,10 +83,10 @@ CASES = [
     ),
     Case(
         "tool-scalar",
-        uv("tool = 1\n"),
+        {"pyproject.toml": "tool = 1\n" + PYPROJECT, "uv.lock": ""},
         INIT,
         3,
-        "{root}/pyproject.toml: tool: must be a table; write it as [tool.devbox]",
+        "{root}/pyproject.toml: tool: must be a table; write it as [tool.<name>]",
     ),
     Case(
         "devbox-scalar",

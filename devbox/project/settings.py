@@ -22,6 +22,7 @@ from devbox.project.detect import (
     python_mismatch,
     requested_python,
 )
+from devbox.project.files import read_text
 
 _KNOWN_KEYS = {
     "service",
@@ -71,16 +72,15 @@ def python_image_for(version: str) -> str:
 
 def load_pyproject(project_dir: Path, *, required: bool = True) -> dict[str, Any] | None:
     path = project_dir / "pyproject.toml"
-    if not path.is_file():
+    text = read_text(path)
+    if text is None:
         if not required:
             return None
         raise ConfigError(f"{path}: not found; devbox works on uv projects (run `uv init` first)")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc}); fix the file") from None
 
 
 def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
@@ -102,18 +102,27 @@ def read_settings(
     """Settings from `[tool.devbox]`, with `overrides` (same keys; from CLI options) on top."""
     data = load_pyproject(project_dir, required=False)
     path = project_dir / "pyproject.toml"
+    project = (data or {}).get("project", {})
+    if not isinstance(project, dict):
+        raise config_error(path, "project", "must be a table", "write it as [project]")
+    tools = (data or {}).get("tool", {})
+    if not isinstance(tools, dict) or not isinstance(tools.get("uv", {}), dict):
+        field = "tool" if not isinstance(tools, dict) else "tool.uv"
+        raise config_error(path, field, "must be a table", f"write it as [{field}.<name>]")
     kind = detect_kind(project_dir, data)
+    if kind is None and data is not None:
+        raise config_error(
+            path, "project", "missing", "add a [project] table with a name (`uv init` writes one)"
+        )
     if kind is None:
         raise ConfigError(
             f"{path}: not found, and no requirements.txt either; devbox works on uv projects "
             "(run `uv init` first)"
         )
-    data = data or {}
-    project = data.get("project", {})
     name = project.get("name") if kind is not ProjectKind.REQUIREMENTS else project_dir.name
     if not isinstance(name, str) or not name:
         raise config_error(path, "project.name", "missing", "add a name to [project]")
-    tool = data.get("tool", {}).get("devbox", {})
+    tool = tools.get("devbox", {})
     if not isinstance(tool, dict):
         raise config_error(path, "tool.devbox", "must be a table", "write it as [tool.devbox]")
     tool = {**tool, **(overrides or {})}
@@ -153,7 +162,7 @@ def read_settings(
     else:
         version_file = project_dir / ".python-version"
         python = python_for(
-            version_file.read_text() if version_file.is_file() else None,
+            read_text(version_file),
             project.get("requires-python"),
         )
         python_image = python_image_for(python)
@@ -195,7 +204,7 @@ def check_image_python(project_dir: Path, python_image: str) -> None:
     version is not guessed at.
     """
     path = project_dir / ".python-version"
-    requested = requested_python(path.read_text() if path.is_file() else None)
+    requested = requested_python(read_text(path))
     have = image_python(python_image)
     if requested is None or have is None or not python_mismatch(requested, have):
         return
