@@ -191,3 +191,23 @@ def test_read_ignore_file_names_the_bad_line(tmp_path: Path) -> None:
         "close it with ']' and escape '-' or ']' with '\\'"
     )
     assert caught.value.code is ExitCode.CONFIG
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path"),
+    [
+        ("**/" * 10 + "z", "/".join("abcdefghijklmnopqrstuvwxy") + "/y"),  # 26 segments, no z
+        ("**/a/" * 8 + "z", "/".join("a" * 26)),
+        ("*a" * 12 + "b", "a" * 60),
+        ("**" * 12 + "b", "a/" * 30 + "a"),
+    ],
+)
+def test_matching_does_not_backtrack(pattern: str, path: str) -> None:
+    """Python's `re` backtracked for seconds on these; matching runs on every file event."""
+    import time
+
+    matcher = PatternMatcher([pattern])
+    started = time.monotonic()
+    assert not matcher.matches(path)
+    assert not matcher.excludes_dir(path)
+    assert time.monotonic() - started < 1.0
