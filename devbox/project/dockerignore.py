@@ -4,6 +4,17 @@ Compose's `develop.watch` filters events with moby/patternmatcher, so devbox mus
 same answers: `*` and `?` stay inside one path segment, `**` spans any number of them,
 `!` re-includes, the last matching pattern wins, and a path matches when one of its parent
 directories does. This is not gitignore: `node_modules/` matches only at the root.
+
+The tests check it against the Docker SDK's port (`docker.utils.build.PatternMatcher`) with
+generated patterns. Where devbox follows Docker and Compose rather than that port:
+- case: the SDK lower-cases pattern and path; Docker and devbox are case-sensitive;
+- classes: `[^a]` negates and `[!a]` is '!' or 'a', as in the Go regexp Docker builds (the SDK
+  has fnmatch's `[!a]`); a malformed class is an error, not a literal `[`; a backslash escapes;
+- parents: every parent directory is tried (`MatchesOrParentMatches`, which Compose uses);
+  the SDK ports the deprecated `Matches`, which tries one parent, so `**/a` misses `a/b/c`;
+- `.dockerignore` is not re-included (the SDK always adds `!.dockerignore`);
+- `.` and `..`: patterns are cleaned like Go's filepath.Clean, and one naming the root covers
+  everything, as Compose joins it to an absolute root (the SDK drops it).
 """
 
 import re
