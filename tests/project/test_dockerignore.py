@@ -244,7 +244,7 @@ _patterns = st.builds(
     st.lists(_segments, min_size=1, max_size=3),
 )
 _paths = st.lists(st.sampled_from(_NAMES), min_size=1, max_size=5).map("/".join)
-_property = settings(max_examples=400, derandomize=True, database=None, deadline=None)
+_property = settings(max_examples=200, derandomize=True, database=None, deadline=None)
 
 
 def _docker_answer(patterns: list[str], path: str) -> bool:
