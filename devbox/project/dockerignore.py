@@ -4,10 +4,21 @@ Compose's `develop.watch` filters events with moby/patternmatcher, so devbox mus
 same answers: `*` and `?` stay inside one path segment, `**` spans any number of them,
 `!` re-includes, the last matching pattern wins, and a path matches when one of its parent
 directories does. This is not gitignore: `node_modules/` matches only at the root.
+
+The tests check it against the Docker SDK's port (`docker.utils.build.PatternMatcher`) with
+generated patterns. Where devbox follows Docker and Compose rather than that port:
+- case: the SDK lower-cases pattern and path; Docker and devbox are case-sensitive;
+- classes: `[^a]` negates and `[!a]` is '!' or 'a', as in the Go regexp Docker builds (the SDK
+  has fnmatch's `[!a]`); a malformed class is an error, not a literal `[`; a backslash escapes;
+- parents: every parent directory is tried (`MatchesOrParentMatches`, which Compose uses);
+  the SDK ports the deprecated `Matches`, which tries one parent, so `**/a` misses `a/b/c`;
+- `.dockerignore` is not re-included (the SDK always adds `!.dockerignore`);
+- `.` and `..`: patterns are cleaned like Go's filepath.Clean, and one naming the root covers
+  everything, as Compose joins it to an absolute root (the SDK drops it).
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,47 +99,139 @@ def _translate_class(pattern: str, start: int) -> tuple[str, int]:
     return "[" + "^" * negate + "".join(items) + "]", i + 1
 
 
-def _translate(pattern: str) -> str:
-    """Regex (for `fullmatch`) equivalent to one cleaned pattern body."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        i += 1
-        if ch == "*" and pattern.startswith("*", i):
+# One consuming edge of the automaton: the characters it accepts and the node it leads to.
+_Edge = tuple[Callable[[str], bool], int]
+_CACHE_LIMIT = 4096  # transitions kept per pattern; a bound on memory, not on time
+
+
+def _literal(ch: str) -> Callable[[str], bool]:
+    return lambda c: c == ch
+
+
+def _not_slash(c: str) -> bool:
+    return c != "/"
+
+
+def _anything(c: str) -> bool:
+    return True
+
+
+class _Automaton:
+    """A pattern as an NFA, run one path character at a time (a lazily built DFA).
+
+    Docker compiles each pattern to a Go regexp, which runs in linear time. Python's `re`
+    backtracks: `**/` ten times then `z` took seconds against a deep path, and matching
+    runs on every file event. Simulating the NFA over sets of nodes costs at most
+    O(len(path) * len(pattern)), whatever the pattern, and caching the transitions makes
+    the common case one dict lookup per character.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        self._edges: list[list[_Edge]] = [[]]
+        self._eps: list[list[int]] = [[]]
+        node = 0
+        i = 0
+        while i < len(pattern):
+            ch = pattern[i]
             i += 1
-            if pattern.startswith("/", i):
-                i += 1  # `**/` is `**`: it may also match zero segments
-            out.append(".*" if i == len(pattern) else "(?:.*/)?")
-        elif ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "\\":
-            if i == len(pattern):
-                raise PatternError(pattern, "it ends with a lone '\\'", "escape it as '\\\\'")
-            out.append(re.escape(pattern[i]))
-            i += 1
-        elif ch == "[":
-            cls, i = _translate_class(pattern, i - 1)
-            out.append(cls)
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+            if ch == "*" and pattern.startswith("*", i):
+                i += 1
+                if pattern.startswith("/", i):
+                    i += 1  # `**/` is `**`: it may also match zero segments
+                if i == len(pattern):  # `**` at the end: anything, '/' included
+                    self._edges[node].append((_anything, node))
+                    continue
+                # `(.*/)?`: either nothing, or any characters up to and including a '/'
+                inner, after = self._node(), self._node()
+                self._eps[node] += [after, inner]
+                self._edges[inner] += [(_anything, inner), (_literal("/"), after)]
+                node = after
+            elif ch == "*":
+                self._edges[node].append((_not_slash, node))
+            else:
+                if ch == "?":
+                    test: Callable[[str], bool] = _not_slash
+                elif ch == "\\":
+                    if i == len(pattern):
+                        raise PatternError(
+                            pattern, "it ends with a lone '\\'", "escape it as '\\\\'"
+                        )
+                    test = _literal(pattern[i])
+                    i += 1
+                elif ch == "[":
+                    cls, i = _translate_class(pattern, i - 1)
+                    test = _class_test(re.compile(cls))
+                else:
+                    test = _literal(ch)
+                after = self._node()
+                self._edges[node].append((test, after))
+                node = after
+        self._accept = 1 << node
+        self._closure = [self._close(n) for n in range(len(self._edges))]
+        self._start = self._closure[0]
+        self._cache: dict[tuple[int, str], int] = {}
+
+    def _node(self) -> int:
+        self._edges.append([])
+        self._eps.append([])
+        return len(self._edges) - 1
+
+    def _close(self, node: int) -> int:
+        """The nodes reachable from `node` without consuming a character, as a bit set."""
+        seen, todo = 1 << node, [node]
+        while todo:
+            for nxt in self._eps[todo.pop()]:
+                if not seen >> nxt & 1:
+                    seen |= 1 << nxt
+                    todo.append(nxt)
+        return seen
+
+    def _step(self, nodes: int, c: str) -> int:
+        key = (nodes, c)
+        found = self._cache.get(key)
+        if found is None:
+            found = 0
+            for node, edges in enumerate(self._edges):
+                if nodes >> node & 1:
+                    for test, target in edges:
+                        if test(c):
+                            found |= self._closure[target]
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+    def matches_or_parent(self, path: str) -> bool:
+        """Whether the pattern matches all of `path` or one of its parent directories.
+
+        One pass does both: the state before each '/' says whether that parent matched.
+        """
+        nodes = self._start
+        for c in path:
+            if c == "/" and nodes & self._accept:
+                return True
+            nodes = self._step(nodes, c)
+            if not nodes:
+                return False
+        return bool(nodes & self._accept)
+
+
+def _class_test(regex: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda c: regex.fullmatch(c) is not None
 
 
 @dataclass(frozen=True)
 class _Pattern:
     body: str  # cleaned, without the '!'
     exclusion: bool
-    regex: re.Pattern[str] | None  # None: the pattern names the root, an ancestor of everything
+    automaton: _Automaton | None  # None: the pattern names the root, an ancestor of everything
 
-    def match(self, path: str) -> bool:
-        return self.regex is None or self.regex.fullmatch(path) is not None
+    def matches_or_parent(self, path: str) -> bool:
+        return self.automaton is None or self.automaton.matches_or_parent(path)
 
     def could_reach(self, directory: str) -> bool:
         """Whether this pattern might match `directory`, an ancestor of it, or a path under it."""
-        if self.regex is None:
+        if self.automaton is None:
             return True
         cut = min((i for i, c in enumerate(self.body) if c in _WILDCARDS), default=len(self.body))
         literal, prefix = self.body[:cut], directory + "/"
@@ -147,8 +250,8 @@ class PatternMatcher:
             exclusion, body = normalised
             # Compose anchors patterns by joining them to an absolute root, so one naming the
             # root itself ('.', '/') matches it and, through parent matching, everything below.
-            regex = None if body in ("", ".") else re.compile(_translate(body))
-            self._patterns.append(_Pattern(body, exclusion, regex))
+            automaton = None if body in ("", ".") else _Automaton(body)
+            self._patterns.append(_Pattern(body, exclusion, automaton))
 
     @property
     def has_patterns(self) -> bool:
@@ -165,13 +268,11 @@ class PatternMatcher:
         path = clean_path(rel_path).lstrip("/")
         if path in ("", "."):
             return False  # Docker never lets a pattern exclude the root itself
-        parts = path.split("/")
-        parents = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
         matched = False
         for pattern in self._patterns:
             if pattern.exclusion != matched:
                 continue  # cannot change the outcome
-            if pattern.match(path) or any(pattern.match(parent) for parent in parents):
+            if pattern.matches_or_parent(path):
                 matched = not pattern.exclusion
         return matched
 

@@ -163,12 +163,20 @@ class FallbackSession:
         else:
             self.echo(f"reloaded {len(self.rules.rules)} watch rules from {self.project.file.name}")
 
+    def warn(self, message: str) -> None:
+        self.echo(f"warning: {message}", error=True)
+
     def watch(self, batcher: Batcher) -> None:
         while True:
             rules = self.rules
             root = self.project.project_dir
-            with ProjectWatcher(root, skip=rules.skips_everywhere, batcher=batcher) as watcher:
-                self.echo(f"watching {watcher.watched_folders} folders; Ctrl-C stops and cleans up")
+            with ProjectWatcher(
+                root, skip=rules.skips_everywhere, batcher=batcher, on_warning=self.warn
+            ) as watcher:
+                how = " by polling" if watcher.polling else ""
+                self.echo(
+                    f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up"
+                )
                 for batch in watcher.batches():
                     started = time.monotonic()
                     plan = plan_batch(

@@ -7,6 +7,9 @@ followed. Batches are handed out one at a time; changes made while a batch is
 being applied go into the next one.
 """
 
+import contextlib
+import errno
+import os
 import queue
 import time
 from collections.abc import Callable, Iterator
@@ -15,10 +18,21 @@ from pathlib import Path
 from watchdog.events import DirModifiedEvent, FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
+from watchdog.observers.polling import PollingObserver
 
 from devbox.errors import DevboxError
 from devbox.runtime.state import STATE_DIR
 from devbox.sync.batcher import Batcher
+
+ObserverFactory = Callable[[], BaseObserver]
+
+POLL_INTERVAL = 1.0  # seconds between scans once inotify is out of watches or instances
+
+# The inotify limit behind each errno, and what running out of it means.
+_LIMITS = {
+    errno.ENOSPC: ("fs.inotify.max_user_watches", "watch", 524288),
+    errno.EMFILE: ("fs.inotify.max_user_instances", "instance", 1024),
+}
 
 # Events that say a file may have changed. Opening or reading one does not.
 _CHANGES = {"created", "deleted", "modified", "moved", "closed"}
@@ -37,24 +51,64 @@ class _Handler(FileSystemEventHandler):
             self._events.put(str(event.dest_path))
 
 
-class ProjectWatcher:
-    """Watches `root` and yields batches of changed absolute paths."""
+def _ignore_warning(message: str) -> None:
+    """The default `on_warning`: callers with a terminal pass their echo."""
 
-    def __init__(self, root: Path, *, skip: Callable[[Path], bool], batcher: Batcher) -> None:
+
+def _folder_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a real folder at `path`; None if gone, a file or a symlink."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if path.is_dir() and not path.is_symlink() else None
+
+
+def _contents(folder: Path) -> list[Path]:
+    """Everything under `folder` now; whatever vanishes meanwhile is simply not listed."""
+    found: list[Path] = []
+    for parent, dirs, files in os.walk(folder):  # errors are ignored; links are not followed
+        found += [Path(parent, name) for name in (*dirs, *files)]
+    return found
+
+
+class ProjectWatcher:
+    """Watches `root` and yields batches of changed absolute paths.
+
+    When inotify runs out of watches or instances, it says which sysctl to raise through
+    `on_warning` and polls instead: slower, but a session that syncs beats one that stops.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        skip: Callable[[Path], bool],
+        batcher: Batcher,
+        on_warning: Callable[[str], None] = _ignore_warning,
+        observer_factory: ObserverFactory = Observer,
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
         self.root = root
         self._skip = skip
         self._batcher = batcher
+        self._on_warning = on_warning
+        self._factory = observer_factory
+        self._poll_interval = poll_interval
         self._events: queue.Queue[str] = queue.Queue()
         self._handler = _Handler(self._events)
-        self._observer: BaseObserver = Observer()
-        self._watched: dict[Path, ObservedWatch] = {}
+        self._observer: BaseObserver | None = None
+        self._watched: dict[Path, tuple[ObservedWatch, tuple[int, int]]] = {}
+        self.polling = False
 
     def __enter__(self) -> "ProjectWatcher":
         try:
-            self._observer.schedule(self._handler, str(self.root), recursive=False)
-            for child in sorted(self.root.iterdir()):
-                self._watch_folder(child)
-            self._observer.start()
+            try:
+                self._start(self._factory)
+            except OSError as exc:
+                if exc.errno not in _LIMITS:
+                    raise
+                self._fall_back_to_polling(exc)
         except OSError as exc:
             raise DevboxError(
                 f"{self.root}: cannot watch files ({exc.strerror}); raise the inotify limits "
@@ -64,21 +118,68 @@ class ProjectWatcher:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._observer.stop()
-        self._observer.join(timeout=5)
+        self._stop()
 
     @property
     def watched_folders(self) -> int:
         return len(self._watched) + 1
 
+    def _start(self, factory: ObserverFactory) -> None:
+        """Watch the root and its top-level folders with a new observer."""
+        self._watched.clear()
+        self._observer = factory()
+        try:
+            self._observer.schedule(self._handler, str(self.root), recursive=False)
+            for child in sorted(self.root.iterdir()):
+                self._watch_folder(child)
+            self._observer.start()
+        except BaseException:
+            self._observer = None  # never started: nothing to stop
+            raise
+
+    def _stop(self) -> None:
+        if self._observer is not None and self._observer.is_alive():
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        self._observer = None
+
+    def _fall_back_to_polling(self, exc: OSError) -> None:
+        """Replace inotify with a polling observer, saying which limit to raise."""
+        sysctl, kind, suggested = _LIMITS[exc.errno or 0]
+        self._stop()
+        self._on_warning(
+            f"inotify {kind} limit reached ({exc.strerror}): polling for changes every "
+            f"{self._poll_interval:g} s instead; to watch again, raise it with "
+            f"`sudo sysctl {sysctl}={suggested}`"
+        )
+        self.polling = True
+        self._start(lambda: PollingObserver(timeout=self._poll_interval))
+
     def _watch_folder(self, path: Path) -> bool:
         """Watch a top-level folder; whether a new watch was added."""
-        if path.name == STATE_DIR or path.is_symlink() or not path.is_dir() or self._skip(path):
+        if path.name == STATE_DIR or path in self._watched:
             return False  # devbox's own state never triggers a batch
-        if path in self._watched:
+        identity = _folder_identity(path)
+        if identity is None or self._skip(path):
             return False
-        self._watched[path] = self._observer.schedule(self._handler, str(path), recursive=True)
+        assert self._observer is not None
+        try:
+            watch = self._observer.schedule(self._handler, str(path), recursive=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return False  # gone already: its event is still reported, so a delete syncs
+        except OSError as exc:
+            if exc.errno not in _LIMITS or self.polling or not self._observer.is_alive():
+                raise  # while starting, __enter__ falls back
+            self._fall_back_to_polling(exc)  # watches everything again, this folder included
+            return path in self._watched
+        self._watched[path] = (watch, identity)
         return True
+
+    def _unwatch_folder(self, path: Path) -> None:
+        watch, _ = self._watched.pop(path)
+        if self._observer is not None:
+            with contextlib.suppress(KeyError):  # the observer dropped it already
+                self._observer.unschedule(watch)
 
     def batches(self) -> Iterator[frozenset[Path]]:
         """Blocks until a batch is due and yields it; runs until the caller stops iterating."""
@@ -100,13 +201,14 @@ class ProjectWatcher:
         if path.parent == self.root:
             if path.name == STATE_DIR:
                 return
-            if path in self._watched and not path.is_dir():
-                # deleted: forget the dead watch, so a folder created again is watched anew
-                self._observer.unschedule(self._watched.pop(path))
-            elif self._watch_folder(path):
+            watched = self._watched.get(path)
+            if watched is not None and watched[1] != _folder_identity(path):
+                # deleted or replaced: forget the dead watch, so a folder there now is watched
+                self._unwatch_folder(path)
+            if self._watch_folder(path):
                 # Files written before the watch existed have no events: report them all,
                 # as Compose does when a folder is created.
-                for inner in path.rglob("*"):
+                for inner in _contents(path):
                     self._batcher.add(str(inner), now)
         elif self.root / STATE_DIR in path.parents:
             return

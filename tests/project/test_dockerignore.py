@@ -1,8 +1,11 @@
 """Pin devbox's .dockerignore matcher to Docker's (moby/patternmatcher) answers."""
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from devbox.errors import DevboxError, ExitCode
 from devbox.project.dockerignore import (
@@ -191,3 +194,96 @@ def test_read_ignore_file_names_the_bad_line(tmp_path: Path) -> None:
         "close it with ']' and escape '-' or ']' with '\\'"
     )
     assert caught.value.code is ExitCode.CONFIG
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path"),
+    [
+        ("**/" * 10 + "z", "/".join("abcdefghijklmnopqrstuvwxy") + "/y"),  # 26 segments, no z
+        ("**/a/" * 8 + "z", "/".join("a" * 26)),
+        ("*a" * 12 + "b", "a" * 60),
+        ("**" * 12 + "b", "a/" * 30 + "a"),
+    ],
+)
+def test_matching_does_not_backtrack(pattern: str, path: str) -> None:
+    """Python's `re` backtracked for seconds on these; matching runs on every file event."""
+    import time
+
+    matcher = PatternMatcher([pattern])
+    started = time.monotonic()
+    assert not matcher.matches(path)
+    assert not matcher.excludes_dir(path)
+    assert time.monotonic() - started < 1.0
+
+
+# Property tests against the Docker SDK's port of Docker's matcher
+# (`docker.utils.build.PatternMatcher`) as the oracle. The strategies leave out what devbox
+# deliberately answers differently (see the module docstring of devbox.project.dockerignore):
+# - upper case: the SDK lower-cases pattern and path; Docker and devbox are case-sensitive;
+# - negated classes: in the SDK `[!a]` negates and `[^a]` matches '^' or 'a'; in Docker
+#   (a Go regexp) and devbox `[^a]` negates and `!` is a literal;
+# - a path named `.dockerignore`: the SDK always re-includes it; Compose's watcher does not;
+# - `.` and `..` segments: the SDK drops a pattern that is only `.` and lets a leading `..`
+#   swallow the next segment; devbox cleans like Go's filepath.Clean and lets a pattern naming
+#   the root cover everything, as Compose does;
+# - backslash escapes and malformed classes: the SDK has no escapes and takes an unclosed `[`
+#   literally; Docker and devbox escape with `\` and reject a malformed class;
+# - parents and `**`: the SDK ports Docker's deprecated `Matches`, which tries only the parent
+#   with as many segments as the pattern; Compose uses `MatchesOrParentMatches`, which tries
+#   every parent. `_docker_answer` applies the SDK's per-pattern match that way, and
+#   `test_agrees_with_docker_sdk_matcher` compares with the SDK's matcher as is where the two
+#   agree (no `**`).
+
+_ATOMS = ["a", "b", ".x", "*", "?", "[ab]", "[a-b]", "**"]
+_NAMES = ["a", "b", ".x", "ab", "a.x"]
+
+_segments = st.lists(st.sampled_from(_ATOMS), min_size=1, max_size=3).map("".join)
+_patterns = st.builds(
+    lambda negate, segments: "!" * negate + "/".join(segments),
+    st.booleans(),
+    st.lists(_segments, min_size=1, max_size=3),
+)
+_paths = st.lists(st.sampled_from(_NAMES), min_size=1, max_size=5).map("/".join)
+_property = settings(max_examples=200, derandomize=True, database=None, deadline=None)
+
+
+def _docker_answer(patterns: list[str], path: str) -> bool:
+    """Docker's `MatchesOrParentMatches` built on the SDK's translation of each pattern."""
+    from docker.utils.build import Pattern  # type: ignore[import-untyped]
+
+    parts = path.split("/")
+    parents = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
+    matched = False
+    for raw in patterns:
+        pattern = Pattern(raw)
+        if pattern.match(path) or any(pattern.match(parent) for parent in parents):
+            matched = not pattern.exclusion
+    return matched
+
+
+@_property
+@given(patterns=st.lists(_patterns, min_size=1, max_size=4), path=_paths)
+def test_agrees_with_docker(patterns: list[str], path: str) -> None:
+    assert PatternMatcher(patterns).matches(path) is _docker_answer(patterns, path)
+
+
+@_property
+@given(
+    patterns=st.lists(_patterns.map(lambda p: re.sub(r"\*+", "*", p)), min_size=1, max_size=4),
+    path=_paths,
+)
+def test_agrees_with_docker_sdk_matcher(patterns: list[str], path: str) -> None:
+    from docker.utils.build import PatternMatcher as SdkMatcher
+
+    assert PatternMatcher(patterns).matches(path) is SdkMatcher(patterns).matches(path)
+
+
+@_property
+@given(patterns=st.lists(_patterns, min_size=1, max_size=4), directory=_paths, name=_paths)
+def test_excluded_dir_covers_everything_below(
+    patterns: list[str], directory: str, name: str
+) -> None:
+    """Watchers skip an excluded folder, so nothing inside may be re-included."""
+    matcher = PatternMatcher(patterns)
+    if matcher.excludes_dir(directory):
+        assert matcher.matches(f"{directory}/{name}")

@@ -1,11 +1,16 @@
 """The watcher on a real folder (watchdog and inotify, no engine)."""
 
+import errno
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
+from devbox.errors import DevboxError
 from devbox.sync.batcher import Batcher
 from devbox.sync.watcher import ProjectWatcher
 
@@ -80,3 +85,128 @@ def test_state_folder_never_triggers(tmp_path: Path, batches: list[frozenset[Pat
     (tmp_path / "src" / "e.py").write_text("x")
     paths = wait(batches, 1)
     assert not any(".devbox" in p.parts for p in paths)
+
+
+# watchdog's own recursive walk races the removal too; it only warns about a stale callback
+@pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")
+def test_folders_created_and_removed_quickly(tmp_path: Path) -> None:
+    """A top-level folder gone before it is watched is not watched, and the watcher lives on."""
+    import shutil
+    import time
+
+    seen: list[frozenset[Path]] = []
+    errors: list[BaseException] = []
+    watcher = ProjectWatcher(tmp_path, skip=lambda d: False, batcher=Batcher(quiet=0.01))
+
+    def consume() -> None:
+        try:
+            seen.extend(watcher.batches())
+        except BaseException as exc:
+            errors.append(exc)
+
+    with watcher:
+        thread = threading.Thread(target=consume, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and not errors:
+            folder = tmp_path / "burst"
+            (folder / "a" / "b" / "c").mkdir(parents=True)
+            (folder / "a" / "b" / "c" / "x.py").write_text("x")
+            shutil.rmtree(folder)
+        (tmp_path / "after.py").write_text("x")
+        deadline = time.monotonic() + 5
+        while tmp_path / "after.py" not in frozenset().union(*seen) and not errors:
+            assert time.monotonic() < deadline, "the change after the burst was not reported"
+            time.sleep(0.01)
+        assert not errors, errors
+        assert tmp_path / "burst" in frozenset().union(*seen)  # its deletion still syncs
+
+
+class _LimitedObserver(Observer):  # type: ignore[valid-type,misc]
+    """inotify that runs out of watches for the paths named in `full`."""
+
+    def __init__(self, full: set[str]) -> None:
+        super().__init__()
+        self.full = full
+
+    def schedule(self, handler: Any, path: str, **kwargs: Any) -> Any:
+        if Path(path).name in self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().schedule(handler, path, **kwargs)
+
+
+def _watch(watcher: ProjectWatcher) -> list[frozenset[Path]]:
+    seen: list[frozenset[Path]] = []
+    threading.Thread(target=lambda: seen.extend(watcher.batches()), daemon=True).start()
+    return seen
+
+
+def test_watch_limit_falls_back_to_polling(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    warnings: list[str] = []
+    watcher = ProjectWatcher(
+        tmp_path,
+        skip=lambda d: False,
+        batcher=Batcher(quiet=0.05),
+        on_warning=warnings.append,
+        observer_factory=lambda: _LimitedObserver({tmp_path.name}),
+        poll_interval=0.05,
+    )
+    with watcher:
+        assert watcher.polling
+        assert watcher.watched_folders == 2
+        seen = _watch(watcher)
+        (tmp_path / "src" / "a.py").write_text("x")
+        assert tmp_path / "src" / "a.py" in wait(seen, 1)
+    assert len(warnings) == 1
+    assert "fs.inotify.max_user_watches" in warnings[0]
+    assert "polling" in warnings[0]
+
+
+def test_instance_limit_names_its_sysctl(tmp_path: Path) -> None:
+    def no_instances() -> BaseObserver:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    warnings: list[str] = []
+    with ProjectWatcher(
+        tmp_path,
+        skip=lambda d: False,
+        batcher=Batcher(),
+        on_warning=warnings.append,
+        observer_factory=no_instances,
+    ) as watcher:
+        assert watcher.polling
+    assert len(warnings) == 1
+    assert "fs.inotify.max_user_instances" in warnings[0]
+
+
+def test_watch_limit_hit_by_a_new_folder(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    watcher = ProjectWatcher(
+        tmp_path,
+        skip=lambda d: False,
+        batcher=Batcher(quiet=0.05),
+        on_warning=warnings.append,
+        observer_factory=lambda: _LimitedObserver({"pkg"}),
+        poll_interval=0.05,
+    )
+    with watcher:
+        assert not watcher.polling
+        seen = _watch(watcher)
+        (tmp_path / "pkg").mkdir()
+        wait(seen, 1)
+        assert watcher.polling
+        (tmp_path / "pkg" / "b.py").write_text("x")
+        assert tmp_path / "pkg" / "b.py" in wait(seen, 2)
+    assert len(warnings) == 1
+
+
+def test_other_errors_still_fail(tmp_path: Path) -> None:
+    def broken() -> BaseObserver:
+        raise OSError(errno.EACCES, "Permission denied")
+
+    with (
+        pytest.raises(DevboxError, match="cannot watch files"),
+        ProjectWatcher(tmp_path, skip=lambda d: False, batcher=Batcher(), observer_factory=broken),
+    ):
+        pass
