@@ -71,9 +71,11 @@ def scenario(project: Path, app_port: int, worker_port: int, log_path: Path, *ex
         with log_path.open("wb") as log:
             devbox = start_devbox(["up", "--project-dir", str(project), *extra], log=log)
             try:
-                body = wait_for(
-                    lambda: http(app_port) or (devbox.poll() is not None and {"exited": True}),
-                    timeout=240,
+                body: dict[str, object] = wait_for(
+                    lambda: (
+                        http(app_port) or ({"exited": True} if devbox.poll() is not None else None)
+                    ),
+                    timeout=150,
                     what="the app",
                 )
                 assert "exited" not in body, log_path.read_text()
