@@ -37,4 +37,4 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-ThreadingHTTPServer(("0.0.0.0", 8000), Handler)  # noqa: S104 (in a container).serve_forever()
+ThreadingHTTPServer(("0.0.0.0", 8000), Handler).serve_forever()  # noqa: S104 (in a container)

@@ -14,4 +14,4 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-ThreadingHTTPServer(("0.0.0.0", 8001), Handler)  # noqa: S104 (in a container).serve_forever()
+ThreadingHTTPServer(("0.0.0.0", 8001), Handler).serve_forever()  # noqa: S104 (in a container)
