@@ -60,9 +60,6 @@ def find_session(
     record = state.load(project.project_dir)
     if service is None and record is not None:
         service = record.service
-    if service is None:  # several developed services and no session: the first of them
-        watched = [s.name for s in project.services.values() if isinstance(s.develop, dict)]
-        service = watched[0] if len(watched) > 1 else None
     return Session(
         project=project,
         service=watched_service(project, service),
