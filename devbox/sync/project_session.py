@@ -126,18 +126,24 @@ def run_project(
         _watch(project, sessions, batcher or Batcher(), echo)
 
 
+_RANK = {"service_started": 0, "service_healthy": 1, "service_completed_successfully": 2}
+
+
 def _start_needed(
     stack: Stack, resolved: ResolvedProject, developed: list[str], echo: Echo
 ) -> None:
     """`up -d` of every service the developed ones need (transitively), their depends_on
     conditions met, and the networks and named volumes the dev containers join."""
     stack.up(resolved.dependencies(developed), echo=echo)
-    conditions = {
-        dep: condition
-        for name in developed
-        for dep, condition in resolved.services[name].depends_on.items()
-        if dep not in developed and dep in resolved.services
-    }
+    # Two developed services may ask different things of one dependency: wait for the
+    # strictest (healthy also means started).
+    conditions: dict[str, str] = {}
+    for name in developed:
+        for dep, condition in resolved.services[name].depends_on.items():
+            if dep in developed or dep not in resolved.services:
+                continue
+            if dep not in conditions or _RANK.get(condition, 0) > _RANK.get(conditions[dep], 0):
+                conditions[dep] = condition
     stack.wait(conditions, echo=echo)
     networks = {n for name in developed for n in resolved.services[name].networks}
     volumes = {v for name in developed for v in resolved.services[name].named_volumes}
