@@ -283,7 +283,7 @@ CASES = [
     Case(
         "compose-two-watched",
         compose(WATCHED + WATCHED.replace("services:\n  app", "  web")),
-        UP,
+        STATUS,
         2,
         "{root}/compose.yaml: several services have watch rules (app, web); name one as the SERVICE argument",
     ),

@@ -22,7 +22,13 @@ class FakeEngine(Engine):
         self.listed: list[ContainerInfo] = []
 
     def build_cmd(
-        self, *, context: Path, dockerfile: str, target: str | None, tag: str
+        self,
+        *,
+        context: Path,
+        dockerfile: str,
+        target: str | None,
+        tag: str,
+        build_args: Sequence[tuple[str, str]] = (),
     ) -> list[str]:
         self.calls.append(("build", tag))
         return (

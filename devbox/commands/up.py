@@ -14,9 +14,10 @@ from pathlib import Path
 from devbox.engine import labels
 from devbox.engine.client import Engine, compose_v1_version
 from devbox.engine.modes import Mode, choose_mode
+from devbox.engine.stack import Stack, stack_for
 from devbox.errors import DevboxError, Interrupted, UsageError, error_for_code
 from devbox.output import Echo
-from devbox.project.compose import ComposeProject, load_compose, watched_service
+from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
 from devbox.project.locate import locate
 from devbox.runtime import process, state
 from devbox.runtime.signals import interruptible, shielded
@@ -62,8 +63,9 @@ def up(
     With `detach`, the loop runs in a background process and this returns once it is up.
     """
     project = load_compose(locate(project_dir))
-    svc = watched_service(project, options.service)
-    load_rules(project, svc)  # a broken rule is one line now, not after the engine checks
+    developed = developed_services(project, options.service)
+    for svc in developed:
+        load_rules(project, svc)  # a broken rule is one line now, not after the engine checks
     options.batcher()  # impossible figures fail here, before anything starts
     running = state.load(project.project_dir)
     if running is not None and running.alive():
@@ -77,7 +79,8 @@ def up(
     engine = Engine.for_project(project)
     engine.server_version()
     compose = engine.compose_version()
-    chosen, reason = choose_mode(options.mode, compose, None if compose else compose_v1_version())
+    v1 = None if compose else compose_v1_version()
+    chosen, reason = choose_mode(options.mode, compose, v1)
     echo(reason)
     pid = os.getpid()
     recorder = state.Recorder(
@@ -88,13 +91,15 @@ def up(
             mode=chosen.value,
             reason=reason,
             compose_project=project.name,
-            service=svc.name,
+            service=developed[0].name,
+            services=[svc.name for svc in developed],
             container=None,
             detached=os.environ.get(DETACHED_ENV) == "1",
         ),
     )
     with state.session_lock(project.project_dir):
-        _run(project, options, engine, chosen, compose is not None, recorder, echo)
+        stack = stack_for(engine, compose_v2=compose is not None, v1=v1 is not None)
+        _run(project, options, engine, chosen, stack, recorder, echo)
 
 
 def _run(
@@ -102,7 +107,7 @@ def _run(
     options: UpOptions,
     engine: Engine,
     chosen: Mode,
-    compose_v2: bool,
+    stack: Stack | None,
     recorder: state.Recorder,
     echo: Echo,
 ) -> None:
@@ -112,13 +117,14 @@ def _run(
         if chosen is Mode.WATCH:
             run_compose_watch(engine, service=options.service, recorder=recorder, echo=echo)
         else:
-            from devbox.sync.fallback import run_fallback
+            from devbox.sync.project_session import run_project
 
-            run_fallback(
+            run_project(
                 engine=engine,
                 project=project,
-                service=project.services[recorder.record.service],
-                compose_v2=compose_v2,
+                services=[project.services[name] for name in recorder.record.services],
+                stack=stack,
+                compose_v2=stack is not None and not stack.v1,
                 sync=options.sync,
                 batcher=options.batcher(),
                 recorder=recorder,
@@ -126,6 +132,18 @@ def _run(
             )
     finally:
         state.clear(project.project_dir, pid=recorder.record.pid)
+
+
+def developed_services(project: ComposeProject, name: str | None) -> list[Service]:
+    """The service named, else every service with watch rules (as Compose watch does)."""
+    if name is not None:
+        return [watched_service(project, name)]
+    watched = [
+        svc
+        for svc in project.services.values()
+        if isinstance(svc.develop, dict) and svc.develop.get("watch")
+    ]
+    return watched or [watched_service(project, None)]  # none: its one-line error
 
 
 def run_compose_watch(

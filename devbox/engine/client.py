@@ -88,10 +88,17 @@ class Engine:
         )
 
     def build_cmd(
-        self, *, context: Path, dockerfile: str, target: str | None, tag: str
+        self,
+        *,
+        context: Path,
+        dockerfile: str,
+        target: str | None,
+        tag: str,
+        build_args: Sequence[tuple[str, str]] = (),
     ) -> list[str]:
         """`docker build` with BuildKit (run it with `BUILDKIT` in the environment)."""
         args = ["build", "--tag", tag, "--file", str(context / dockerfile)]
+        args += [arg for k, v in build_args for arg in ("--build-arg", f"{k}={v}")]
         return self.cmd(*args, *(["--target", target] if target else []), str(context))
 
     def run_cmd(self, args: Sequence[str]) -> list[str]:

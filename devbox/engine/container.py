@@ -14,6 +14,7 @@ import yaml
 
 from devbox import defaults
 from devbox.engine import labels
+from devbox.engine.resolve import ResolvedService, run_command, run_options
 from devbox.project.compose import ComposeProject, EnvPairs, Service
 
 
@@ -24,6 +25,9 @@ class ContainerSpec:
     project: str
     service: Service
     bind: Path | None  # host folder mounted at /app, or None with --sync copy
+    # Compose's resolved model of the service, where a Compose exists to resolve it:
+    # its ports, environment, volumes, entrypoint, ... replace the file's raw values.
+    resolved: ResolvedService | None = None
 
 
 def image_tag(project: ComposeProject, service: Service) -> str:
@@ -44,12 +48,22 @@ def run_args(spec: ContainerSpec) -> list[str]:
     if spec.bind is not None:
         args += ["--volume", f"{spec.bind}:{defaults.APP_DIR}"]
     args += ["--volume", f"{defaults.APP_DIR}/.venv"]
+    if spec.resolved is not None:
+        return args + _resolved_args(spec.resolved, spec.image)
     for port in svc.ports:
         args += ["--publish", port]
     args += exec_options(env=svc.environment, workdir=svc.working_dir, user=svc.user)
     args.append(spec.image)
     args += list(svc.command or ())
     return args
+
+
+def _resolved_args(svc: ResolvedService, image: str) -> list[str]:
+    """The rest of `docker run` from Compose's resolved model, as Compose would apply it."""
+    args = [arg for port in svc.ports for arg in ("--publish", port)]
+    args += exec_options(env=svc.environment, workdir=svc.working_dir, user=svc.user)
+    args += run_options(svc, alias=svc.name)
+    return [*args, image, *run_command(svc)]
 
 
 def compose_without_develop(data: dict[str, Any], *, images: dict[str, str]) -> str:

@@ -39,6 +39,7 @@ class State:
     compose_project: str
     service: str
     container: str | None  # the fallback's container; watch mode finds them by label
+    services: list[str] = field(default_factory=list)  # every developed service
     started: float = field(default_factory=time.time)
     # The creation time of `pid`: a pid reused by another process after a crash or a
     # reboot does not match it. None (unknown) never matches.

@@ -7,7 +7,7 @@ and exec'd as Compose would, and removed with its anonymous volumes on exit.
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from devbox import defaults
@@ -21,6 +21,7 @@ from devbox.engine.container import (
     image_tag,
     run_args,
 )
+from devbox.engine.resolve import ResolvedService
 from devbox.errors import BuildError, ConfigError, DevboxError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
@@ -52,6 +53,7 @@ class FallbackSession:
         sync: SyncMode,
         recorder: Recorder,
         echo: Echo,
+        resolved: ResolvedService | None = None,
     ) -> None:
         if service.context is None:
             raise ConfigError(
@@ -71,6 +73,7 @@ class FallbackSession:
             project=project.name,
             service=service,
             bind=None if self.bind is None else self.bind.host,
+            resolved=resolved,
         )
         self.child: process.Child | None = None
 
@@ -83,6 +86,7 @@ class FallbackSession:
                 dockerfile=self.service.dockerfile,
                 target=self.service.target,
                 tag=self.spec.image,
+                build_args=self.spec.resolved.build_args if self.spec.resolved else (),
             )
             return run_step(argv, title=title, echo=self.echo, env=BUILDKIT)[0]
         # Older Compose rejects `develop`: hand it a copy of the model without it. The file
@@ -178,30 +182,30 @@ class FallbackSession:
                     f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up"
                 )
                 for batch in watcher.batches():
-                    started = time.monotonic()
-                    plan = plan_batch(
-                        batch, self.rules, bind=self.bind, compose_file=self.project.file
-                    )
-                    if plan.empty:
-                        continue
-                    try:
-                        self.apply(plan)
-                    except DevboxError as exc:
-                        self.echo(f"error: {exc.message}", error=True)
-                        continue
-                    except OSError as exc:  # a file vanished or became unreadable meanwhile
-                        self.echo(f"error: {exc}; the next change retries", error=True)
-                        continue
-                    ms = (time.monotonic() - started) * 1000
-                    names = ", ".join(
-                        os.path.relpath(p, self.project.project_dir) for p in plan.changed[:3]
-                    )
-                    more = f" and {len(plan.changed) - 3} more" if len(plan.changed) > 3 else ""
-                    summary = f"{names}{more}: {'; '.join(plan.actions())}"
-                    self.echo(f"{summary} ({ms:.0f} ms)")
-                    self.recorder.applied(summary, ms / 1000)
+                    self.handle(batch)
                     if self.rules is not rules:
                         break  # the rules changed: watch again with the new ones
+
+    def handle(self, batch: Collection[Path], *, prefix: str = "") -> None:
+        """Plan and apply one batch for this service; a failure is reported, not raised."""
+        started = time.monotonic()
+        plan = plan_batch(batch, self.rules, bind=self.bind, compose_file=self.project.file)
+        if plan.empty:
+            return
+        try:
+            self.apply(plan)
+        except DevboxError as exc:
+            self.echo(f"{prefix}error: {exc.message}", error=True)
+            return
+        except OSError as exc:  # a file vanished or became unreadable meanwhile
+            self.echo(f"{prefix}error: {exc}; the next change retries", error=True)
+            return
+        ms = (time.monotonic() - started) * 1000
+        names = ", ".join(os.path.relpath(p, self.project.project_dir) for p in plan.changed[:3])
+        more = f" and {len(plan.changed) - 3} more" if len(plan.changed) > 3 else ""
+        summary = f"{prefix}{names}{more}: {'; '.join(plan.actions())}"
+        self.echo(f"{summary} ({ms:.0f} ms)")
+        self.recorder.applied(summary, ms / 1000)
 
 
 def run_fallback(

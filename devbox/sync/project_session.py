@@ -1,0 +1,173 @@
+"""The fallback for a whole Compose project: every service with watch rules developed in
+a container of its own, the services they need started by Compose, one watcher.
+
+As Compose watch does, each developed service keeps its own rules and container;
+each batch of changes is planned per service. Where a Compose exists, its resolved
+model gives every setting (see `engine.resolve`); without one, the file's own values
+are used and the settings that cannot be applied are named at start.
+"""
+
+from pathlib import Path
+
+from devbox.engine import labels
+from devbox.engine.client import Engine
+from devbox.engine.resolve import ResolvedProject
+from devbox.engine.stack import Stack
+from devbox.errors import BuildError
+from devbox.output import Echo
+from devbox.project.compose import ComposeProject, Service
+from devbox.runtime.signals import interruptible
+from devbox.runtime.state import Recorder
+from devbox.sync.batcher import Batcher
+from devbox.sync.fallback import FallbackSession
+from devbox.sync.modes import SyncMode
+from devbox.sync.watcher import ProjectWatcher
+
+# What devbox reads from the file itself when no Compose resolves the project.
+_READ_WITHOUT_COMPOSE = {
+    "build", "image", "ports", "environment", "working_dir", "command", "user", "develop",
+    "container_name", "restart", "labels",
+}  # fmt: skip
+
+
+def unapplied_without_compose(project: ComposeProject, developed: list[str]) -> list[str]:
+    """The settings of the project that no Compose is there to apply (pure)."""
+    found: list[str] = []
+    services = project.data.get("services") or {}
+    for name in developed:
+        raw = services.get(name) or {}
+        found += [f"services.{name}.{key}" for key in raw if key not in _READ_WITHOUT_COMPOSE]
+        if "${" in repr(raw):
+            found.append(f"services.{name}: ${{VAR}} substitution")
+    others = [name for name in services if name not in developed]
+    if others:
+        found.append(f"services {', '.join(others)} (not started)")
+    return found
+
+
+def _ordered(services: list[Service], resolved: ResolvedProject | None) -> list[Service]:
+    """Developed services in dependency order (one that another needs starts first)."""
+    if resolved is None:
+        return services
+    names = {s.name for s in services}
+    done: list[Service] = []
+    todo = list(services)
+    while todo:
+        for svc in todo:
+            needs = set(resolved.services[svc.name].depends_on) & names
+            if needs <= {d.name for d in done} or len(todo) == 1:
+                done.append(svc)
+                todo.remove(svc)
+                break
+        else:  # a cycle: Compose rejects it; keep the file's order
+            done += todo
+            todo = []
+    return done
+
+
+def run_project(
+    *,
+    engine: Engine,
+    project: ComposeProject,
+    services: list[Service],
+    stack: Stack | None,
+    compose_v2: bool,
+    echo: Echo,
+    recorder: Recorder,
+    sync: SyncMode = SyncMode.BIND,
+    batcher: Batcher | None = None,
+) -> None:
+    """Start what the developed services need, build and run them, keep each in step with
+    its rules until Ctrl-C; what this session started is always removed (named volumes
+    and containers that were running before stay)."""
+    developed = [s.name for s in services]
+    resolved = stack.resolve() if stack is not None else None
+    if resolved is None:
+        missing = unapplied_without_compose(project, developed)
+        if missing:
+            echo(f"no Compose to resolve the project; not applied: {'; '.join(missing)}")
+    services = _ordered(services, resolved)
+    sessions = [
+        FallbackSession(
+            engine=engine,
+            project=project,
+            service=svc,
+            compose_v2=compose_v2,
+            sync=sync,
+            recorder=recorder,
+            echo=echo,
+            resolved=resolved.services.get(svc.name) if resolved else None,
+        )
+        for svc in services
+    ]
+    before = stack.existing() if stack is not None else set()
+
+    def cleanup() -> None:
+        for session in sessions:
+            session.stop_container()
+        engine.remove_labelled(
+            labels.label(labels.DEVBOX_PROJECT, project.name), named_volumes=False
+        )
+        if stack is not None:
+            stack.teardown(keep=before)
+
+    names = ", ".join(s.spec.name for s in sessions)
+    stopping = f"removing {names}, the services started for them and anonymous volumes"
+    with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
+        if stack is not None and resolved is not None:
+            _start_needed(stack, resolved, developed, echo)
+        for session in sessions:
+            if not session.build():
+                raise BuildError(f"the dev image of {session.service.name} did not build")
+        for session in sessions:
+            session.start_container()
+            echo(f"container {session.spec.name} running ({sync.value} sync)")
+        recorder.ready(sessions[0].spec.name)
+        _watch(project, sessions, batcher or Batcher(), echo)
+
+
+_RANK = {"service_started": 0, "service_healthy": 1, "service_completed_successfully": 2}
+
+
+def _start_needed(
+    stack: Stack, resolved: ResolvedProject, developed: list[str], echo: Echo
+) -> None:
+    """`up -d` of every service the developed ones need (transitively), their depends_on
+    conditions met, and the networks and named volumes the dev containers join."""
+    stack.up(resolved.dependencies(developed), echo=echo)
+    # Two developed services may ask different things of one dependency: wait for the
+    # strictest (healthy also means started).
+    conditions: dict[str, str] = {}
+    for name in developed:
+        for dep, condition in resolved.services[name].depends_on.items():
+            if dep in developed or dep not in resolved.services:
+                continue
+            if dep not in conditions or _RANK.get(condition, 0) > _RANK.get(conditions[dep], 0):
+                conditions[dep] = condition
+    stack.wait(conditions, echo=echo)
+    networks = {n for name in developed for n in resolved.services[name].networks}
+    volumes = {v for name in developed for v in resolved.services[name].named_volumes}
+    stack.ensure(resolved, networks, volumes)
+
+
+def _watch(
+    project: ComposeProject, sessions: list[FallbackSession], batcher: Batcher, echo: Echo
+) -> None:
+    """One watcher for the project; each batch planned and applied per service."""
+
+    def skip(directory: Path) -> bool:
+        return all(s.rules.skips_everywhere(directory) for s in sessions)
+
+    several = len(sessions) > 1
+    while True:
+        rules = [s.rules for s in sessions]
+        with ProjectWatcher(
+            project.project_dir, skip=skip, batcher=batcher, on_warning=sessions[0].warn
+        ) as watcher:
+            how = " by polling" if watcher.polling else ""
+            echo(f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up")
+            for batch in watcher.batches():
+                for session in sessions:
+                    session.handle(batch, prefix=f"{session.service.name}: " if several else "")
+                if any(s.rules is not r for s, r in zip(sessions, rules, strict=True)):
+                    break  # some rules changed: watch again with the new ones
