@@ -159,11 +159,51 @@ CASES = [
         "{root}/pyproject.toml: tool.devbox.uv-digest: 'sha256:x' is not a digest; use sha256:<64 hex>",
     ),
     Case(
-        "no-scripts",
-        {"pyproject.toml": "[project]\nname = 'x'\n", "uv.lock": ""},
+        "workspace-member-missing",
+        uv('[tool.uv.workspace]\nmembers = ["packages/api"]\n'),
         INIT,
         3,
-        "{root}/pyproject.toml: project.scripts: no console script to run; *",
+        "{root}/pyproject.toml: tool.uv.workspace.members: packages/api does not exist; "
+        "create it (`uv init packages/api`) or remove it from the list",
+    ),
+    Case(
+        "virtual-root-member-missing",
+        {"pyproject.toml": '[tool.uv.workspace]\nmembers = ["apps/web"]\n', "uv.lock": ""},
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.uv.workspace.members: apps/web does not exist; "
+        "create it (`uv init apps/web`) or remove it from the list",
+    ),
+    Case(
+        "path-dependency-outside",
+        uv('[tool.uv.sources]\nlib = { path = "../lib" }\n'),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.uv.sources.lib: ../lib is outside the project folder, so "
+        "no image build can see it; move it into the project (e.g. packages/lib) or depend on "
+        "a release",
+    ),
+    Case(
+        "path-dependency-missing",
+        uv('[tool.uv.sources]\nlib = { path = "libs/lib", editable = true }\n'),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.uv.sources.lib: libs/lib does not exist; fix the path",
+    ),
+    Case(
+        "prod-sources-not-bool",
+        uv("[tool.devbox]\nprod-sources = 1\n"),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.prod-sources: 1 is not true or false; use true",
+    ),
+    Case(
+        "package-not-member",
+        uv('[tool.devbox]\npackage = "api"\n'),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.package: api is not a workspace member; "
+        "use one of the members you add",
     ),
     Case(
         "unlocked",

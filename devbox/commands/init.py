@@ -90,6 +90,7 @@ def init_project(
     apply(files)
     verdict, valid = validate_compose(locate(folder))
     notes, problems = ([verdict], []) if valid else ([], [verdict])
+    notes = list(settings.notes) + notes
     problems += target_problems
     targets = dockerfile_targets((folder / "Dockerfile").read_text(encoding="utf-8"))
     missing = [t for t in ("dev", "prod") if t not in targets]

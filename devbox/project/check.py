@@ -75,7 +75,7 @@ def check_dockerfile(text: str, *, name: str = "Dockerfile") -> list[Finding]:
             "uv sync runs without a cache mount",
             "RUN --mount=type=cache,target=/root/.cache/uv ...",
         )
-    if "uv sync" in text and not re.search(r"--no-install-(project|workspace)", text):
+    if "uv sync" in text and not re.search(r"--no-install-(project|workspace|local)", text):
         add("dependencies share a layer with the project", "sync with --no-install-project first")
     if "uv sync" in text and not re.search(r"--(locked|frozen)", text):
         add("uv sync may change the lock", "use uv sync --locked")

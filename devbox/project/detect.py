@@ -19,8 +19,11 @@ class ProjectKind(StrEnum):
 
 
 def detect_kind(project_dir: Path, pyproject: dict[str, Any] | None) -> ProjectKind | None:
-    """None when the folder is no Python project devbox knows."""
-    if pyproject is not None and "project" in pyproject:
+    """None when the folder is no Python project devbox knows. A workspace root may be
+    virtual (no [project]): its members are the projects."""
+    tool_uv = (pyproject or {}).get("tool", {}).get("uv", {})
+    virtual_root = isinstance(tool_uv, dict) and isinstance(tool_uv.get("workspace"), dict)
+    if pyproject is not None and ("project" in pyproject or virtual_root):
         if not (project_dir / "uv.lock").is_file():
             return ProjectKind.UNLOCKED
         workspace = pyproject.get("tool", {}).get("uv", {}).get("workspace")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from devbox.errors import ConfigError
 from devbox.project.check import dockerfile_targets
+from devbox.project.detect import ProjectKind
 from devbox.project.files import read_text, refuse_link, write_all
 from devbox.project.merge import add_ignores, add_watch, record_settings
 from devbox.project.settings import ProjectSettings
@@ -148,6 +149,12 @@ def plan_record(project_dir: Path, settings: ProjectSettings) -> FileResult | No
     }
     if settings.dev_command != settings.command:
         chosen["dev-command"] = list(settings.dev_command)
+    if settings.kind is not ProjectKind.REQUIREMENTS:
+        chosen["prod-sources"] = settings.prod_sources
+    if settings.package:
+        chosen["package"] = settings.package
+    if settings.smoke:
+        chosen["smoke"] = list(settings.smoke)
     new, added = record_settings(old, chosen)
     return _update(path, old, new, f"recorded {', '.join(added)} in [tool.devbox]")
 

@@ -23,6 +23,7 @@ from devbox.project.detect import (
     requested_python,
 )
 from devbox.project.files import read_text
+from devbox.project.shape import Shape, infer_shape, load_members
 
 _KNOWN_KEYS = {
     "service",
@@ -34,6 +35,8 @@ _KNOWN_KEYS = {
     "health-path",
     "uv-digest",
     "smoke",
+    "package",
+    "prod-sources",
 }
 
 
@@ -52,6 +55,12 @@ class ProjectSettings:
     kind: ProjectKind
     uv_digest: str | None = None
     smoke: tuple[str, ...] | None = None  # run in the prod container by `devbox smoke`
+    # The project's shape (devbox/project/shape.py): what init chose, and why.
+    prod_sources: bool = True
+    package: str | None = None
+    all_packages: bool = False
+    local_deps: bool = False
+    notes: tuple[str, ...] = ()
 
     @property
     def uv_image(self) -> str:
@@ -120,6 +129,8 @@ def read_settings(
             "(run `uv init` first)"
         )
     name = project.get("name") if kind is not ProjectKind.REQUIREMENTS else project_dir.name
+    if kind is ProjectKind.WORKSPACE and "project" not in (data or {}):
+        name = project_dir.name  # a virtual workspace root
     if not isinstance(name, str) or not name:
         raise config_error(path, "project.name", "missing", "add a name to [project]")
     tool = tools.get("devbox", {})
@@ -135,27 +146,29 @@ def read_settings(
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
         raise config_error(path, "tool.devbox.port", f"{port!r} is not a port", "use 1-65535")
 
-    if "command" in tool:
-        command = _command(path, "tool.devbox.command", tool["command"])
-    elif project.get("scripts"):
-        command = (next(iter(project["scripts"])),)
-    elif kind is ProjectKind.REQUIREMENTS:
-        raise ConfigError(
-            f"{project_dir}: a requirements.txt project has no console script; "
-            'pass --command "python app.py" (or set [tool.devbox] command)'
-        )
-    else:
-        raise config_error(
-            path,
-            "project.scripts",
-            "no console script to run",
-            'add [project.scripts] or set [tool.devbox] command = "..."',
-        )
+    command = _command(path, "tool.devbox.command", tool["command"]) if "command" in tool else None
     dev_command = (
         _command(path, "tool.devbox.dev-command", tool["dev-command"])
         if "dev-command" in tool
-        else command
+        else None
     )
+    shape: Shape | None = None
+    if kind is ProjectKind.REQUIREMENTS:
+        if command is None:
+            raise ConfigError(
+                f"{project_dir}: a requirements.txt project has no console script; "
+                'pass --command "python app.py" (or set [tool.devbox] command)'
+            )
+    else:
+        assert data is not None
+        members = load_members(project_dir, data)
+        shape = infer_shape(
+            project_dir, data, members, tool=tool, command=command, dev_command=dev_command,
+            port=port,
+        )  # fmt: skip
+        command, dev_command = shape.command, shape.dev_command
+    assert command is not None
+    dev_command = dev_command or command
 
     if "python-image" in tool:
         python_image = str(tool["python-image"])
@@ -192,8 +205,21 @@ def read_settings(
         health_path=health,
         kind=kind,
         uv_digest=digest,
-        smoke=smoke,
+        smoke=smoke or (shape.smoke if shape else None),
+        **_shape_fields(shape),
     )
+
+
+def _shape_fields(shape: Shape | None) -> dict[str, Any]:
+    if shape is None:
+        return {}
+    return {
+        "prod_sources": shape.prod_sources,
+        "package": shape.package,
+        "all_packages": shape.all_packages,
+        "local_deps": shape.local_deps,
+        "notes": shape.notes,
+    }
 
 
 def check_image_python(project_dir: Path, python_image: str) -> None:

@@ -42,7 +42,18 @@ def watch_rules(settings: ProjectSettings, project_dir: Path) -> list[dict[str, 
 
 
 def template_values(settings: ProjectSettings, project_dir: Path) -> dict[str, str]:
-    workspace = settings.kind is ProjectKind.WORKSPACE
+    scope = (
+        f"--package {settings.package}"
+        if settings.package
+        else "--all-packages"
+        if settings.all_packages
+        else ""
+    )
+    # Nothing local in this layer (the project, workspace members, path dependencies), so it
+    # builds from pyproject.toml and uv.lock alone; with local packages only --frozen can skip
+    # reading their pyproject.toml files. The full sync after COPY checks the lock (--locked).
+    frozen = settings.local_deps or settings.kind is ProjectKind.WORKSPACE
+    deps = f"{'--frozen' if frozen else '--locked'} --no-install-local {scope}".strip()
     dev_requirements = project_dir / "requirements-dev.txt"
     return {
         "devbox_version": __version__,
@@ -53,11 +64,14 @@ def template_values(settings: ProjectSettings, project_dir: Path) -> dict[str, s
         # exec form, so that signals reach the app
         "command": json.dumps(list(settings.command)),
         "dev_command": json.dumps(list(settings.dev_command)),
-        # A workspace's members are not in this layer: --frozen needs only the lock;
-        # the full sync after COPY checks the lock with --locked.
-        "deps_flags": "--frozen --no-install-workspace"
-        if workspace
-        else "--locked --no-install-project",
+        "deps_flags": deps,
+        "sync_flags": f"--locked {scope}".strip(),
+        "prod_sources": (
+            "# The command reads the project's files: the sources come along.\n"
+            "COPY --chown=app:app . /app\n"
+            if settings.prod_sources
+            else ""
+        ),
         "dev_requirements": (
             "RUN --mount=type=cache,target=/root/.cache/uv \\\n"
             "    --mount=type=bind,source=requirements-dev.txt,target=requirements-dev.txt \\\n"

@@ -42,7 +42,7 @@ def test_sample_files(sample_copy: Path) -> None:
     dockerfile = (sample_copy / "Dockerfile").read_text()
     assert "{{" not in dockerfile and templates_dir().is_dir()
     assert "COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /uvx /bin/" in dockerfile
-    assert "uv sync --locked --no-install-project\n" in dockerfile
+    assert "uv sync --locked --no-install-local\n" in dockerfile
     assert "--mount=type=cache,target=/root/.cache/uv" in dockerfile
     assert 'CMD ["sample-app", "--reload"]' in dockerfile
     assert dockerfile_targets(dockerfile) == ["dev", "builder", "prod"]
@@ -70,8 +70,8 @@ def test_workspace_dependency_layer(sample_copy: Path) -> None:
         pyproject.read_text() + '\n[tool.uv.workspace]\nmembers = ["packages/*"]\n'
     )
     dockerfile = render_files(read_settings(sample_copy), sample_copy)["Dockerfile"]
-    assert "uv sync --frozen --no-install-workspace\n" in dockerfile
-    assert "uv sync --frozen --no-install-workspace --no-editable\n" in dockerfile
+    assert "uv sync --frozen --no-install-local\n" in dockerfile
+    assert "uv sync --frozen --no-install-local --no-editable\n" in dockerfile
     assert "uv sync --locked\n" in dockerfile
 
 
@@ -199,7 +199,8 @@ def test_choices_are_recorded_in_tool_devbox(sample_copy: Path) -> None:
     message = next(r.message for r in report.files if r.path.name == "pyproject.toml")
     assert (
         message
-        == "updated: recorded service, port, command, python-image, uv-version in [tool.devbox]"
+        == "updated: recorded service, port, command, python-image, uv-version, prod-sources "
+        "in [tool.devbox]"
     )
     recorded = tomllib.loads(pyproject.read_text())["tool"]["devbox"]
     assert recorded == {
@@ -208,6 +209,7 @@ def test_choices_are_recorded_in_tool_devbox(sample_copy: Path) -> None:
         "command": ["sample-app"],
         "python-image": "python:3.13-slim-trixie",
         "uv-version": "0.13.9",
+        "prod-sources": False,  # a console script: the venv is enough
     }
 
 

@@ -61,7 +61,7 @@ def test_tool_devbox_overrides(tmp_path: Path) -> None:
         (
             "[tool.devbox]\nprot = 1\n",
             "tool.devbox.prot: unknown key; use one of command, dev-command, "
-            "health-path, port, python-image, service, smoke, uv-digest, uv-version",
+            "health-path, package, port, prod-sources, python-image, service, smoke, uv-digest, uv-version",
         ),
     ],
 )
@@ -69,12 +69,13 @@ def test_invalid_tool_devbox(tmp_path: Path, extra: str, message: str) -> None:
     assert error(tmp_path, MINIMAL + extra).message == f"{tmp_path / 'pyproject.toml'}: {message}"
 
 
-def test_no_script_and_no_command(tmp_path: Path) -> None:
-    message = error(tmp_path, '[project]\nname = "x"\n').message
-    assert message == (
-        f"{tmp_path / 'pyproject.toml'}: project.scripts: no console script to run; "
-        'add [project.scripts] or set [tool.devbox] command = "..."'
-    )
+def test_no_script_and_no_command_is_a_dev_container(tmp_path: Path) -> None:
+    (tmp_path / "src" / "x").mkdir(parents=True)
+    (tmp_path / "src" / "x" / "__init__.py").write_text("")
+    settings = read_settings(project(tmp_path, '[project]\nname = "x"\n'))
+    assert settings.command == settings.dev_command == ("sleep", "infinity")
+    assert settings.smoke == ("python", "-c", "import x")
+    assert settings.prod_sources
 
 
 def test_invalid_toml(tmp_path: Path) -> None:

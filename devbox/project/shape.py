@@ -1,0 +1,355 @@
+"""The shape of a project, read from its files: what to run, how to reload it in
+development, what the production image must keep, and what the dependency layer must
+leave out. Pure logic over `pyproject.toml` and the folder, so each rule is unit-tested;
+every choice comes with a note saying why, which `devbox init` prints.
+
+The production rule: the `prod` image holds only the virtual environment when the
+command is one of the project's installed console scripts and names no file of the
+project; otherwise (`python main.py`, `fastapi run src/app`, `uvicorn app.main:app`,
+`python manage.py ...`, no entry point at all) it keeps the sources too.
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devbox.errors import ConfigError, config_error
+
+ANY = "0.0.0.0"  # noqa: S104 - inside a container, the published port needs it
+IDLE = ("sleep", "infinity")  # a dev container that stays up for `devbox shell` and tests
+APP_FILES = ("main.py", "app.py")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shape:
+    """What init chose for a project, and why (one note per choice)."""
+
+    command: tuple[str, ...]
+    dev_command: tuple[str, ...]
+    prod_sources: bool
+    package: str | None = None  # the workspace member that is the app (`uv sync --package`)
+    all_packages: bool = False  # a virtual workspace root without an app member
+    local_deps: bool = (
+        False  # workspace members or path dependencies to leave out of the lock layer
+    )
+    smoke: tuple[str, ...] | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def packaged(pyproject: dict[str, Any]) -> bool:
+    """Whether uv builds and installs the project (uv's own rule: `tool.uv.package`, else a
+    `[build-system]`)."""
+    explicit = pyproject.get("tool", {}).get("uv", {}).get("package")
+    return bool(explicit) if isinstance(explicit, bool) else "build-system" in pyproject
+
+
+def import_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).lower()
+
+
+def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    for key in keys:
+        value = data.get(key, {})
+        data = value if isinstance(value, dict) else {}
+    return data
+
+
+def workspace_members(project_dir: Path, pyproject: dict[str, Any]) -> list[Path]:
+    """The member folders `[tool.uv.workspace] members` names; a literal one that is missing is
+    a one-line error (uv's own error comes only deep inside the build)."""
+    workspace = _table(pyproject, "tool", "uv", "workspace")
+    if not workspace:
+        return []
+    path = project_dir / "pyproject.toml"
+    members = workspace.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise config_error(
+            path, "tool.uv.workspace.members", "must be a list of paths", 'e.g. ["packages/*"]'
+        )
+    excluded = {p.resolve() for m in workspace.get("exclude", []) for p in project_dir.glob(m)}
+    found: list[Path] = []
+    for member in members:
+        matches = sorted(p for p in project_dir.glob(member) if p.is_dir())
+        if not matches and not any(c in member for c in "*?["):
+            raise config_error(
+                path,
+                "tool.uv.workspace.members",
+                f"{member} does not exist",
+                "create it (`uv init " + member + "`) or remove it from the list",
+            )
+        for folder in matches:
+            if folder.resolve() in excluded or not (folder / "pyproject.toml").is_file():
+                continue
+            found.append(folder)
+    return found
+
+
+def path_dependencies(
+    project_dir: Path, pyproject: dict[str, Any], file: Path
+) -> list[tuple[str, Path]]:
+    """`[tool.uv.sources]` entries with a `path`, checked to lie inside the build context."""
+    found: list[tuple[str, Path]] = []
+    for name, source in _table(pyproject, "tool", "uv", "sources").items():
+        entries = source if isinstance(source, list) else [source]
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+                continue
+            target = (file.parent / entry["path"]).resolve()
+            field_name = f"tool.uv.sources.{name}"
+            if not target.is_relative_to(project_dir.resolve()):
+                raise config_error(
+                    file,
+                    field_name,
+                    f"{entry['path']} is outside the project folder, so no image build can see it",
+                    "move it into the project (e.g. packages/" + name + ") or depend on a release",
+                )
+            if not target.exists():
+                raise config_error(
+                    file, field_name, f"{entry['path']} does not exist", "fix the path"
+                )
+            found.append((name, target))
+    return found
+
+
+def _file_args(command: tuple[str, ...], project_dir: Path) -> list[str]:
+    """The command's arguments that name a file or folder of the project."""
+    names = []
+    for arg in command[1:]:
+        value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
+        if not value or value.startswith("-") or value.startswith("/"):
+            continue
+        try:
+            if (project_dir / value).exists():
+                names.append(value)
+        except (OSError, ValueError):
+            continue
+    return names
+
+
+def reloading(command: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """The development form of a known server command (its reloader on), and the framework;
+    the command itself and None when no reloader is known."""
+    argv = list(command)
+    tool_at = 2 if argv[:2] == ["python", "-m"] and len(argv) > 2 else 0
+    tool = Path(argv[tool_at]).name if argv else ""
+    if tool == "fastapi" and "run" in argv:
+        dev = ["dev" if a == "run" else a for a in argv]
+        if "--host" not in dev and not any(a.startswith("--host=") for a in dev):
+            dev += ["--host", ANY]  # `fastapi dev` listens on 127.0.0.1 by default
+        return tuple(dev), "FastAPI (`fastapi dev`)"
+    if tool in ("uvicorn", "gunicorn"):
+        return tuple(argv if "--reload" in argv else [*argv, "--reload"]), f"{tool} --reload"
+    if tool == "flask" and "run" in argv:
+        return tuple(argv if "--debug" in argv else [*argv, "--debug"]), "Flask --debug"
+    if "runserver" in argv and any(Path(a).name in ("manage.py", "django-admin") for a in argv):
+        return tuple(a for a in argv if a != "--noreload"), "Django runserver"
+    return command, None
+
+
+def _dependencies(pyproject: dict[str, Any]) -> set[str]:
+    deps = _table(pyproject, "project").get("dependencies", [])
+    names = set()
+    for dep in deps if isinstance(deps, list) else []:
+        match = re.match(r"\s*([A-Za-z0-9._-]+)(\[[^\]]*\])?", str(dep))
+        if match:
+            names.add(match.group(1).lower().replace("_", "-"))
+            if match.group(2) and "standard" in match.group(2) and "fastapi" in names:
+                names.add("fastapi-cli")
+    return names
+
+
+def _app_command(
+    project_dir: Path, pyproject: dict[str, Any], port: int
+) -> tuple[tuple[str, ...], str] | None:
+    """A server or script at the project's top (manage.py, main.py, app.py), and why."""
+    listen = ["--host", ANY, "--port", str(port)]
+    if (project_dir / "manage.py").is_file():
+        command = ("python", "manage.py", "runserver", f"{ANY}:{port}", "--noreload")
+        return command, "manage.py: a Django project"
+    deps = _dependencies(pyproject)
+    for name in APP_FILES:
+        file = project_dir / name
+        if not file.is_file():
+            continue
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        module = name.removesuffix(".py")
+        if "FastAPI(" in text and "fastapi-cli" in deps:
+            return ("fastapi", "run", name, *listen), f"{name} creates a FastAPI app"
+        if "FastAPI(" in text and "uvicorn" in deps:
+            return ("uvicorn", f"{module}:app", *listen), f"{name} creates a FastAPI app"
+        if "Flask(" in text:
+            return ("flask", "--app", module, "run", *listen), f"{name} creates a Flask app"
+        return ("python", name), f"{name} is the project's script"
+    return None
+
+
+def _package_dir(project_dir: Path, name: str) -> str | None:
+    """The import name of the project's package (src or flat layout), if one is there."""
+    module = import_name(name)
+    for folder in (project_dir / "src" / module, project_dir / module):
+        if (folder / "__init__.py").is_file():
+            return module
+    if (project_dir / f"{module}.py").is_file() or (project_dir / "src" / f"{module}.py").is_file():
+        return module
+    return None
+
+
+def _scripts(pyproject: dict[str, Any]) -> list[str]:
+    return list(_table(pyproject, "project", "scripts"))
+
+
+def infer_shape(
+    project_dir: Path,
+    pyproject: dict[str, Any],
+    members: dict[Path, dict[str, Any]],
+    *,
+    tool: dict[str, Any],
+    command: tuple[str, ...] | None,
+    dev_command: tuple[str, ...] | None,
+    port: int,
+) -> Shape:
+    """init's choices for a uv project (`command`/`dev_command` are the user's, if set).
+
+    `members` maps each workspace member folder to its parsed pyproject.toml.
+    """
+    file = project_dir / "pyproject.toml"
+    notes: list[str] = []
+    virtual = "project" not in pyproject
+    locals_ = path_dependencies(project_dir, pyproject, file)
+    for folder, data in members.items():
+        locals_ += path_dependencies(project_dir, data, folder / "pyproject.toml")
+    local_deps = bool(members or locals_)
+    if local_deps:
+        what = [f"{len(members)} workspace member(s)"] if members else []
+        what += [f"path dependency {n}" for n, _ in locals_]
+        notes.append(
+            f"dependency layer: leaves out {', '.join(what)} (uv sync --no-install-local, "
+            "--frozen), so it builds from pyproject.toml and uv.lock alone"
+        )
+
+    package: str | None = tool.get("package") if isinstance(tool.get("package"), str) else None
+    scripts = _scripts(pyproject)
+    member_scripts = {
+        str(data["project"]["name"]): _scripts(data)
+        for data in members.values()
+        if isinstance(data.get("project", {}).get("name"), str)
+    }
+    all_scripts = set(scripts) | {s for names in member_scripts.values() for s in names}
+    smoke: tuple[str, ...] | None = None
+    if command is None and scripts:
+        command = (scripts[0],)
+        notes.append(f"command: {scripts[0]}, the project's console script")
+        if not packaged(pyproject):
+            notes.append(
+                "project.scripts: uv installs console scripts only for a packaged project; "
+                "add a [build-system] (`uv init --package` writes one)"
+            )
+    if command is None and package is None and virtual:
+        apps = [name for name, names in member_scripts.items() if names]
+        if apps:
+            package = apps[0]
+            command = (member_scripts[package][0],)
+            notes.append(
+                f"command: {command[0]}, the console script of workspace member {package} "
+                f"(uv sync --package {package})"
+            )
+    if command is None and package is not None and member_scripts.get(package):
+        command = (member_scripts[package][0],)
+        notes.append(f"command: {command[0]}, the console script of workspace member {package}")
+    if command is None:
+        found = _app_command(project_dir, pyproject, port)
+        if found is not None:
+            command, why = found
+            notes.append(f"command: {' '.join(command)} ({why})")
+    name = str(_table(pyproject, "project").get("name") or "")
+    if command is None:
+        command = IDLE
+        module = _package_dir(project_dir, name) if name else None
+        if module is None and package:
+            module = import_name(package)
+        if module is None and virtual and member_scripts:
+            module = import_name(next(iter(member_scripts)))
+        smoke = ("python", "-c", f"import {module}") if module else ("python", "--version")
+        notes.append(
+            "command: sleep infinity (no console script or app file): a dev container for "
+            "`devbox shell` and tests; smoke runs " + " ".join(smoke)
+        )
+
+    all_packages = virtual and package is None
+    if all_packages:
+        notes.append("workspace root is virtual (no [project]): uv sync --all-packages")
+    if package is not None and not virtual and package not in member_scripts:
+        raise config_error(
+            file,
+            "tool.devbox.package",
+            f"{package} is not a workspace member",
+            f"use one of {', '.join(sorted(member_scripts)) or 'the members you add'}",
+        )
+
+    files = _file_args(command, project_dir)
+    installed = command[0] in all_scripts and (not virtual or package is not None)
+    prod_sources = "prod-sources" not in tool and (not installed or bool(files))
+    if "prod-sources" in tool:
+        value = tool["prod-sources"]
+        if not isinstance(value, bool):
+            raise config_error(
+                file, "tool.devbox.prod-sources", f"{value!r} is not true or false", "use true"
+            )
+        prod_sources = value
+    elif prod_sources:
+        why = (
+            f"the command names project files ({', '.join(files)})"
+            if files
+            else f"{command[0]} is not an installed console script of the project"
+        )
+        notes.append(f"prod image: virtual environment and sources, because {why}")
+    else:
+        notes.append(
+            f"prod image: the virtual environment only ({command[0]} is an installed console "
+            "script)"
+        )
+
+    if dev_command is None:
+        dev_command, framework = reloading(command)
+        if framework is not None:
+            notes.append(f"dev-command: {' '.join(dev_command)} ({framework} reloads on edits)")
+        elif command != IDLE:
+            notes.append(
+                "dev-command: the command itself (no known reloader); up syncs edits, set "
+                "[tool.devbox] dev-command to reload them"
+            )
+    if not packaged(pyproject) and not virtual:
+        notes.append("project: not packaged (no [build-system]): uv sync installs only its deps")
+    return Shape(
+        command=command,
+        dev_command=dev_command,
+        prod_sources=prod_sources,
+        package=package,
+        all_packages=all_packages,
+        local_deps=local_deps,
+        smoke=smoke,
+        notes=tuple(notes),
+    )
+
+
+def load_members(project_dir: Path, pyproject: dict[str, Any]) -> dict[Path, dict[str, Any]]:
+    """Each workspace member's folder and parsed pyproject.toml."""
+    import tomllib
+
+    from devbox.project.files import read_text
+
+    result: dict[Path, dict[str, Any]] = {}
+    for folder in workspace_members(project_dir, pyproject):
+        path = folder / "pyproject.toml"
+        text = read_text(path)
+        if text is None:
+            continue
+        try:
+            result[folder] = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax") from None
+    return result

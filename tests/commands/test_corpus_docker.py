@@ -1,0 +1,149 @@
+"""The corpus (tests/corpus): projects of the shapes real uv projects have, each through
+the whole path against the real engine: init -> up (one mode per project, alternating
+fallback under Compose 2.21.0 and watch under Compose 2.40.3) serves -> an edit is
+visible in the container -> smoke passes on the prod image, which runs as non-root.
+
+One test per project keeps the suite lean: the dependency cache mount and the base
+images are shared by every build, and each image is built once.
+"""
+
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from devbox.commands.init import init_project
+from devbox.commands.smoke import smoke
+from devbox.commands.smoke_report import SmokeOutcome
+from tests.conftest import REPO, free_port
+from tests.support import interrupt, start_devbox, wait_for
+
+pytestmark = pytest.mark.docker
+
+CORPUS = REPO / "tests" / "corpus"
+
+
+@dataclass(frozen=True)
+class Shape:
+    edit: str  # a source file the test edits; the edit must reach the container
+    http: bool = True  # serves GET /health on port 8000; else a dev container for `shell`
+
+
+SHAPES = {
+    "console-script": Shape("src/cs_app/__init__.py"),
+    "source-path": Shape("src/sp_app/serve.py"),
+    "flat-layout": Shape("flat_app/__init__.py"),
+    "non-packaged": Shape("main.py"),
+    "fastapi": Shape("main.py"),
+    "flask": Shape("app.py"),
+    "django": Shape("site_conf/urls.py"),
+    "workspace-member": Shape("packages/greeter/src/greeter/__init__.py"),
+    "virtual-root": Shape("apps/api/src/api/__init__.py"),
+    "path-dependency": Shape("vendor/vendored/src/vendored/__init__.py"),
+    "library": Shape("src/tiny_lib/__init__.py", http=False),
+    "requirements": Shape("app.py"),  # its pyproject.toml holds only [tool.devbox] command
+    "python-pinned": Shape("src/pinned_app/__init__.py"),
+}
+MODES = {name: ("fallback", "watch")[i % 2] for i, name in enumerate(sorted(SHAPES))}
+
+
+def test_every_corpus_project_has_a_shape_and_a_lock() -> None:
+    folders = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+    assert folders == sorted(SHAPES)
+    for name in folders:
+        assert (CORPUS / name / "uv.lock").is_file() or name == "requirements"
+    assert set(MODES.values()) == {"fallback", "watch"}
+
+
+def health(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            return int(response.status) == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def container_of(project: str) -> str | None:
+    ids = subprocess.run(
+        ["docker", "ps", "-q", "--filter", f"name={project}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    return ids[0] if ids else None
+
+
+def in_container(container: str, *argv: str) -> str:
+    result = subprocess.run(
+        ["docker", "exec", container, *argv], capture_output=True, text=True, check=False
+    )
+    return result.stdout
+
+
+def remove_containers(project: str) -> None:
+    ids = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"name={project}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    if ids:
+        subprocess.run(["docker", "rm", "-fv", *ids], capture_output=True, check=False)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_corpus_project(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    shape, mode = SHAPES[name], MODES[name]
+    request.getfixturevalue("compose_2_21" if mode == "fallback" else "compose_2_40")
+    project = tmp_path / f"corpus-{name}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(CORPUS / name, project, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    init_project(project_dir=project)
+    port = free_port()
+    compose = project / "compose.yaml"
+    compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", f"127.0.0.1:{port}:8000"))
+
+    log_path = tmp_path / "up.log"
+    try:
+        with log_path.open("wb") as log:
+            devbox = start_devbox(["up", "--mode", mode, "-C", str(project)], log=log)
+            try:
+                if shape.http:
+                    wait_for(lambda: health(port), timeout=240, what=f"{name} to serve")
+                container = wait_for(
+                    lambda: container_of(project.name), timeout=240, what="the container"
+                )
+                edited = project / shape.edit
+                edited.write_text(edited.read_text() + "\nEDITED = 1\n")
+                wait_for(
+                    lambda: "EDITED = 1" in in_container(container, "cat", f"/app/{shape.edit}"),
+                    timeout=30,
+                    what="the edit in the container",
+                )
+                if not shape.http:  # the dev container is a shell: the project imports there
+                    out = in_container(
+                        container, "python", "-c", "import tiny_lib; print(tiny_lib.EDITED)"
+                    )
+                    assert out.strip() == "1"
+                assert devbox.poll() is None, log_path.read_text()
+            finally:
+                interrupt(devbox)
+    except AssertionError:
+        print(log_path.read_text())
+        raise
+    finally:
+        remove_containers(project.name)
+
+    report = smoke(
+        project_dir=project,
+        echo=lambda message, *, error=False: None,
+        health_path="/health" if shape.http else None,
+        timeout=60,
+        rm_image=True,
+    )
+    assert report.outcome is SmokeOutcome.PASSED, report.message
+    assert report.user not in (None, "", "root", "0")

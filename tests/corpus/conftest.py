@@ -1,0 +1,3 @@
+"""The corpus holds sample projects, not devbox tests: never collect them."""
+
+collect_ignore_glob = ["*/*"]

@@ -1,0 +1,7 @@
+SECRET_KEY = "corpus-only"  # noqa: S105
+DEBUG = True
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "site_conf.urls"
+INSTALLED_APPS: list[str] = []
+DATABASES: dict[str, dict[str, str]] = {}
+USE_TZ = True

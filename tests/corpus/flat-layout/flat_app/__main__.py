@@ -1,0 +1,3 @@
+from flat_app import main
+
+main()

@@ -1,0 +1,16 @@
+import bottle
+
+app = bottle.Bottle()
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def main() -> None:
+    bottle.run(app, host="0.0.0.0", port=8000)  # noqa: S104
+
+
+if __name__ == "__main__":
+    main()

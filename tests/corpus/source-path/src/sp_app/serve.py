@@ -1,0 +1,3 @@
+from sp_app import main
+
+main()

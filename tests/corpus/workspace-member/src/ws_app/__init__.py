@@ -1,0 +1,13 @@
+import bottle
+from greeter import greet
+
+app = bottle.Bottle()
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": greet()}
+
+
+def main() -> None:
+    bottle.run(app, host="0.0.0.0", port=8000)  # noqa: S104

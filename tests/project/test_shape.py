@@ -1,0 +1,161 @@
+"""init's reading of a project's shape: command, reloader, prod sources, local packages."""
+
+# ruff: noqa: S104
+
+from pathlib import Path
+
+import pytest
+
+from devbox.errors import ConfigError
+from devbox.project.settings import read_settings
+from devbox.project.shape import IDLE, reloading
+
+BUILD = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "uv.lock").write_text("version = 1\n")
+    return root
+
+
+def project(name: str = "shop", deps: str = "[]", extra: str = "") -> str:
+    return f'[project]\nname = "{name}"\nversion = "0"\ndependencies = {deps}\n{extra}'
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (("fastapi", "run", "src/shop", "--host", "0.0.0.0"),
+         ("fastapi", "dev", "src/shop", "--host", "0.0.0.0")),
+        (("fastapi", "run", "main.py"), ("fastapi", "dev", "main.py", "--host", "0.0.0.0")),
+        (("uvicorn", "shop.main:app", "--host", "0.0.0.0"),
+         ("uvicorn", "shop.main:app", "--host", "0.0.0.0", "--reload")),
+        (("python", "-m", "uvicorn", "m:app"), ("python", "-m", "uvicorn", "m:app", "--reload")),
+        (("gunicorn", "m:app"), ("gunicorn", "m:app", "--reload")),
+        (("flask", "--app", "app", "run"), ("flask", "--app", "app", "run", "--debug")),
+        (("python", "manage.py", "runserver", "0.0.0.0:8000", "--noreload"),
+         ("python", "manage.py", "runserver", "0.0.0.0:8000")),
+        (("shop",), ("shop",)),
+    ],
+)  # fmt: skip
+def test_dev_command_turns_the_reloader_on(
+    command: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    assert reloading(command)[0] == expected
+
+
+def test_console_script_app_keeps_the_venv_only(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {"pyproject.toml": project(extra='[project.scripts]\nshop = "shop:main"\n' + BUILD)},
+    )
+    settings = read_settings(root)
+    assert (settings.command, settings.prod_sources) == (("shop",), False)
+    assert (
+        "prod image: the virtual environment only (shop is an installed console script)"
+        in settings.notes
+    )
+
+
+def test_command_naming_a_source_path_keeps_the_sources(tmp_path: Path) -> None:
+    extra = BUILD + '[tool.devbox]\ncommand = "fastapi run src/shop --host 0.0.0.0"\n'
+    root = write(tmp_path, {"pyproject.toml": project(extra=extra), "src/shop/__init__.py": ""})
+    settings = read_settings(root)
+    assert settings.prod_sources
+    assert settings.dev_command == ("fastapi", "dev", "src/shop", "--host", "0.0.0.0")
+    assert (
+        "prod image: virtual environment and sources, because the command names project files (src/shop)"
+        in settings.notes
+    )
+
+
+def test_console_script_naming_a_project_file_keeps_the_sources(tmp_path: Path) -> None:
+    extra = (
+        '[project.scripts]\nshop = "shop:main"\n'
+        + BUILD
+        + '[tool.devbox]\ncommand = "shop --config shop.toml"\n'
+    )
+    root = write(tmp_path, {"pyproject.toml": project(extra=extra), "shop.toml": ""})
+    assert read_settings(root).prod_sources
+
+
+@pytest.mark.parametrize(
+    ("files", "command", "dev"),
+    [
+        ({"main.py": "print(1)\n"}, ("python", "main.py"), ("python", "main.py")),
+        ({"main.py": "app = FastAPI()\n"}, ("uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"),
+         ("uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000", "--reload")),
+        ({"app.py": "app = Flask(__name__)\n"}, ("flask", "--app", "app", "run", "--host", "0.0.0.0", "--port", "8000"),
+         ("flask", "--app", "app", "run", "--host", "0.0.0.0", "--port", "8000", "--debug")),
+        ({"manage.py": ""}, ("python", "manage.py", "runserver", "0.0.0.0:8000", "--noreload"),
+         ("python", "manage.py", "runserver", "0.0.0.0:8000")),
+    ],
+)  # fmt: skip
+def test_non_packaged_apps(
+    tmp_path: Path, files: dict[str, str], command: tuple[str, ...], dev: tuple[str, ...]
+) -> None:
+    root = write(tmp_path, {"pyproject.toml": project(deps='["uvicorn", "fastapi"]'), **files})
+    settings = read_settings(root)
+    assert (settings.command, settings.dev_command, settings.prod_sources) == (command, dev, True)
+
+
+def test_fastapi_cli_when_installed(tmp_path: Path) -> None:
+    pyproject = project(deps='["fastapi[standard]"]')
+    root = write(tmp_path, {"pyproject.toml": pyproject, "main.py": "app = FastAPI()\n"})
+    settings = read_settings(root)
+    assert settings.command[:3] == ("fastapi", "run", "main.py")
+    assert settings.dev_command[:3] == ("fastapi", "dev", "main.py")
+
+
+def test_library_is_a_dev_container_whose_smoke_imports_it(tmp_path: Path) -> None:
+    root = write(
+        tmp_path, {"pyproject.toml": project("my-lib", extra=BUILD), "my_lib/__init__.py": ""}
+    )
+    settings = read_settings(root)
+    assert settings.command == IDLE
+    assert settings.smoke == ("python", "-c", "import my_lib")
+
+
+def test_path_dependency_is_left_out_of_the_lock_layer(tmp_path: Path) -> None:
+    extra = '[tool.uv.sources]\nlib = { path = "packages/lib", editable = true }\n'
+    root = write(
+        tmp_path,
+        {
+            "pyproject.toml": project(deps='["lib"]', extra=extra),
+            "packages/lib/pyproject.toml": project("lib"),
+        },
+    )
+    assert read_settings(root).local_deps
+
+
+def test_virtual_workspace_root_picks_the_member_with_a_script(tmp_path: Path) -> None:
+    member = project("api", extra='[project.scripts]\napi = "api:main"\n' + BUILD)
+    root = write(tmp_path, {
+        "pyproject.toml": '[tool.uv.workspace]\nmembers = ["packages/*"]\n',
+        "packages/api/pyproject.toml": member,
+        "packages/core/pyproject.toml": project("core", extra=BUILD),
+    })  # fmt: skip
+    settings = read_settings(root)
+    assert (settings.command, settings.package, settings.prod_sources) == (("api",), "api", False)
+    assert settings.name == tmp_path.name and settings.local_deps
+
+
+def test_virtual_workspace_root_without_an_app_syncs_all_packages(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "pyproject.toml": '[tool.uv.workspace]\nmembers = ["packages/*"]\n',
+        "packages/core/pyproject.toml": project("core", extra=BUILD),
+    })  # fmt: skip
+    settings = read_settings(root)
+    assert settings.all_packages and settings.command == IDLE
+    assert settings.smoke == ("python", "-c", "import core")
+
+
+def test_missing_member_is_one_line(tmp_path: Path) -> None:
+    root = write(
+        tmp_path, {"pyproject.toml": project(extra='[tool.uv.workspace]\nmembers = ["a"]\n')}
+    )
+    with pytest.raises(ConfigError, match=r"tool\.uv\.workspace\.members: a does not exist"):
+        read_settings(root)
