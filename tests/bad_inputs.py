@@ -468,6 +468,42 @@ CASES = [
         "{root}/compose.yaml: services.app.develop.watsh: unknown key; use watch, or x-* for extensions",
     ),
     Case(
+        "watch-path-parent",
+        compose(
+            "services:\n  app:\n    build: .\n    develop: {watch: [{path: .., action: sync, target: /app}]}\n"
+        ),
+        UP,
+        3,
+        "{root}/compose.yaml: services.app.develop.watch[0].path: '..' is outside the project folder; watch a path inside it, e.g. path: ./src (a sync would copy other folders' files)",
+    ),
+    Case(
+        "watch-path-grandparent",
+        compose(
+            "services:\n  app:\n    build: .\n    develop: {watch: [{path: ../.., action: rebuild}]}\n"
+        ),
+        UP,
+        3,
+        "{root}/compose.yaml: services.app.develop.watch[0].path: '../..' is outside the project folder; watch a path inside it, e.g. path: ./src (a sync would copy other folders' files)",
+    ),
+    Case(
+        "watch-path-nul",
+        compose(
+            'services:\n  app:\n    build: .\n    develop: {watch: [{path: "src\\0", action: rebuild}]}\n'
+        ),
+        UP,
+        3,
+        "{root}/compose.yaml: services.app.develop.watch[0].path: 'src\\x00' contains a NUL byte; remove it",
+    ),
+    Case(
+        "watch-target-nul",
+        compose(
+            'services:\n  app:\n    build: .\n    develop: {watch: [{path: ., action: sync, target: "/app\\0"}]}\n'
+        ),
+        UP,
+        3,
+        "{root}/compose.yaml: services.app.develop.watch[0].target: '/app\\x00' contains a NUL byte; remove it",
+    ),
+    Case(
         "watch-exec-on-sync",
         compose(
             "services:\n  app:\n    build: .\n    develop: {watch: [{path: ., action: sync, target: /app, exec: {command: x}}]}\n"
