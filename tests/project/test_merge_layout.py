@@ -2,6 +2,7 @@
 indentation, list style, line endings, BOM, anchors and merge keys stay as they were."""
 
 import difflib
+from typing import Any
 
 import pytest
 import yaml
@@ -9,7 +10,7 @@ import yaml
 from devbox.errors import DevboxError
 from devbox.project.merge import Layout, add_watch, detect_layout
 
-WATCH = [
+WATCH: list[dict[str, Any]] = [
     {"action": "sync", "path": ".", "target": "/app", "ignore": [".venv/"]},
     {"action": "rebuild", "path": "./uv.lock"},
 ]
