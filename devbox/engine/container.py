@@ -24,6 +24,10 @@ class ContainerSpec:
     project: str
     service: Service
     bind: Path | None  # host folder mounted at /app, or None with --sync copy
+    # Names in `bind` hidden in the container: files (a read-only /dev/null over them)
+    # and folders (an empty read-only tmpfs); the host's stay as they are.
+    masked_files: tuple[str, ...] = ()
+    masked_folders: tuple[str, ...] = ()
 
 
 def image_tag(project: ComposeProject, service: Service) -> str:
@@ -36,13 +40,18 @@ def container_name(project: ComposeProject, service: Service) -> str:
 
 def run_args(spec: ContainerSpec) -> list[str]:
     """`docker run` arguments (after `run`). The anonymous volume on `.venv` keeps the
-    image's environment and shields the host's `.venv` from the container's."""
+    image's environment and shields the host's `.venv` from the container's; masks hide
+    the bind mount's secrets (see `ContainerSpec`)."""
     svc = spec.service
     args = ["--rm", "--name", spec.name]
     args += ["--label", labels.label(labels.DEVBOX_PROJECT, spec.project)]
     args += ["--label", labels.label(labels.DEVBOX_SERVICE, svc.name), "--pull", "never"]
     if spec.bind is not None:
         args += ["--volume", f"{spec.bind}:{defaults.APP_DIR}"]
+        for name in spec.masked_files:
+            args += ["--volume", f"/dev/null:{defaults.APP_DIR}/{name}:ro"]
+        for name in spec.masked_folders:
+            args += ["--tmpfs", f"{defaults.APP_DIR}/{name}:ro"]
     args += ["--volume", f"{defaults.APP_DIR}/.venv"]
     for port in svc.ports:
         args += ["--publish", port]

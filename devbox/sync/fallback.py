@@ -31,6 +31,7 @@ from devbox.runtime.signals import interruptible
 from devbox.runtime.state import Recorder
 from devbox.sync.archive import make_tar
 from devbox.sync.batcher import Batcher
+from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
@@ -65,12 +66,15 @@ class FallbackSession:
         self.bind = (
             BindMount(project.project_dir, defaults.APP_DIR) if sync is SyncMode.BIND else None
         )
+        self.masks = Masks() if self.bind is None else secret_masks(self.rules, self.bind.host)
         self.spec = ContainerSpec(
             name=container_name(project, service),
             image=image_tag(project, service),
             project=project.name,
             service=service,
             bind=None if self.bind is None else self.bind.host,
+            masked_files=self.masks.files,
+            masked_folders=self.masks.folders,
         )
         self.child: process.Child | None = None
 
@@ -237,6 +241,9 @@ def run_fallback(
     with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
         if not session.build():
             raise BuildError("the dev image did not build (output above)")
+        if session.masks.names:
+            hidden = ", ".join(session.masks.names)
+            echo(f"hidden in the container (the watch rules leave them out): {hidden}")
         session.start_container()
         echo(f"container {session.spec.name} running ({sync.value} sync)")
         recorder.ready(session.spec.name)

@@ -54,6 +54,31 @@ def test_copy_sync_has_no_bind_mount(tmp_path: Path) -> None:
     assert f"{tmp_path}:/app" not in run_args(spec)
 
 
+def test_bind_masks_cover_secret_files_and_folders(tmp_path: Path) -> None:
+    service = Service(name="web", context=tmp_path)
+    spec = ContainerSpec(
+        name="n",
+        image="i",
+        project="p",
+        service=service,
+        bind=tmp_path,
+        masked_files=(".env", ".env.local"),
+        masked_folders=(".git",),
+    )
+    args = run_args(spec)
+    bind = args.index(f"{tmp_path}:/app")
+    assert args[bind + 1 : bind + 8] == [
+        "--volume", "/dev/null:/app/.env:ro",
+        "--volume", "/dev/null:/app/.env.local:ro",
+        "--tmpfs", "/app/.git:ro",
+        "--volume",
+    ]  # fmt: skip
+    copy = ContainerSpec(
+        name="n", image="i", project="p", service=service, bind=None, masked_files=(".env",)
+    )
+    assert "/dev/null:/app/.env:ro" not in run_args(copy)  # nothing to mask without a bind
+
+
 def test_compose_without_develop() -> None:
     text = "services:\n  web:\n    build: .\n    develop:\n      watch: []\n  db:\n    image: pg\n"
     model = yaml.safe_load(text)
