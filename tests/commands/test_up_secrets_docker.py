@@ -3,6 +3,7 @@
 
 import hashlib
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,5 +65,12 @@ def test_secrets_and_host_venv_stay_out_of_the_container(
     assert code == 130, output
     hidden = "hidden in the container (the watch rules leave them out): .env, .env.local, .git"
     assert (hidden in output) == (sync == "bind"), output
+    # a one-off shell from the dev image mounts the project the same way
+    one_off = subprocess.run(
+        [sys.executable, "-m", "devbox", "shell", "--start", "-C", str(project), "--",
+         "sh", "-c", "cat /app/.env; ls -A /app/.git; test -e /app/.venv/lib/host-marker.py"],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert one_off.returncode == 1 and one_off.stdout == "", one_off
     assert (project / ".env").read_text() == "TOKEN=SECRET\n"
     assert {"venv": tree(venv), "git": tree(project / ".git")} == before
