@@ -158,6 +158,84 @@ CASES = [
         3,
         "{root}/pyproject.toml: tool.devbox.uv-digest: 'sha256:x' is not a digest; use sha256:<64 hex>",
     ),
+    # --- values rendered into generated files: Docker's and Compose's formats -------------
+    Case(
+        "service-newline-yaml",
+        uv(),
+        [*INIT, "--service", "app\n  evil:\n    image: x"],
+        3,
+        "{root}/pyproject.toml: tool.devbox.service: 'app\\n  evil:\\n    image: x' is not a Compose service name; use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+    ),
+    Case(
+        "service-metachars",
+        uv(),
+        [*INIT, "--service", "a b;x"],
+        3,
+        "{root}/pyproject.toml: tool.devbox.service: 'a b;x' is not a Compose service name; use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+    ),
+    Case(
+        "service-uppercase-toml",
+        uv("[tool.devbox]\nservice = 'App'\n"),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.service: 'App' is not a Compose service name; use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+    ),
+    Case(
+        "python-image-empty",
+        uv(),
+        [*INIT, "--python-image", ""],
+        3,
+        "{root}/pyproject.toml: tool.devbox.python-image: '' is not an image reference; use a name like \"python:3.13-slim-trixie\" (lowercase, optional :tag, @sha256:...)",
+    ),
+    Case(
+        "python-image-list",
+        uv("[tool.devbox]\npython-image = ['x']\n"),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.python-image: ['x'] is not an image reference; use a name like \"python:3.13-slim-trixie\" (lowercase, optional :tag, @sha256:...)",
+    ),
+    Case(
+        "python-image-space",
+        uv(),
+        [*INIT, "--python-image", "python:3.13 AS x"],
+        3,
+        "{root}/pyproject.toml: tool.devbox.python-image: 'python:3.13 AS x' is not an image reference; use a name like \"python:3.13-slim-trixie\" (lowercase, optional :tag, @sha256:...)",
+    ),
+    Case(
+        "uv-version-newline",
+        uv('[tool.devbox]\nuv-version = "0.13.9\\nRUN id"\n'),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.uv-version: '0.13.9\\nRUN id' is not a uv version; use an exact release like \"0.13.9\"",
+    ),
+    Case(
+        "uv-version-latest",
+        uv("[tool.devbox]\nuv-version = 'latest'\n"),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.uv-version: 'latest' is not a uv version; use an exact release like \"0.13.9\"",
+    ),
+    Case(
+        "command-nul",
+        uv('[tool.devbox]\ncommand = ["shop", "a\\u0000b"]\n'),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.command: contains a NUL byte; remove it",
+    ),
+    Case(
+        "dev-command-nul",
+        uv('[tool.devbox]\ndev-command = "shop a\\u0000b"\n'),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.dev-command: contains a NUL byte; remove it",
+    ),
+    Case(
+        "health-space",
+        uv("[tool.devbox]\nhealth-path = '/a b'\n"),
+        INIT,
+        3,
+        "{root}/pyproject.toml: tool.devbox.health-path: '/a b' is not a path; e.g. \"/health\"",
+    ),
     Case(
         "workspace-member-missing",
         uv('[tool.uv.workspace]\nmembers = ["packages/api"]\n'),
@@ -428,6 +506,42 @@ CASES = [
         UP,
         3,
         "{root}/compose.yaml: services.app.develop.watsh: unknown key; use watch, or x-* for extensions",
+    ),
+    Case(
+        "watch-path-parent",
+        compose(
+            "services:\n  app:\n    build: .\n    develop: {watch: [{path: .., action: sync, target: /app}]}\n"
+        ),
+        UP,
+        3,
+        "{root}/compose.yaml: services.app.develop.watch[0].path: '..' is outside the project folder; watch a path inside it, e.g. path: ./src (a sync would copy other folders' files)",
+    ),
+    Case(
+        "watch-path-grandparent",
+        compose(
+            "services:\n  app:\n    build: .\n    develop: {watch: [{path: ../.., action: rebuild}]}\n"
+        ),
+        UP,
+        3,
+        "{root}/compose.yaml: services.app.develop.watch[0].path: '../..' is outside the project folder; watch a path inside it, e.g. path: ./src (a sync would copy other folders' files)",
+    ),
+    Case(
+        "watch-path-nul",
+        compose(
+            'services:\n  app:\n    build: .\n    develop: {watch: [{path: "src\\0", action: rebuild}]}\n'
+        ),
+        UP,
+        3,
+        "{root}/compose.yaml: services.app.develop.watch[0].path: 'src\\x00' contains a NUL byte; remove it",
+    ),
+    Case(
+        "watch-target-nul",
+        compose(
+            'services:\n  app:\n    build: .\n    develop: {watch: [{path: ., action: sync, target: "/app\\0"}]}\n'
+        ),
+        UP,
+        3,
+        "{root}/compose.yaml: services.app.develop.watch[0].target: '/app\\x00' contains a NUL byte; remove it",
     ),
     Case(
         "watch-exec-on-sync",

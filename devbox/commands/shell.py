@@ -7,10 +7,12 @@ from pathlib import Path
 from devbox.commands.session import find_session
 from devbox.defaults import APP_DIR
 from devbox.engine.container import dev_image_candidates, exec_options, one_off_args
-from devbox.errors import NotRunning
+from devbox.errors import ConfigError, NotRunning
 from devbox.project.compose import env_pairs, load_compose
 from devbox.project.locate import locate
 from devbox.runtime.signals import interruptible
+from devbox.sync.masks import secret_masks
+from devbox.sync.rules import RuleSet, load_rules
 
 DEFAULT_SHELL = [
     "sh",
@@ -59,7 +61,19 @@ def shell(
             f"no dev image for {project.project_dir} yet; run `devbox up` once to build it"
         )
     name = f"devbox-{project.name}-{session.service.name}-oneoff-{os.getpid()}"
-    run = one_off_args(name=name, project=project, service=session.service, image=image)
+    try:
+        rules = load_rules(project, session.service)
+    except ConfigError:  # rules devbox cannot read sync nothing: hide every secret
+        rules = RuleSet((), context_dir=None, dockerignore=())
+    masks = secret_masks(rules, project.project_dir)
+    run = one_off_args(
+        name=name,
+        project=project,
+        service=session.service,
+        image=image,
+        masked_files=masks.files,
+        masked_folders=masks.folders,
+    )
     # Ctrl-C without a TTY ends the client, not the container: remove it whatever happens.
     with interruptible(cleanup=lambda: engine.remove_containers(name)):
         return engine.run(run + options + [image, *argv]).returncode

@@ -6,6 +6,7 @@ compose file without it, and runs the container with `docker run` arguments take
 from the same service, so both modes behave alike.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ class ContainerSpec:
     # Compose's resolved model of the service, where a Compose exists to resolve it:
     # its ports, environment, volumes, entrypoint, ... replace the file's raw values.
     resolved: ResolvedService | None = None
+    # Names in `bind` hidden in the container: files (a read-only /dev/null over them)
+    # and folders (an empty read-only tmpfs); the host's stay as they are.
+    masked_files: tuple[str, ...] = ()
+    masked_folders: tuple[str, ...] = ()
 
 
 def image_tag(project: ComposeProject, service: Service) -> str:
@@ -40,13 +45,15 @@ def container_name(project: ComposeProject, service: Service) -> str:
 
 def run_args(spec: ContainerSpec) -> list[str]:
     """`docker run` arguments (after `run`). The anonymous volume on `.venv` keeps the
-    image's environment and shields the host's `.venv` from the container's."""
+    image's environment and shields the host's `.venv` from the container's; masks hide
+    the bind mount's secrets (see `ContainerSpec`)."""
     svc = spec.service
     args = ["--rm", "--name", spec.name]
     args += ["--label", labels.label(labels.DEVBOX_PROJECT, spec.project)]
     args += ["--label", labels.label(labels.DEVBOX_SERVICE, svc.name), "--pull", "never"]
     if spec.bind is not None:
         args += ["--volume", f"{spec.bind}:{defaults.APP_DIR}"]
+        args += mask_args(spec.masked_files, spec.masked_folders)
     args += ["--volume", f"{defaults.APP_DIR}/.venv"]
     if spec.resolved is not None:
         return args + _resolved_args(spec.resolved, spec.image)
@@ -93,15 +100,34 @@ def exec_options(
     return options + (["--privileged"] if privileged else [])
 
 
-def one_off_args(*, name: str, project: ComposeProject, service: Service, image: str) -> list[str]:
+def mask_args(files: Sequence[str], folders: Sequence[str]) -> list[str]:
+    """Hide names of the bind-mounted project: a read-only /dev/null over each file, an
+    empty read-only tmpfs over each folder. The host's files are not touched."""
+    args = [
+        arg for name in files for arg in ("--volume", f"/dev/null:{defaults.APP_DIR}/{name}:ro")
+    ]
+    return args + [arg for name in folders for arg in ("--tmpfs", f"{defaults.APP_DIR}/{name}:ro")]
+
+
+def one_off_args(
+    *,
+    name: str,
+    project: ComposeProject,
+    service: Service,
+    image: str,
+    masked_files: Sequence[str] = (),
+    masked_folders: Sequence[str] = (),
+) -> list[str]:
     """`docker run` arguments (after `run`, before the command) of a one-off container from
-    the dev image, mounted as the fallback mounts its container."""
+    the dev image, mounted (and masked) as the fallback mounts its container."""
     app = defaults.APP_DIR
     return [
         "--rm", "--init", "--name", name,
         "--label", labels.label(labels.DEVBOX_PROJECT, project.name),
         "--label", labels.label(labels.DEVBOX_SERVICE, f"{service.name}-oneoff"),
-        "--volume", f"{project.project_dir}:{app}", "--volume", f"{app}/.venv",
+        "--volume", f"{project.project_dir}:{app}",
+        *mask_args(masked_files, masked_folders),
+        "--volume", f"{app}/.venv",
         "--workdir", app,
     ]  # fmt: skip
 

@@ -6,6 +6,7 @@ appended to or have lines inserted, as text.
 """
 
 import io
+import itertools
 import json
 import os
 import re
@@ -14,19 +15,89 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from devbox.errors import ConfigError, config_error
 from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
 
 
-def _yaml() -> YAML:
+class Layout(NamedTuple):
+    """How a YAML file is written, so that a round trip changes only the lines devbox adds.
+
+    `mapping` is a nested key's indent, `sequence` a list item's content indent and
+    `offset` its dash's indent, both from the parent key (ruamel.yaml's `indent(...)`).
+    """
+
+    mapping: int = 2
+    sequence: int = 4
+    offset: int = 2
+    newline: str = "\n"
+    bom: bool = False
+
+
+_BLOCK_KEY = re.compile(r"^(?P<dash>-[ ]+)?(?P<key>[^\s#][^#]*?):[ \t]*(#.*)?$")
+
+
+def detect_layout(text: str) -> Layout:
+    """The indents (first nested key, first block sequence), line ending and BOM of `text`.
+
+    A file without nested keys or lists keeps devbox's defaults for what it lacks; a
+    list's items follow the file's mapping indent then.
+    """
+    bom = text.startswith("\ufeff")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = [
+        (len(line) - len(line.lstrip(" ")), line.strip())
+        for line in text.lstrip("\ufeff").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    mapping = sequence = offset = None
+    for (indent, content), (next_indent, next_content) in itertools.pairwise(lines):
+        match = _BLOCK_KEY.match(content)
+        if match is None:
+            continue
+        column = indent + (len(match.group("dash")) if match.group("dash") else 0)
+        item = next_content == "-" or next_content.startswith("- ")
+        if item and offset is None and next_indent >= column:
+            rest = next_content[1:]
+            offset = next_indent - column
+            sequence = offset + 1 + max(1, len(rest) - len(rest.lstrip(" ")))
+        elif not item and mapping is None and next_indent > column:
+            mapping = next_indent - column
+        if mapping is not None and offset is not None:
+            break
+    mapping = mapping or 2
+    if offset is None or sequence is None:
+        offset, sequence = mapping, mapping + 2
+    return Layout(mapping, max(sequence, offset + 2), offset, newline, bom)
+
+
+def _yaml(layout: Layout | None = None) -> YAML:
+    layout = layout or Layout()
     yaml = YAML()
     yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=layout.mapping, sequence=layout.sequence, offset=layout.offset)
     yaml.width = 4096
     return yaml
+
+
+def _shared(data: object) -> set[int]:
+    """The ids of the mappings and lists reached more than once: anchors that aliases (or
+    `<<:` merge keys) share. Writing into one would change every user of it."""
+    seen: dict[int, int] = {}
+
+    def walk(node: object) -> None:
+        if not isinstance(node, CommentedMap | CommentedSeq):
+            return
+        seen[id(node)] = seen.get(id(node), 0) + 1
+        if seen[id(node)] > 1:
+            return
+        for child in node.values() if isinstance(node, CommentedMap) else node:
+            walk(child)
+
+    walk(data)
+    return {key for key, count in seen.items() if count > 1}
 
 
 class Merged(NamedTuple):
@@ -92,13 +163,26 @@ def _developed(
     )
 
 
-def _set_dev_target(svc: CommentedMap) -> None:
+def _own(svc: CommentedMap, key: str, shared: set[int]) -> CommentedMap | None:
+    """`svc[key]` as a mapping of the service's own: one it shares with other nodes (an
+    alias, or inherited through `<<:`) is replaced by a copy, as Compose's merge would."""
+    value = svc.get(key)
+    if not isinstance(value, CommentedMap):
+        return None
+    if id(value) in shared:
+        value = CommentedMap(value.items())
+        svc[key] = value
+    return value
+
+
+def _set_dev_target(svc: CommentedMap, shared: set[int]) -> None:
     """`build: .` becomes `build: {context: ., target: dev}` (block style); a mapping gets
     `target: dev`. A comment after `build: .` moves to the new last line."""
-    build = svc["build"]
-    if isinstance(build, CommentedMap):
+    build = _own(svc, "build", shared)
+    if build is not None:
         build["target"] = "dev"
         return
+    build = svc["build"]
     block = CommentedMap([("context", build), ("target", "dev")])
     comment = svc.ca.items.pop("build", None)
     if comment is not None:
@@ -122,9 +206,10 @@ def add_watch(
     target, it gets `target: dev`: without it Compose builds the last stage (prod), whose
     non-editable install never runs the synced sources.
     """
-    yaml = _yaml()
+    layout = detect_layout(text)
+    yaml = _yaml(layout)
     try:
-        data = yaml.load(text)
+        data = yaml.load(text.removeprefix("\ufeff").replace("\r\n", "\n"))
     except YAMLError as exc:
         raise ConfigError(f"{file}: invalid YAML ({exc}); fix it first") from None
     services = data.get("services") if isinstance(data, CommentedMap) else None
@@ -137,7 +222,17 @@ def add_watch(
     develop = svc.get("develop")
     if isinstance(develop, CommentedMap) and develop.get("watch"):
         return None
-    if not isinstance(develop, CommentedMap):
+    shared = _shared(data)
+    if id(svc) in shared:
+        anchor = svc.anchor.value or "anchor"
+        raise config_error(
+            file,
+            f"services.{name}",
+            f"is the node &{anchor} that other keys share, so its watch rules would be theirs",
+            f"expand the alias: write `<<: *{anchor}` under services.{name}, then run init again",
+        )
+    develop = _own(svc, "develop", shared)
+    if develop is None:
         develop = CommentedMap()
         svc["develop"] = develop
     develop["watch"] = [dict(rule) for rule in watch]
@@ -149,10 +244,11 @@ def add_watch(
         and has_dev_stage(*where)
     )
     if added_target:
-        _set_dev_target(svc)
+        _set_dev_target(svc, shared)
     out = io.StringIO()
     yaml.dump(data, out)
-    return Merged(out.getvalue(), name, added_target)
+    merged = out.getvalue().replace("\n", layout.newline)
+    return Merged(("\ufeff" if layout.bom else "") + merged, name, added_target)
 
 
 def add_ignores(text: str, entries: Sequence[str]) -> tuple[str, list[str]]:

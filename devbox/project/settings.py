@@ -68,6 +68,30 @@ class ProjectSettings:
         return f"ghcr.io/astral-sh/uv:{self.uv_version}{digest}"
 
 
+# The formats Docker and Compose accept, checked before a value reaches a generated file
+# (a newline in a service name would add YAML; a space in an image breaks the Dockerfile).
+SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")  # Compose's service name
+_DOMAIN_PART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(  # Docker's reference grammar: [host[:port]/]path[:tag][@digest]
+    rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?/)?"
+    rf"{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@sha256:[0-9a-f]{64})?",
+    re.ASCII,
+)
+UV_VERSION = re.compile(r"\d+\.\d+\.\d+", re.ASCII)
+
+
+def _checked(
+    path: Path, key: str, value: object, pattern: re.Pattern[str], what: str, fix: str
+) -> str:
+    """`value` when it is a string in `pattern`'s format, else a one-line `ConfigError`."""
+    if isinstance(value, str) and len(value) <= 255 and pattern.fullmatch(value):
+        return value
+    raise config_error(path, f"tool.devbox.{key}", f"{value!r} is not {what}", fix)
+
+
 def service_name(project_name: str) -> str:
     """A Compose service name from a project name ('Sample_App' -> 'sample-app')."""
     name = re.sub(r"[^a-z0-9]+", "-", project_name.lower()).strip("-")
@@ -95,14 +119,18 @@ def load_pyproject(project_dir: Path, *, required: bool = True) -> dict[str, Any
 def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str) and value.strip():
         try:
-            return tuple(shlex.split(value))
+            parts = tuple(shlex.split(value))
         except ValueError as exc:  # an unclosed quote
             raise config_error(path, field, str(exc), "close the quote, or use a list") from None
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise config_error(
-        path, field, "must be a non-empty string or list of strings", 'e.g. "app --reload"'
-    )
+    elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        parts = tuple(value)
+    else:
+        raise config_error(
+            path, field, "must be a non-empty string or list of strings", 'e.g. "app --reload"'
+        )
+    if any("\x00" in part for part in parts):  # exec cannot pass it; the build would fail late
+        raise config_error(path, field, "contains a NUL byte", "remove it")
+    return parts
 
 
 def read_settings(
@@ -171,7 +199,14 @@ def read_settings(
     dev_command = dev_command or command
 
     if "python-image" in tool:
-        python_image = str(tool["python-image"])
+        python_image = _checked(
+            path,
+            "python-image",
+            tool["python-image"],
+            IMAGE_REFERENCE,
+            "an image reference",
+            'use a name like "python:3.13-slim-trixie" (lowercase, optional :tag, @sha256:...)',
+        )
     else:
         version_file = project_dir / ".python-version"
         python = python_for(
@@ -181,9 +216,16 @@ def read_settings(
         python_image = python_image_for(python)
 
     health = tool.get("health-path")
-    if health is not None and (not isinstance(health, str) or not health.startswith("/")):
+    if health is not None and (
+        not isinstance(health, str)
+        or not health.startswith("/")
+        or re.search(r"[\s\x00-\x1f\x7f]", health)
+    ):
         raise config_error(
-            path, "tool.devbox.health-path", f"{health!r} is not a path", 'e.g. "/health"'
+            path,
+            "tool.devbox.health-path",
+            f"{health!r} is not a path",
+            'e.g. "/health"',
         )
     smoke = _command(path, "tool.devbox.smoke", tool["smoke"]) if "smoke" in tool else None
     digest = tool.get("uv-digest")
@@ -194,11 +236,27 @@ def read_settings(
             path, "tool.devbox.uv-digest", f"{digest!r} is not a digest", "use sha256:<64 hex>"
         )
 
+    service = _checked(
+        path,
+        "service",
+        tool.get("service", service_name(name)),
+        SERVICE_NAME,
+        "a Compose service name",
+        "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+    )
+    uv_version = _checked(
+        path,
+        "uv-version",
+        tool.get("uv-version", defaults.UV_VERSION),
+        UV_VERSION,
+        "a uv version",
+        f'use an exact release like "{defaults.UV_VERSION}"',
+    )
     return ProjectSettings(
         name=name,
-        service=str(tool.get("service", service_name(name))),
+        service=service,
         python_image=python_image,
-        uv_version=str(tool.get("uv-version", defaults.UV_VERSION)),
+        uv_version=uv_version,
         port=port,
         command=command,
         dev_command=dev_command,

@@ -11,7 +11,6 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from devbox import defaults
-from devbox.engine import labels
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.container import (
     ContainerSpec,
@@ -28,14 +27,12 @@ from devbox.project.compose import ComposeProject, Service, load_compose, watche
 from devbox.project.locate import ProjectPaths
 from devbox.runtime import process
 from devbox.runtime.progress import run_step
-from devbox.runtime.signals import interruptible
 from devbox.runtime.state import Recorder
 from devbox.sync.archive import make_tar
-from devbox.sync.batcher import Batcher
+from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
-from devbox.sync.watcher import ProjectWatcher
 
 START_TIMEOUT = 30.0
 
@@ -67,6 +64,7 @@ class FallbackSession:
         self.bind = (
             BindMount(project.project_dir, defaults.APP_DIR) if sync is SyncMode.BIND else None
         )
+        self.masks = Masks() if self.bind is None else secret_masks(self.rules, self.bind.host)
         self.spec = ContainerSpec(
             name=container_name(project, service),
             image=image_tag(project, service),
@@ -74,6 +72,8 @@ class FallbackSession:
             service=service,
             bind=None if self.bind is None else self.bind.host,
             resolved=resolved,
+            masked_files=self.masks.files,
+            masked_folders=self.masks.folders,
         )
         self.child: process.Child | None = None
 
@@ -170,22 +170,6 @@ class FallbackSession:
     def warn(self, message: str) -> None:
         self.echo(f"warning: {message}", error=True)
 
-    def watch(self, batcher: Batcher) -> None:
-        while True:
-            rules = self.rules
-            root = self.project.project_dir
-            with ProjectWatcher(
-                root, skip=rules.skips_everywhere, batcher=batcher, on_warning=self.warn
-            ) as watcher:
-                how = " by polling" if watcher.polling else ""
-                self.echo(
-                    f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up"
-                )
-                for batch in watcher.batches():
-                    self.handle(batch)
-                    if self.rules is not rules:
-                        break  # the rules changed: watch again with the new ones
-
     def handle(self, batch: Collection[Path], *, prefix: str = "") -> None:
         """Plan and apply one batch for this service; a failure is reported, not raised."""
         started = time.monotonic()
@@ -206,42 +190,3 @@ class FallbackSession:
         summary = f"{prefix}{names}{more}: {'; '.join(plan.actions())}"
         self.echo(f"{summary} ({ms:.0f} ms)")
         self.recorder.applied(summary, ms / 1000)
-
-
-def run_fallback(
-    *,
-    engine: Engine,
-    project: ComposeProject,
-    service: Service,
-    compose_v2: bool,
-    echo: Echo,
-    recorder: Recorder,
-    sync: SyncMode = SyncMode.BIND,
-    batcher: Batcher | None = None,
-) -> None:
-    """Build, run and keep the dev container in step until Ctrl-C; it is always removed."""
-    session = FallbackSession(
-        engine=engine,
-        project=project,
-        service=service,
-        compose_v2=compose_v2,
-        sync=sync,
-        recorder=recorder,
-        echo=echo,
-    )
-
-    def cleanup() -> None:
-        session.stop_container()
-        # Whatever a cut-short start may have left under this project's label.
-        engine.remove_labelled(
-            labels.label(labels.DEVBOX_PROJECT, project.name), named_volumes=False
-        )
-
-    stopping = f"removing {session.spec.name} and its anonymous volumes"
-    with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
-        if not session.build():
-            raise BuildError("the dev image did not build (output above)")
-        session.start_container()
-        echo(f"container {session.spec.name} running ({sync.value} sync)")
-        recorder.ready(session.spec.name)
-        session.watch(batcher or Batcher())

@@ -119,6 +119,9 @@ def run_project(
         for session in sessions:
             if not session.build():
                 raise BuildError(f"the dev image of {session.service.name} did not build")
+        hidden = sorted({name for session in sessions for name in session.masks.names})
+        if hidden:
+            echo(f"hidden in the container (the watch rules leave them out): {', '.join(hidden)}")
         for session in sessions:
             session.start_container()
             echo(f"container {session.spec.name} running ({sync.value} sync)")

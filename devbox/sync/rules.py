@@ -168,16 +168,26 @@ def _rule(entry: object, i: int, project_dir: Path, fail: _Fail) -> WatchRule:
     if "path" not in entry:
         fail(f"{at}.path", "required", "add the host path to watch, e.g. path: ./src")
     raw_path = _string(entry["path"], f"{at}.path", fail, "path: ./src")
+    if "\x00" in raw_path:
+        fail(f"{at}.path", f"{raw_path!r} contains a NUL byte", "remove it")
     try:
         path = Path(os.path.normpath(project_dir / Path(raw_path).expanduser()))
     except RuntimeError:
         fail(f"{at}.path", f"cannot expand {raw_path!r}", "write the home directory out in full")
+    if not path.is_relative_to(os.path.normpath(project_dir)):  # lexical: symlinks stay put
+        fail(
+            f"{at}.path",
+            f"{raw_path!r} is outside the project folder",
+            "watch a path inside it, e.g. path: ./src (a sync would copy other folders' files)",
+        )
     if "action" not in entry:
         fail(f"{at}.action", "required", f"add one of: {_ACTIONS}")
     if entry["action"] not in list(Action):
         fail(f"{at}.action", f"unknown action {entry['action']!r}", f"use one of: {_ACTIONS}")
     action = Action(entry["action"])
     target = _optional(entry.get("target"), f"{at}.target", fail, "target: /app")
+    if target is not None and "\x00" in target:
+        fail(f"{at}.target", f"{target!r} contains a NUL byte", "remove it")
     if target is None and action.syncs:
         fail(f"{at}.target", f"required for action '{action}'", _TARGET_FIX)
     if "exec" in entry and action is not Action.SYNC_EXEC:

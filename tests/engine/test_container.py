@@ -9,6 +9,7 @@ from devbox.engine.container import (
     compose_without_develop,
     container_name,
     image_tag,
+    one_off_args,
     run_args,
 )
 from devbox.project.compose import ComposeProject, Service
@@ -52,6 +53,53 @@ def test_copy_sync_has_no_bind_mount(tmp_path: Path) -> None:
     spec = ContainerSpec(name="n", image="i", project="p", service=service, bind=None)
     assert "--volume" in run_args(spec)  # the .venv volume only
     assert f"{tmp_path}:/app" not in run_args(spec)
+
+
+def test_bind_masks_cover_secret_files_and_folders(tmp_path: Path) -> None:
+    service = Service(name="web", context=tmp_path)
+    spec = ContainerSpec(
+        name="n",
+        image="i",
+        project="p",
+        service=service,
+        bind=tmp_path,
+        masked_files=(".env", ".env.local"),
+        masked_folders=(".git",),
+    )
+    args = run_args(spec)
+    bind = args.index(f"{tmp_path}:/app")
+    assert args[bind + 1 : bind + 8] == [
+        "--volume", "/dev/null:/app/.env:ro",
+        "--volume", "/dev/null:/app/.env.local:ro",
+        "--tmpfs", "/app/.git:ro",
+        "--volume",
+    ]  # fmt: skip
+    copy = ContainerSpec(
+        name="n", image="i", project="p", service=service, bind=None, masked_files=(".env",)
+    )
+    assert "/dev/null:/app/.env:ro" not in run_args(copy)  # nothing to mask without a bind
+
+
+def test_one_off_containers_are_masked_too(tmp_path: Path) -> None:
+    service = Service(name="web", context=tmp_path)
+    project = ComposeProject(
+        files=(tmp_path / "compose.yaml",), project_dir=tmp_path, name="shop", services={}
+    )
+    args = one_off_args(
+        name="n",
+        project=project,
+        service=service,
+        image="i",
+        masked_files=(".env",),
+        masked_folders=(".git",),
+    )
+    bind = args.index(f"{tmp_path}:/app")
+    assert args[bind + 1 : bind + 5] == [
+        "--volume",
+        "/dev/null:/app/.env:ro",
+        "--tmpfs",
+        "/app/.git:ro",
+    ]
 
 
 def test_compose_without_develop() -> None:

@@ -125,3 +125,51 @@ def test_requirements_project_needs_a_command(tmp_path: Path) -> None:
     )
     settings = read_settings(tmp_path, overrides={"command": "python app.py"})
     assert (settings.name, settings.command) == (tmp_path.name, ("python", "app.py"))
+
+
+DIGEST = "sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "python:3.13-slim-trixie",
+        "python",
+        "library/python:3.13",
+        "ghcr.io/astral-sh/uv:0.13.9",
+        "localhost:5000/team/py_base__x:v1.2",
+        f"python:3.13@{DIGEST}",
+        f"registry.example.com/py@{DIGEST}",
+    ],
+)
+def test_image_references_docker_accepts(tmp_path: Path, image: str) -> None:
+    settings = read_settings(project(tmp_path, MINIMAL), overrides={"python-image": image})
+    assert settings.python_image == image
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["", "Python:3.13", "python:3.13 AS x", "python:\n", "a//b", "-x", "x:" + "t" * 129, "x@md5:1"],
+)
+def test_image_references_docker_refuses(tmp_path: Path, image: str) -> None:
+    with pytest.raises(DevboxError, match=r"tool.devbox.python-image: .* is not an image ref"):
+        read_settings(project(tmp_path, MINIMAL), overrides={"python-image": image})
+
+
+@pytest.mark.parametrize("service", ["app", "my.app_2-x", "9"])
+def test_service_names_compose_accepts(tmp_path: Path, service: str) -> None:
+    assert read_settings(project(tmp_path, MINIMAL), overrides={"service": service}).service == (
+        service
+    )
+
+
+@pytest.mark.parametrize("service", ["", "-app", "_a", "App", "a b", "a\n", "é"])
+def test_service_names_compose_refuses(tmp_path: Path, service: str) -> None:
+    with pytest.raises(DevboxError, match=r"tool.devbox.service: .* is not a Compose service"):
+        read_settings(project(tmp_path, MINIMAL), overrides={"service": service})
+
+
+@pytest.mark.parametrize("version", ["0.13", "v0.13.9", "0.13.9\n", "\u0660.1.2", 13])
+def test_uv_version_must_be_exact(tmp_path: Path, version: object) -> None:
+    with pytest.raises(DevboxError, match=r"tool.devbox.uv-version: .* is not a uv version"):
+        read_settings(project(tmp_path, MINIMAL), overrides={"uv-version": version})

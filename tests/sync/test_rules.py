@@ -55,7 +55,7 @@ def test_parses_every_field() -> None:
         """
 watch:
   - action: sync+exec
-    path: ../shared/./conf
+    path: ./shared/../conf
     target: /etc/app
     ignore: "*.bak"
     include: ["*.toml", "*.ini"]
@@ -68,13 +68,13 @@ watch:
       working_dir: /etc/app
       environment: {RELOAD: true, LEVEL: 2, FROM_HOST: null}
   - action: sync+restart
-    path: /abs/dir
+    path: /proj/abs/dir
     target: app
     initial_sync: true
 """
     )
     first, second = parse(develop)
-    assert first.path == Path("/shared/conf")
+    assert first.path == Path("/proj/conf")
     assert first.ignore == ("*.bak",)
     assert first.include == ("*.toml", "*.ini")
     assert first.initial_sync
@@ -85,7 +85,7 @@ watch:
         working_dir="/etc/app",
         environment=(("RELOAD", "true"), ("LEVEL", "2"), ("FROM_HOST", None)),
     )
-    assert second.path == Path("/abs/dir")
+    assert second.path == Path("/proj/abs/dir")
     assert second.initial_sync
     assert second.exec is None
     assert hash(first) != hash(second)  # rules are hashable
@@ -107,9 +107,39 @@ def test_exec_command_list_and_environment_list() -> None:
 
 
 def test_home_is_expanded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", "/home/me")
+    monkeypatch.setenv("HOME", "/proj/home")
     (rule,) = parse({"watch": [{"action": "rebuild", "path": "~/lib"}]})
-    assert rule.path == Path("/home/me/lib")
+    assert rule.path == Path("/proj/home/lib")
+
+
+OUTSIDE = "is outside the project folder; watch a path inside it, e.g. path: ./src (a sync would copy other folders' files)"
+
+
+@pytest.mark.parametrize("path", ["..", "../..", "./src/../../x", "/etc", "~/lib", "/project"])
+def test_paths_outside_the_project_are_refused(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", "/home/me")
+    with pytest.raises(DevboxError) as caught:
+        parse(_watch({**SYNC, "path": path}))
+    assert str(caught.value) == f"{W0}.path: {path!r} {OUTSIDE}"
+
+
+@pytest.mark.parametrize("path", [".", "./src/..", "/proj/src", "src/../lib"])
+def test_paths_inside_the_project_are_kept(path: str) -> None:
+    (rule,) = parse(_watch({**SYNC, "path": path}))
+    assert rule.path.is_relative_to(PROJECT)
+
+
+@pytest.mark.parametrize("target", ["/etc", "/", "app", "/srv/../x"])
+def test_any_target_is_legitimate(target: str) -> None:
+    (rule,) = parse(_watch({**SYNC, "target": target}))
+    assert rule.target == target
+
+
+@pytest.mark.parametrize(("field", "value"), [("path", "src\x00x"), ("target", "/app\x00")])
+def test_nul_bytes_are_refused(field: str, value: str) -> None:
+    with pytest.raises(DevboxError) as caught:
+        parse(_watch({**SYNC, field: value}))
+    assert str(caught.value) == f"{W0}.{field}: {value!r} contains a NUL byte; remove it"
 
 
 def _watch(*entries: object) -> dict[str, object]:

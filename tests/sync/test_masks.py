@@ -1,0 +1,57 @@
+"""Which secrets the fallback hides in a bind-mounted container."""
+
+from pathlib import Path
+
+import pytest
+
+from devbox.sync.masks import Masks, secret_masks
+from devbox.sync.rules import RuleSet, parse_watch_rules
+
+SYNC_ALL = {"watch": [{"action": "sync", "path": ".", "target": "/app"}]}
+
+
+def rules(project: Path, develop: object, dockerignore: list[str]) -> RuleSet:
+    parsed = parse_watch_rules(
+        develop, project_dir=project, compose_file=project / "compose.yaml", service="app"
+    )
+    return RuleSet(parsed, context_dir=project, dockerignore=dockerignore)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name in (".env", ".env.local", ".envrc", "app.py", ".gitignore"):
+        (tmp_path / name).write_text("SECRET=1\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("[core]\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".env").write_text("x")  # top level only
+    (tmp_path / ".env.link").symlink_to(tmp_path / ".env")
+    return tmp_path
+
+
+def test_what_the_dockerignore_excludes_is_masked(project: Path) -> None:
+    masks = secret_masks(rules(project, SYNC_ALL, [".env", ".env.*"]), project)
+    assert masks == Masks(files=(".env", ".env.local"), folders=(".git",))
+    assert masks.names == (".env", ".env.local", ".git")
+
+
+def test_a_synced_env_file_stays_visible(project: Path) -> None:
+    # The rules sync .env on purpose: the bind mount shows what a copy would.
+    assert secret_masks(rules(project, SYNC_ALL, []), project) == Masks(folders=(".git",))
+
+
+def test_a_rule_ignore_masks_too(project: Path) -> None:
+    develop = {"watch": [{"action": "sync", "path": ".", "target": "/app", "ignore": [".env*"]}]}
+    masks = secret_masks(rules(project, develop, []), project)
+    assert masks.files == (".env", ".env.local", ".envrc")
+
+
+def test_rules_watching_a_subfolder_mask_every_top_level_secret(project: Path) -> None:
+    develop = {"watch": [{"action": "sync", "path": "./src", "target": "/app/src"}]}
+    masks = secret_masks(rules(project, develop, []), project)
+    assert masks == Masks(files=(".env", ".env.local", ".envrc"), folders=(".git",))
+
+
+def test_a_git_file_of_a_worktree_is_masked_as_a_file(tmp_path: Path) -> None:
+    (tmp_path / ".git").write_text("gitdir: /elsewhere\n")
+    assert secret_masks(rules(tmp_path, SYNC_ALL, []), tmp_path) == Masks(files=(".git",))
