@@ -102,7 +102,7 @@ def test_an_app_that_crashes_at_start(project: Path, tmp_path: Path) -> None:
 
 def test_an_app_that_never_becomes_healthy(project: Path) -> None:
     echoes = Echoes()
-    report = smoke(project_dir=project, health_path="/nope", timeout=3, rm_image=True, echo=echoes)
+    report = smoke(project_dir=project, health_path="/nope", timeout=10, rm_image=True, echo=echoes)
     assert report.outcome is Outcome.HEALTH_TIMEOUT
     assert report.exit_code is ExitCode.HEALTH_TIMEOUT
     assert report.message == (
