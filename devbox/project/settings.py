@@ -34,6 +34,7 @@ _KNOWN_KEYS = {
     "health-path",
     "uv-digest",
     "smoke",
+    "engine",  # read by devbox.engine.kind
 }
 
 
