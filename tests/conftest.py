@@ -82,7 +82,10 @@ def remote_engine(monkeypatch: pytest.MonkeyPatch) -> str:
         _missing_test_bed("no second engine (DEVBOX_REMOTE_DOCKER_HOST unset)")
     assert host is not None
     probe = subprocess.run(
-        ["docker", "info"], env={**os.environ, "DOCKER_HOST": host}, capture_output=True, check=False
+        ["docker", "info"],
+        env={**os.environ, "DOCKER_HOST": host},
+        capture_output=True,
+        check=False,
     )
     if probe.returncode != 0:
         _missing_test_bed(f"the second engine at {host} does not answer")

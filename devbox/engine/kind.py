@@ -54,7 +54,8 @@ def choose_client(project_dir: Path | None, requested: str | None = None) -> tup
         if value:
             if value not in CLIENTS:
                 raise _invalid(project_dir or Path(), value, origin)
-            return value, f"chosen by {origin}"
+            why = "--engine or DEVBOX_ENGINE" if origin == ENGINE_ENV else origin
+            return value, f"chosen by {why}"
     if project_dir is not None:
         data = load_pyproject(project_dir, required=False) or {}
         tool = data.get("tool", {})
