@@ -164,7 +164,8 @@ def ask_sees_project(client: tuple[str, ...], project_dir: Path) -> bool:
 
     A marker with a random token goes into `.devbox/`; a container is created (never
     started, so no shell or command is needed) from an empty image with a read-only bind
-    of the folder, and the marker is copied out of it through the engine.
+    of the folder, and the marker is copied out of it through the engine. An engine that
+    refuses the bind (Docker Desktop: "path is not shared") does not see the folder.
     """
     folder = state.state_dir(project_dir)
     token = secrets.token_hex(16)
@@ -173,13 +174,20 @@ def ask_sees_project(client: tuple[str, ...], project_dir: Path) -> bool:
     name = f"devbox-probe-{token[:12]}"
     try:
         if process.run([*client, "image", "inspect", PROBE_IMAGE], check=False).returncode:
-            process.run(
+            imported = process.run(
                 [*client, "import", "--change", f"LABEL {PROBE_LABEL}", "-", PROBE_IMAGE],
                 input=_empty_tar(),
+                check=False,
             )
+            if imported.returncode != 0:
+                lines = process.text(imported.stderr).splitlines() or ["no output"]
+                raise EngineError(
+                    f"cannot ask the engine whether it sees {project_dir}: {lines[-1]}"
+                )
         create = ["create", "--name", name, "--label", PROBE_LABEL, "--pull", "never"]
         bind = ["--volume", f"{project_dir}:/devbox-probe:ro"]
-        process.run([*client, *create, *bind, PROBE_IMAGE, "/probe"])
+        if process.run([*client, *create, *bind, PROBE_IMAGE, "/probe"], check=False).returncode:
+            return False
         copied = process.run(
             [*client, "cp", f"{name}:/devbox-probe/{state.STATE_DIR}/{marker.name}", "-"],
             check=False,

@@ -88,6 +88,9 @@ def test_remote_engine_copies_the_sources_and_refuses_bind(
     assert f"it cannot see {project}: sources are copied in" in output
     assert "(copy sync)" in output
     assert docker_lines("ps", "-aq", "--filter", f"label=dev.devbox.project={project.name}") == []
+    one_off = devbox("shell", "--start", "--project-dir", str(project), "--", "true")
+    assert one_off.returncode == 2, one_off.stderr
+    assert "shell --start bind-mounts" in one_off.stderr
     docker_lines("image", "rm", "--force", f"devbox-{project.name}-sample-app:dev")
 
 
