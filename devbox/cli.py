@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from devbox import __version__
-from devbox.engine.modes import Mode
+from devbox.engine.modes import EngineName, Mode
 from devbox.errors import ConfigError, DevboxError, ExitCode
 from devbox.sync.modes import SyncMode
 
@@ -65,6 +65,25 @@ ProjectDir = Annotated[
         file_okay=False,
     ),
 ]
+
+
+def _choose_engine(value: EngineName | None) -> EngineName | None:
+    """`--engine` (global or per command) travels as $DEVBOX_ENGINE, which the core reads
+    and a detached `devbox up` inherits."""
+    if value is not None:
+        os.environ["DEVBOX_ENGINE"] = value.value
+    return value
+
+
+EngineOpt = Annotated[
+    EngineName | None,
+    typer.Option(
+        "--engine",
+        help="docker or podman (default: tool.devbox engine, else the one installed).",
+        callback=_choose_engine,
+        show_default=False,
+    ),
+]
 ServiceArg = Annotated[
     str | None, typer.Argument(help="Service (default: the watched one).", show_default=False)
 ]
@@ -88,6 +107,7 @@ def _global(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    engine: EngineOpt = None,
 ) -> None:
     global _quiet
     _quiet = quiet and not verbose
@@ -167,8 +187,12 @@ def up(
         str | None, typer.Argument(help="Service to develop (default: the watched one).")
     ] = None,
     sync: Annotated[
-        SyncMode, typer.Option(help="Fallback: bind-mount the sources, or copy each change in.")
-    ] = SyncMode.BIND,
+        SyncMode,
+        typer.Option(
+            help="Fallback: bind-mount the sources, or copy each change in (auto: bind when "
+            "the engine sees the project folder, else copy)."
+        ),
+    ] = SyncMode.AUTO,
     quiet_ms: Annotated[
         int, typer.Option(help="Fallback: sync once no file changed for this long.")
     ] = 50,
@@ -178,6 +202,7 @@ def up(
     max_wait_ms: Annotated[
         int, typer.Option(help="Fallback: sync at least this often while files keep changing.")
     ] = 500,
+    engine: EngineOpt = None,
 ) -> None:
     """Run the dev container and keep it in step with your edits, until Ctrl-C."""
     from devbox.commands.up import UpOptions
@@ -203,6 +228,7 @@ def shell(
     start: Annotated[
         bool, typer.Option(help="Nothing running? Use a one-off container from the dev image.")
     ] = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Open a shell in the dev container, or run `devbox shell [SERVICE] -- CMD ...`."""
     from devbox.commands.shell import shell as run_shell
@@ -218,6 +244,7 @@ def status(
     service: ServiceArg = None,
     project_dir: ProjectDir = Path(),
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Mode, versions, containers, watch rules and the last sync of the project's session."""
     import json
@@ -238,6 +265,7 @@ def logs(
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
     ] = False,
     tail: Annotated[str, typer.Option(help="Lines to show from the end, or `all`.")] = "all",
+    engine: EngineOpt = None,
 ) -> None:
     """The dev container's output."""
     from devbox.commands.logs import logs as run_logs
@@ -249,6 +277,7 @@ def logs(
 def down(
     project_dir: ProjectDir = Path(),
     volumes: Annotated[bool, typer.Option(help="Also remove the project's named volumes.")] = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Stop the session (and its background watcher); remove its containers and networks."""
     from devbox.commands.down import down as run_down
@@ -273,6 +302,7 @@ def smoke(
     rm_image: Annotated[bool, typer.Option("--rm-image", help="Remove the image after.")] = False,
     junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report on stdout.")] = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Build the prod image, start it and check that it answers: a smoke test for CI."""
     from devbox.commands.smoke import smoke as run_smoke

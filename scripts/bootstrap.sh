@@ -11,5 +11,10 @@ else
 fi
 "${UV[@]}" sync --quiet --locked
 ./scripts/provision-engine
+./scripts/provision-extra   # the "remote" engine and Podman test beds
 # shellcheck disable=SC1091
 source "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/engine.env"
+if [ -f "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/extra.env" ]; then
+    # shellcheck disable=SC1091
+    source "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/extra.env"
+fi

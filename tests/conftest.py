@@ -53,6 +53,56 @@ def _load_engine_env() -> None:
 _load_engine_env()
 
 
+def _load_extra_env() -> None:
+    """Apply scripts/provision-extra's env file (the second engine, Podman) when present."""
+    extra = ENGINE_ENV.with_name("extra.env")
+    if "DEVBOX_REMOTE_DOCKER_HOST" in os.environ or not extra.is_file():
+        return
+    for line in extra.read_text().splitlines():
+        if line.startswith("export "):
+            key, _, value = line.removeprefix("export ").partition("=")
+            os.environ[key] = os.path.expandvars(value.strip('"'))
+
+
+_load_extra_env()
+
+
+def _missing_test_bed(problem: str) -> None:
+    message = f"{problem}; run scripts/provision-extra"
+    if os.environ.get("DEVBOX_REQUIRE_DOCKER") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def remote_engine(monkeypatch: pytest.MonkeyPatch) -> str:
+    """DOCKER_HOST of the second dockerd, which cannot see the project folders under /tmp."""
+    host = os.environ.get("DEVBOX_REMOTE_DOCKER_HOST")
+    if not host:
+        _missing_test_bed("no second engine (DEVBOX_REMOTE_DOCKER_HOST unset)")
+    assert host is not None
+    probe = subprocess.run(
+        ["docker", "info"],
+        env={**os.environ, "DOCKER_HOST": host},
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        _missing_test_bed(f"the second engine at {host} does not answer")
+    monkeypatch.setenv("DOCKER_HOST", host)
+    return host
+
+
+@pytest.fixture
+def podman_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Podman as devbox's engine. Podman 4.3 `run` reads $DOCKER_CONFIG/config.json for
+    logins and fails when the folder has none, as provision-engine's Compose folders do."""
+    if shutil.which("podman") is None or not os.environ.get("CONTAINERS_CONF"):
+        _missing_test_bed("no Podman test bed (podman or CONTAINERS_CONF missing)")
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("DEVBOX_ENGINE", "podman")
+
+
 def _engine_problem() -> str | None:
     if shutil.which("docker") is None:
         return "no docker client on PATH"

@@ -7,7 +7,7 @@ from pathlib import Path
 from devbox.commands.session import find_session
 from devbox.defaults import APP_DIR
 from devbox.engine.container import dev_image_candidates, exec_options, one_off_args
-from devbox.errors import ConfigError, NotRunning
+from devbox.errors import ConfigError, NotRunning, UsageError
 from devbox.project.compose import env_pairs, load_compose
 from devbox.project.locate import locate
 from devbox.runtime.signals import interruptible
@@ -53,6 +53,11 @@ def shell(
         return engine.exec(container, argv, options=options).returncode
     if not start:
         raise session.not_running()
+    if engine.info(ask=False).sees_project is False:
+        raise UsageError(
+            f"shell --start bind-mounts {project.project_dir}, which this engine cannot see "
+            "(a remote engine); run `devbox up --detach`, then `devbox shell`"
+        )
     image = next(
         (i for i in dev_image_candidates(project, session.service) if engine.image_exists(i)), None
     )

@@ -7,7 +7,6 @@ container is removed whatever happens, Ctrl-C and SIGTERM included.
 
 import hashlib
 import http.client
-import os
 import secrets
 import shlex
 import socket
@@ -21,6 +20,7 @@ from devbox.commands.smoke_report import SmokeOutcome, SmokeReport, build_error,
 from devbox.engine import labels
 from devbox.engine.answers import endpoint, parse_host_port
 from devbox.engine.client import BUILDKIT, Engine
+from devbox.engine.kind import choose_client
 from devbox.errors import CommandTimedOut, ConfigError
 from devbox.output import Echo
 from devbox.project.locate import locate
@@ -83,12 +83,12 @@ class _SmokeRun:
 
     def __init__(self, *, engine: Engine, settings: ProjectSettings, project_dir: Path) -> None:
         self.engine, self.settings, self.project_dir = engine, settings, project_dir
-        self.publish_on, self.host = endpoint(os.environ.get("DOCKER_HOST"))
+        self.publish_on, self.host = endpoint(engine.info(ask=False).location)
         token, name = secrets.token_hex(4), service_name(settings.name)
         # One image tag per project folder, so repeated runs replace the image instead of
         # piling up, and two checkouts of one project never build over each other's tag.
         folder = hashlib.sha256(str(project_dir).encode()).hexdigest()[:8]
-        self.image = f"devbox-smoke-{name}-{folder}:latest"
+        self.image = engine.local_image(f"devbox-smoke-{name}-{folder}:latest")
         self.container = f"devbox-smoke-{name}-{folder}-{token}"
         self.build_seconds: float | None = None
         self.image_size: int | None = None
@@ -270,7 +270,13 @@ def smoke(
             "`prod` target"
         )
     # smoke needs no Compose: no compose files
-    engine = Engine(project_dir=project_dir, project_name=service_name(settings.name))
+    client, why = choose_client(project_dir)
+    engine = Engine(
+        project_dir=project_dir,
+        project_name=service_name(settings.name),
+        client=(client,),
+        why=why,
+    )
     engine.server_version()
     run = _SmokeRun(engine=engine, settings=settings, project_dir=project_dir)
     stopping = f"removing {run.container}"

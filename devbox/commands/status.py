@@ -50,6 +50,7 @@ class StatusReport:
     compose_v1: str | None
     containers: list[ContainerStatus]
     rules: list[RuleInfo] | str  # the rules, or why they are invalid
+    engine_info: dict[str, object] | None = None  # kind, address, sees the project folder
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -104,6 +105,7 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
             for c in session.containers()
         ],
         rules=rules,
+        engine_info=session.engine.info(ask=False).to_dict(),
     )
 
 
@@ -122,6 +124,11 @@ def describe(report: StatusReport) -> list[str]:
         if last:
             ago = round(time.time() - last.at)
             lines.append(f"  last: {last.what} ({last.seconds * 1000:.0f} ms, {ago} s ago)")
+    if report.engine_info is not None:
+        info = report.engine_info
+        sees = {True: "sees the project folder", False: "cannot see the project folder (copy)"}
+        seen = sees.get(info["sees_project"], "not asked yet")  # type: ignore[call-overload]
+        lines.append(f"engine: {info['kind']} at {info['location']} ({info['why']}); {seen}")
     compose = report.compose or "none"
     lines.append(f"engine: {report.engine}; compose: {compose}; compose v1: {report.compose_v1}")
     for c in report.containers:

@@ -8,12 +8,12 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from devbox.engine import labels
 from devbox.engine.client import Engine, compose_v1_version
-from devbox.engine.modes import Mode, choose_mode
+from devbox.engine.modes import Mode, choose_mode, podman_mode
 from devbox.engine.stack import Stack, stack_for
 from devbox.errors import DevboxError, Interrupted, UsageError, error_for_code
 from devbox.output import Echo
@@ -22,7 +22,7 @@ from devbox.project.locate import locate
 from devbox.runtime import process, state
 from devbox.runtime.signals import interruptible, shielded
 from devbox.sync.batcher import Batcher
-from devbox.sync.modes import SyncMode
+from devbox.sync.modes import SyncMode, resolve_sync
 from devbox.sync.rules import load_rules
 
 DETACHED_ENV = "DEVBOX_DETACHED"
@@ -35,7 +35,7 @@ class UpOptions:
 
     mode: Mode = Mode.AUTO
     service: str | None = None
-    sync: SyncMode = SyncMode.BIND
+    sync: SyncMode = SyncMode.AUTO
     quiet_ms: int = 50
     max_wait_ms: int = 500
 
@@ -78,9 +78,23 @@ def up(
         return
     engine = Engine.for_project(project)
     engine.server_version()
-    compose = engine.compose_version()
-    v1 = None if compose else compose_v1_version()
-    chosen, reason = choose_mode(options.mode, compose, v1)
+    info = engine.info(ask=True)  # once per session; status reads the answer
+    echo(info.describe(project.project_dir))
+    compose, v1 = None, None
+    if engine.podman:
+        chosen, reason = podman_mode(options.mode)
+    else:
+        compose = engine.compose_version()
+        v1 = None if compose else compose_v1_version()
+        chosen, reason = choose_mode(options.mode, compose, v1)
+    if chosen is Mode.FALLBACK:
+        sync = resolve_sync(
+            options.sync,
+            sees_project=bool(info.sees_project),
+            project_dir=project.project_dir,
+            engine=f"{info.client} at {info.location}",
+        )
+        options = replace(options, sync=sync)
     echo(reason)
     pid = os.getpid()
     recorder = state.Recorder(

@@ -65,12 +65,14 @@ def parse_host_port(text: str) -> int | None:
 
 
 def endpoint(docker_host: str | None) -> tuple[str, str]:
-    """(address to publish a port on, host to probe it at) for an engine at `docker_host`.
+    """(address to publish a port on, host to probe it at) for an engine at `docker_host`
+    (`DOCKER_HOST`, or the endpoint of the Docker context in use).
 
-    A tcp:// engine elsewhere (GitLab's docker:dind service) runs containers on its own
-    machine, where 127.0.0.1 is out of reach: publish there on all addresses, probe it.
+    A tcp:// or ssh:// engine elsewhere (GitLab's docker:dind service, a bigger build
+    machine) runs containers on its own machine, where 127.0.0.1 is out of reach: publish
+    there on all addresses, probe it.
     """
     url = urllib.parse.urlsplit(docker_host or "")
-    if url.scheme == "tcp" and url.hostname and url.hostname not in _LOOPBACK:
+    if url.scheme in ("tcp", "ssh") and url.hostname and url.hostname not in _LOOPBACK:
         return "0.0.0.0", url.hostname  # noqa: S104 (the engine's own machine, not ours)
     return "127.0.0.1", "127.0.0.1"

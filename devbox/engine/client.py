@@ -17,6 +17,7 @@ from pathlib import Path
 
 from devbox.engine import labels
 from devbox.engine.answers import ContainerInfo, container_info, parse_image_facts
+from devbox.engine.kind import EngineInfo, choose_client, engine_info, local_image
 from devbox.engine.versions import Version, parse_version
 from devbox.errors import CommandFailed, EngineError
 from devbox.project.compose import ComposeProject
@@ -54,19 +55,37 @@ class Engine:
         project_name: str,
         compose_files: Sequence[Path] = (),
         client: Sequence[str] = ("docker",),
+        why: str = "the default engine",
     ) -> None:
         self.project_dir = project_dir
         self.project_name = project_name
         self.compose_files = tuple(compose_files)
         self.client = tuple(client)
+        self.why = why  # why this client: --engine, [tool.devbox] engine, ...
 
     @classmethod
     def for_project(cls, project: ComposeProject) -> "Engine":
+        """The project's engine: `--engine`, `[tool.devbox] engine`, or the one installed."""
+        client, why = choose_client(project.project_dir)
         return cls(
             project_dir=project.project_dir,
             project_name=project.name,
             compose_files=project.files,
+            client=(client,),
+            why=why,
         )
+
+    @property
+    def podman(self) -> bool:
+        return self.client[0] == "podman"
+
+    def local_image(self, tag: str) -> str:
+        """A locally built image's name as this engine spells it (Podman: `localhost/...`)."""
+        return local_image(self.client, tag)
+
+    def info(self, *, ask: bool) -> EngineInfo:
+        """Kind, address and whether the engine sees the project (`ask`: ask it now)."""
+        return engine_info(self.client, self.why, self.project_dir, ask=ask)
 
     # --- command lines ------------------------------------------------------------
 
@@ -113,6 +132,16 @@ class Engine:
 
     def server_version(self) -> str:
         """The engine's version; a clear error when no engine answers."""
+        if self.podman:  # daemonless: its version is the client's
+            try:
+                result = process.run(
+                    self.cmd("version", "--format", "{{.Client.Version}}"), check=False
+                )
+            except EngineError:
+                raise EngineError("podman: command not found; install Podman") from None
+            if result.returncode != 0:
+                raise unreachable(process.text(result.stderr))
+            return f"podman {process.text(result.stdout)}"
         from python_on_whales import DockerClient
         from python_on_whales.client_config import ClientNotFoundError
         from python_on_whales.exceptions import DockerException

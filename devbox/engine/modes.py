@@ -6,6 +6,13 @@ from devbox.engine.versions import COMPOSE_WATCH_MIN, Version
 from devbox.errors import EngineError
 
 
+class EngineName(StrEnum):
+    """The container CLIs devbox drives (`--engine`, `[tool.devbox] engine`)."""
+
+    DOCKER = "docker"
+    PODMAN = "podman"
+
+
 class Mode(StrEnum):
     AUTO = "auto"
     WATCH = "watch"
@@ -30,3 +37,13 @@ def choose_mode(
         return Mode.FALLBACK, f"fallback mode: {found} found; Compose v1 {v1} has no watch"
     why = "found" if compose is None else f"is older than {COMPOSE_WATCH_MIN}"
     return Mode.FALLBACK, f"fallback mode: {found} {why} (no `compose watch`)"
+
+
+def podman_mode(requested: Mode) -> tuple[Mode, str]:
+    """Podman has no Compose watch (podman-compose has none either): always the fallback."""
+    if requested is Mode.WATCH:
+        raise EngineError(
+            "--mode watch needs Docker Compose watch; Podman has none: use --mode fallback "
+            "(the default with Podman)"
+        )
+    return Mode.FALLBACK, "fallback mode: Podman has no Compose watch"

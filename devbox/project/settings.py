@@ -37,6 +37,7 @@ _KNOWN_KEYS = {
     "smoke",
     "package",
     "prod-sources",
+    "engine",  # read by devbox.engine.kind
 }
 
 

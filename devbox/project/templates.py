@@ -74,7 +74,8 @@ def template_values(settings: ProjectSettings, project_dir: Path) -> dict[str, s
         ),
         "dev_requirements": (
             "RUN --mount=type=cache,target=/root/.cache/uv \\\n"
-            "    --mount=type=bind,source=requirements-dev.txt,target=requirements-dev.txt \\\n"
+            "    --mount=type=bind,source=requirements-dev.txt,"
+            "target=/app/requirements-dev.txt \\\n"
             "    uv pip install -r requirements-dev.txt"
             if dev_requirements.is_file()
             else ""

@@ -67,7 +67,7 @@ class FallbackSession:
         self.masks = Masks() if self.bind is None else secret_masks(self.rules, self.bind.host)
         self.spec = ContainerSpec(
             name=container_name(project, service),
-            image=image_tag(project, service),
+            image=engine.local_image(image_tag(project, service)),
             project=project.name,
             service=service,
             bind=None if self.bind is None else self.bind.host,

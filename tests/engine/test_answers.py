@@ -24,11 +24,12 @@ def test_parse_host_port() -> None:
         ("unix:///var/run/docker.sock", ("127.0.0.1", "127.0.0.1")),
         ("tcp://127.0.0.1:2375", ("127.0.0.1", "127.0.0.1")),
         ("tcp://localhost:2375", ("127.0.0.1", "127.0.0.1")),
-        ("ssh://me@build-box", ("127.0.0.1", "127.0.0.1")),
+        ("ssh://me@build-box", ("0.0.0.0", "build-box")),  # noqa: S104 (its own machine)
+        ("ssh://me@localhost:2222", ("127.0.0.1", "127.0.0.1")),
         ("tcp://docker:2376", ("0.0.0.0", "docker")),  # noqa: S104 (GitLab docker:dind)
     ],
 )
-def test_endpoint_follows_a_remote_tcp_engine(
+def test_endpoint_follows_a_remote_engine(
     docker_host: str | None, expected: tuple[str, str]
 ) -> None:
     assert endpoint(docker_host) == expected
