@@ -258,6 +258,25 @@ def down(
 
 
 @app.command()
+def doctor(
+    project_dir: ProjectDir = Path(),
+    service: ServiceArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+) -> None:
+    """Check the engine, Compose, BuildKit, inotify, disk and the project's files."""
+    import json
+
+    from devbox.commands.doctor import doctor as run_doctor
+
+    report = run_doctor(project_dir=project_dir, service=service)
+    text = json.dumps(report.to_dict(), indent=2) if as_json else "\n".join(report.lines())
+    typer.echo(text)
+    error = report.error()
+    if error is not None:
+        raise error
+
+
+@app.command()
 def smoke(
     project_dir: ProjectDir = Path(),
     health_path: Annotated[

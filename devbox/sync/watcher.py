@@ -213,3 +213,16 @@ class ProjectWatcher:
         elif self.root / STATE_DIR in path.parents:
             return
         self._batcher.add(str(path), now)
+
+
+def watch_needs(root: Path, skip: Callable[[Path], bool]) -> tuple[int, int]:
+    """(inotify watches, inotify instances) a `ProjectWatcher` on `root` would take: one
+    watch per folder it covers (recursive watches cover every subfolder), one instance
+    per scheduled watch (watchdog opens one per watch), the root included."""
+    folders, instances = 1, 1
+    for child in sorted(root.iterdir()):
+        if child.name == STATE_DIR or _folder_identity(child) is None or skip(child):
+            continue
+        instances += 1
+        folders += 1 + sum(len(dirs) for _, dirs, _ in os.walk(child))
+    return folders, instances
