@@ -178,13 +178,22 @@ def up(
     max_wait_ms: Annotated[
         int, typer.Option(help="Fallback: sync at least this often while files keep changing.")
     ] = 500,
+    restart_on_exit: Annotated[
+        bool,
+        typer.Option(help="Fallback: start the container again at once when it exits."),
+    ] = False,
 ) -> None:
     """Run the dev container and keep it in step with your edits, until Ctrl-C."""
     from devbox.commands.up import UpOptions
     from devbox.commands.up import up as run_up
 
     options = UpOptions(
-        mode=mode, service=service, sync=sync, quiet_ms=quiet_ms, max_wait_ms=max_wait_ms
+        mode=mode,
+        service=service,
+        sync=sync,
+        quiet_ms=quiet_ms,
+        max_wait_ms=max_wait_ms,
+        restart_on_exit=restart_on_exit,
     )
     run_up(project_dir=project_dir, options=options, detach=detach, echo=echo)
 

@@ -37,6 +37,7 @@ class UpOptions:
     sync: SyncMode = SyncMode.BIND
     quiet_ms: int = 50
     max_wait_ms: int = 500
+    restart_on_exit: bool = False
 
     def batcher(self) -> Batcher:
         """The fallback's batcher; a usage error when the figures cannot work together."""
@@ -51,6 +52,7 @@ class UpOptions:
         """The same options as `devbox up` arguments, for the detached child."""
         args = ["--mode", self.mode.value, "--sync", self.sync.value]
         args += ["--quiet-ms", str(self.quiet_ms), "--max-wait-ms", str(self.max_wait_ms)]
+        args += ["--restart-on-exit"] if self.restart_on_exit else []
         return args + ([self.service] if self.service else [])
 
 
@@ -79,6 +81,8 @@ def up(
     compose = engine.compose_version()
     chosen, reason = choose_mode(options.mode, compose, None if compose else compose_v1_version())
     echo(reason)
+    if options.restart_on_exit and chosen is Mode.WATCH:
+        echo("--restart-on-exit is the fallback's; in watch mode, give the service a `restart:`")
     pid = os.getpid()
     recorder = state.Recorder(
         project.project_dir,
@@ -121,6 +125,7 @@ def _run(
                 compose_v2=compose_v2,
                 sync=options.sync,
                 batcher=options.batcher(),
+                restart_on_exit=options.restart_on_exit,
                 recorder=recorder,
                 echo=echo,
             )

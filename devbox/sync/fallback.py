@@ -37,6 +37,10 @@ from devbox.sync.rules import WatchRule, load_rules
 from devbox.sync.watcher import ProjectWatcher
 
 START_TIMEOUT = 30.0
+HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file changes
+MAX_RESTART_DELAY = 30.0  # a container that keeps exiting is restarted at most this often
+LATE_CREATE = 3.0  # seconds the engine may still create a container its client asked for
+QUICK_EXIT = 10.0  # an exit this soon after a start counts towards the back-off
 
 
 class FallbackSession:
@@ -52,6 +56,7 @@ class FallbackSession:
         sync: SyncMode,
         recorder: Recorder,
         echo: Echo,
+        restart_on_exit: bool = False,
     ) -> None:
         if service.context is None:
             raise ConfigError(
@@ -73,6 +78,12 @@ class FallbackSession:
             bind=None if self.bind is None else self.bind.host,
         )
         self.child: process.Child | None = None
+        self.starting = False  # a `docker run` started, its container not yet seen running
+        self.restart_on_exit = restart_on_exit
+        self.started_at = 0.0
+        self.exit_reported = False
+        self.quick_exits = 0  # consecutive exits soon after a start: the restart back-off
+        self.restart_at = 0.0
 
     def build(self) -> bool:
         """Build the dev image with BuildKit: through Compose v2 if present, else `docker build`."""
@@ -102,6 +113,8 @@ class FallbackSession:
         self.stop_container()
         self.child = process.start(self.engine.run_cmd(run_args(self.spec)))
         self.recorder.child(self.child)
+        self.started_at, self.exit_reported = time.monotonic(), False
+        self.starting = True
         deadline = time.monotonic() + START_TIMEOUT
         while not self.engine.running(self.spec.name):
             if self.child.poll() is not None or time.monotonic() > deadline:
@@ -110,6 +123,7 @@ class FallbackSession:
                     "see its output above"
                 )
             time.sleep(0.05)
+        self.starting = False
         if resync and self.bind is None:
             self.copy(current_copies(self.rules))
 
@@ -120,6 +134,55 @@ class FallbackSession:
             process.stop(self.child, grace=5)
             self.child = None
         self.engine.remove_containers(self.spec.name)
+        if self.starting:
+            self.starting = False
+            self._remove_late_creation()
+
+    def _remove_late_creation(self) -> None:
+        """A `docker run` stopped while starting may have asked the engine for the container
+        already: the engine then creates it after its client is gone (never started, so
+        `--rm` never removes it). Watch for it a little while and remove it."""
+        label = labels.label(labels.DEVBOX_PROJECT, self.project.name)
+        deadline = time.monotonic() + LATE_CREATE
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            late = [c.name for c in self.engine.containers(label)]
+            if late:
+                self.engine.remove_containers(*late)
+
+    def check_exit(self) -> None:
+        """Say (once) when the container exited on its own, with its exit code, and with
+        `restart_on_exit` start it again, backing off while it keeps exiting at once.
+
+        `docker run` stays attached, so its exit is the container's exit, and its code the
+        container's (137 after `docker kill`)."""
+        code = None if self.child is None else self.child.poll()
+        if code is None:
+            return
+        now = time.monotonic()
+        if not self.exit_reported:
+            self.exit_reported = True
+            quick = now - self.started_at < QUICK_EXIT
+            self.quick_exits = self.quick_exits + 1 if quick else 0
+            delay = (
+                min(2.0 ** (self.quick_exits - 1), MAX_RESTART_DELAY)
+                if self.quick_exits > 1
+                else 0.0
+            )
+            self.restart_at = now + delay
+            then = (
+                "starting it again" + (f" in {delay:g} s" if delay else "")
+                if self.restart_on_exit
+                else "the next change starts it again (`--restart-on-exit` restarts at once)"
+            )
+            self.echo(f"container {self.spec.name} exited with code {code}; {then}", error=True)
+        if self.restart_on_exit and now >= self.restart_at:
+            try:
+                self.start_container(resync=True)
+            except DevboxError as exc:
+                self.echo(f"error: {exc.message}", error=True)
+            else:
+                self.echo(f"container {self.spec.name} running again")
 
     def copy(self, copies: Mapping[str, tuple[WatchRule, Path]]) -> None:
         if copies:
@@ -177,7 +240,10 @@ class FallbackSession:
                 self.echo(
                     f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up"
                 )
-                for batch in watcher.batches():
+                for batch in watcher.batches(idle=HEALTH_INTERVAL):
+                    self.check_exit()
+                    if not batch:
+                        continue
                     started = time.monotonic()
                     plan = plan_batch(
                         batch, self.rules, bind=self.bind, compose_file=self.project.file
@@ -214,6 +280,7 @@ def run_fallback(
     recorder: Recorder,
     sync: SyncMode = SyncMode.BIND,
     batcher: Batcher | None = None,
+    restart_on_exit: bool = False,
 ) -> None:
     """Build, run and keep the dev container in step until Ctrl-C; it is always removed."""
     session = FallbackSession(
@@ -224,6 +291,7 @@ def run_fallback(
         sync=sync,
         recorder=recorder,
         echo=echo,
+        restart_on_exit=restart_on_exit,
     )
 
     def cleanup() -> None:
