@@ -163,3 +163,18 @@ def test_restart_on_exit_starts_it_again_and_backs_off(tmp_path: Path, engine: F
     messages = fallback.echo.messages  # type: ignore[attr-defined]
     assert messages[-1].endswith("exited with code 3; starting it again in 2 s")
     fallback.stop_container()
+
+
+def test_a_container_created_after_an_interrupted_start_is_removed(
+    tmp_path: Path, engine: FakeEngine
+) -> None:
+    """The engine may create the container after its `docker run` client was stopped."""
+    from devbox.engine.answers import ContainerInfo
+
+    fallback = session(tmp_path, engine)
+    fallback.starting = True  # stopped between `docker run` and the container running
+    late = ContainerInfo("late", "app", "created", False, None, (), "img")
+    engine.listed = [late]
+    fallback.stop_container()
+    assert ("remove", "late") in engine.calls
+    assert not fallback.starting
