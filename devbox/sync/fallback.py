@@ -27,7 +27,7 @@ from devbox.project.compose import ComposeProject, Service, load_compose, watche
 from devbox.project.locate import ProjectPaths
 from devbox.runtime import process
 from devbox.runtime.progress import run_step
-from devbox.runtime.signals import interruptible
+from devbox.runtime.signals import deferred, interruptible
 from devbox.runtime.state import Recorder
 from devbox.sync.archive import make_tar
 from devbox.sync.batcher import Batcher
@@ -39,7 +39,7 @@ from devbox.sync.watcher import ProjectWatcher
 START_TIMEOUT = 30.0
 HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file changes
 MAX_RESTART_DELAY = 30.0  # a container that keeps exiting is restarted at most this often
-LATE_CREATE = 3.0  # seconds the engine may still create a container its client asked for
+LATE_CREATE = 5.0  # seconds the engine may still create a container its client asked for
 QUICK_EXIT = 10.0  # an exit this soon after a start counts towards the back-off
 
 
@@ -111,10 +111,11 @@ class FallbackSession:
         built are copied in again, so a restart does not revert them.
         """
         self.stop_container()
-        self.child = process.start(self.engine.run_cmd(run_args(self.spec)))
+        with deferred():  # an interruption here would leave the client unrecorded
+            self.starting = True
+            self.child = process.start(self.engine.run_cmd(run_args(self.spec)))
         self.recorder.child(self.child)
         self.started_at, self.exit_reported = time.monotonic(), False
-        self.starting = True
         deadline = time.monotonic() + START_TIMEOUT
         while not self.engine.running(self.spec.name):
             if self.child.poll() is not None or time.monotonic() > deadline:
