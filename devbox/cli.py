@@ -203,13 +203,22 @@ def up(
         int, typer.Option(help="Fallback: sync at least this often while files keep changing.")
     ] = 500,
     engine: EngineOpt = None,
+    restart_on_exit: Annotated[
+        bool,
+        typer.Option(help="Fallback: start the container again at once when it exits."),
+    ] = False,
 ) -> None:
     """Run the dev container and keep it in step with your edits, until Ctrl-C."""
     from devbox.commands.up import UpOptions
     from devbox.commands.up import up as run_up
 
     options = UpOptions(
-        mode=mode, service=service, sync=sync, quiet_ms=quiet_ms, max_wait_ms=max_wait_ms
+        mode=mode,
+        service=service,
+        sync=sync,
+        quiet_ms=quiet_ms,
+        max_wait_ms=max_wait_ms,
+        restart_on_exit=restart_on_exit,
     )
     run_up(project_dir=project_dir, options=options, detach=detach, echo=echo)
 
@@ -284,6 +293,25 @@ def down(
 
     done = run_down(project_dir=project_dir, volumes=volumes)
     echo(f"removed: {', '.join(done)}" if done else "nothing was running")
+
+
+@app.command()
+def doctor(
+    project_dir: ProjectDir = Path(),
+    service: ServiceArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+) -> None:
+    """Check the engine, Compose, BuildKit, inotify, disk and the project's files."""
+    import json
+
+    from devbox.commands.doctor import doctor as run_doctor
+
+    report = run_doctor(project_dir=project_dir, service=service)
+    text = json.dumps(report.to_dict(), indent=2) if as_json else "\n".join(report.lines())
+    typer.echo(text)
+    error = report.error()
+    if error is not None:
+        raise error
 
 
 @app.command()

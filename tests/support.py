@@ -1,6 +1,8 @@
 """Helpers for real-engine tests: polling, HTTP on loopback, the engine's view of a project."""
 
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -53,7 +55,10 @@ def project_leftovers(project: str) -> dict[str, list[str]]:
 
 
 def dangling_volumes() -> set[str]:
-    return set(docker_lines("volume", "ls", "-q", "--filter", "dangling=true"))
+    """Anonymous volumes no container uses. Named ones are left out: tests running in
+    parallel (a named volume kept by `down` on purpose) must not look like a leak."""
+    names = docker_lines("volume", "ls", "-q", "--filter", "dangling=true")
+    return {name for name in names if re.fullmatch(r"[0-9a-f]{64}", name)}
 
 
 def start_devbox(
@@ -73,3 +78,75 @@ def interrupt(child: subprocess.Popen[bytes], *, timeout: float = 60) -> int:
     except subprocess.TimeoutExpired:
         child.kill()
         raise
+
+
+def start_devbox_group(args: list[str], *, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """`python -m devbox ARGS` in a process group of its own with SIGINT at its default, as
+    a terminal's foreground job (a background job inherits SIGINT ignored)."""
+
+    def default_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "devbox", *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=default_sigint,
+    )
+
+
+def signal_group(child: subprocess.Popen[bytes], sig: int, *, timeout: float = 60) -> int:
+    """Send `sig` to the child's process group, as a terminal does; its exit code."""
+    os.killpg(child.pid, sig)
+    try:
+        return child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        raise
+
+
+def processes_naming(text: str) -> list[str]:
+    """Command lines of live processes that mention `text` (a project's unique name)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if text in cmdline and proc.pid != os.getpid():
+            found.append(cmdline)
+    return found
+
+
+def container_volumes(name: str) -> list[str]:
+    """Names of the volumes mounted in a container (none when it does not exist)."""
+    result = subprocess.run(
+        ["docker", "inspect", "--format", "{{json .Mounts}}", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return []
+    return [m["Name"] for m in json.loads(result.stdout) if m.get("Type") == "volume"]
+
+
+def volume_exists(name: str) -> bool:
+    result = subprocess.run(["docker", "volume", "inspect", name], capture_output=True, check=False)
+    return result.returncode == 0
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every entry under `folder` (links not followed): its content's hash or link target."""
+    import hashlib
+
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        rel = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[rel] = f"-> {path.readlink()}"
+        elif path.is_file():
+            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            found[rel] = "dir"
+    return found

@@ -38,6 +38,7 @@ class UpOptions:
     sync: SyncMode = SyncMode.AUTO
     quiet_ms: int = 50
     max_wait_ms: int = 500
+    restart_on_exit: bool = False
 
     def batcher(self) -> Batcher:
         """The fallback's batcher; a usage error when the figures cannot work together."""
@@ -52,6 +53,7 @@ class UpOptions:
         """The same options as `devbox up` arguments, for the detached child."""
         args = ["--mode", self.mode.value, "--sync", self.sync.value]
         args += ["--quiet-ms", str(self.quiet_ms), "--max-wait-ms", str(self.max_wait_ms)]
+        args += ["--restart-on-exit"] if self.restart_on_exit else []
         return args + ([self.service] if self.service else [])
 
 
@@ -96,6 +98,8 @@ def up(
         )
         options = replace(options, sync=sync)
     echo(reason)
+    if options.restart_on_exit and chosen is Mode.WATCH:
+        echo("--restart-on-exit is the fallback's; in watch mode, give the service a `restart:`")
     pid = os.getpid()
     recorder = state.Recorder(
         project.project_dir,
@@ -141,6 +145,7 @@ def _run(
                 compose_v2=stack is not None and not stack.v1,
                 sync=options.sync,
                 batcher=options.batcher(),
+                restart_on_exit=options.restart_on_exit,
                 recorder=recorder,
                 echo=echo,
             )

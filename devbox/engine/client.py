@@ -9,6 +9,7 @@ commands a user runs all day (`shell`, `status`, `logs`) must not pay.
 """
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
@@ -226,6 +227,45 @@ class Engine:
         fmt = "{{.Size}} {{json .Config.User}}"
         result = process.run(self.cmd("image", "inspect", "--format", fmt, image), check=False)
         return parse_image_facts(process.text(result.stdout)) if result.returncode == 0 else None
+
+    def client_version(self) -> Version | None:
+        """The client's own version (it answers without an engine), or None."""
+        fmt = "{{.Client.Version}}"
+        try:
+            result = process.run(self.cmd("version", "--format", fmt), check=False)
+        except EngineError:
+            return None  # no client at all
+        return parse_version(process.text(result.stdout))
+
+    def has_buildx(self) -> bool:
+        """Whether the buildx plugin answers (clients >= 23 need it for BuildKit builds)."""
+        try:
+            return process.run(self.cmd("buildx", "version"), check=False).returncode == 0
+        except EngineError:
+            return False
+
+    def data_root(self) -> str | None:
+        """Where the engine keeps images (`DockerRootDir`), or None when it does not say."""
+        fmt = "{{.DockerRootDir}}"
+        result = process.run(self.cmd("info", "--format", fmt), check=False)
+        root = process.text(result.stdout)
+        return root if result.returncode == 0 and root.startswith("/") else None
+
+    def is_local(self) -> bool:
+        """Whether the engine runs on this machine: no DOCKER_HOST, or a unix socket (a
+        context other than the default may still point elsewhere: `sees_path` tells)."""
+        host = os.environ.get("DOCKER_HOST", "")
+        context = os.environ.get("DOCKER_CONTEXT", "default")
+        return (not host or host.startswith("unix://")) and context in ("", "default")
+
+    def sees_path(self, image: str, folder: Path, marker: str) -> bool | None:
+        """Whether a container bind-mounting `folder` finds `marker` in it: False when the
+        engine runs elsewhere (a remote engine mounts its own, empty, folder); None when
+        the probe itself could not run."""
+        args = ["--rm", "--network", "none", "--volume", f"{folder}:/probe:ro"]
+        argv = self.run_cmd([*args, "--entrypoint", "test", image, "-e", f"/probe/{marker}"])
+        result = process.run(argv, check=False, timeout=60)
+        return {0: True, 1: False}.get(result.returncode)
 
     # --- actions ----------------------------------------------------------------------
 

@@ -61,3 +61,26 @@ def interruptible(
                 cleanup()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until the block ends, then act on them: for the few
+    lines between starting a child and recording it, which an interruption must not split
+    (an unrecorded child is never stopped)."""
+    if not _main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            signal.raise_signal(caught[0])

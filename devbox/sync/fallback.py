@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from devbox import defaults
+from devbox.engine import labels
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.container import (
     ContainerSpec,
@@ -27,6 +28,7 @@ from devbox.project.compose import ComposeProject, Service, load_compose, watche
 from devbox.project.locate import ProjectPaths
 from devbox.runtime import process
 from devbox.runtime.progress import run_step
+from devbox.runtime.signals import deferred
 from devbox.runtime.state import Recorder
 from devbox.sync.archive import make_tar
 from devbox.sync.masks import Masks, secret_masks
@@ -35,6 +37,10 @@ from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
 
 START_TIMEOUT = 30.0
+HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file changes
+MAX_RESTART_DELAY = 30.0  # a container that keeps exiting is restarted at most this often
+LATE_CREATE = 5.0  # seconds the engine may still create a container its client asked for
+QUICK_EXIT = 10.0  # an exit this soon after a start counts towards the back-off
 
 
 class FallbackSession:
@@ -51,6 +57,7 @@ class FallbackSession:
         recorder: Recorder,
         echo: Echo,
         resolved: ResolvedService | None = None,
+        restart_on_exit: bool = False,
     ) -> None:
         if service.context is None:
             raise ConfigError(
@@ -76,6 +83,12 @@ class FallbackSession:
             masked_folders=self.masks.folders,
         )
         self.child: process.Child | None = None
+        self.starting = False  # a `docker run` started, its container not yet seen running
+        self.restart_on_exit = restart_on_exit
+        self.started_at = 0.0
+        self.exit_reported = False
+        self.quick_exits = 0  # consecutive exits soon after a start: the restart back-off
+        self.restart_at = 0.0
 
     def build(self) -> bool:
         """Build the dev image with BuildKit: through Compose v2 if present, else `docker build`."""
@@ -104,8 +117,11 @@ class FallbackSession:
         built are copied in again, so a restart does not revert them.
         """
         self.stop_container()
-        self.child = process.start(self.engine.run_cmd(run_args(self.spec)))
+        with deferred():  # an interruption here would leave the client unrecorded
+            self.starting = True
+            self.child = process.start(self.engine.run_cmd(run_args(self.spec)))
         self.recorder.child(self.child)
+        self.started_at, self.exit_reported = time.monotonic(), False
         deadline = time.monotonic() + START_TIMEOUT
         while not self.engine.running(self.spec.name):
             if self.child.poll() is not None or time.monotonic() > deadline:
@@ -114,6 +130,7 @@ class FallbackSession:
                     "see its output above"
                 )
             time.sleep(0.05)
+        self.starting = False
         if resync and self.bind is None:
             self.copy(current_copies(self.rules))
 
@@ -124,6 +141,55 @@ class FallbackSession:
             process.stop(self.child, grace=5)
             self.child = None
         self.engine.remove_containers(self.spec.name)
+        if self.starting:
+            self.starting = False
+            self._remove_late_creation()
+
+    def _remove_late_creation(self) -> None:
+        """A `docker run` stopped while starting may have asked the engine for the container
+        already: the engine then creates it after its client is gone (never started, so
+        `--rm` never removes it). Watch for it a little while and remove it."""
+        label = labels.label(labels.DEVBOX_PROJECT, self.project.name)
+        deadline = time.monotonic() + LATE_CREATE
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            late = [c.name for c in self.engine.containers(label)]
+            if late:
+                self.engine.remove_containers(*late)
+
+    def check_exit(self) -> None:
+        """Say (once) when the container exited on its own, with its exit code, and with
+        `restart_on_exit` start it again, backing off while it keeps exiting at once.
+
+        `docker run` stays attached, so its exit is the container's exit, and its code the
+        container's (137 after `docker kill`)."""
+        code = None if self.child is None else self.child.poll()
+        if code is None:
+            return
+        now = time.monotonic()
+        if not self.exit_reported:
+            self.exit_reported = True
+            quick = now - self.started_at < QUICK_EXIT
+            self.quick_exits = self.quick_exits + 1 if quick else 0
+            delay = (
+                min(2.0 ** (self.quick_exits - 1), MAX_RESTART_DELAY)
+                if self.quick_exits > 1
+                else 0.0
+            )
+            self.restart_at = now + delay
+            then = (
+                "starting it again" + (f" in {delay:g} s" if delay else "")
+                if self.restart_on_exit
+                else "the next change starts it again (`--restart-on-exit` restarts at once)"
+            )
+            self.echo(f"container {self.spec.name} exited with code {code}; {then}", error=True)
+        if self.restart_on_exit and now >= self.restart_at:
+            try:
+                self.start_container(resync=True)
+            except DevboxError as exc:
+                self.echo(f"error: {exc.message}", error=True)
+            else:
+                self.echo(f"container {self.spec.name} running again")
 
     def copy(self, copies: Mapping[str, tuple[WatchRule, Path]]) -> None:
         if copies:

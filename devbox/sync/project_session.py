@@ -19,7 +19,7 @@ from devbox.project.compose import ComposeProject, Service
 from devbox.runtime.signals import interruptible
 from devbox.runtime.state import Recorder
 from devbox.sync.batcher import Batcher
-from devbox.sync.fallback import FallbackSession
+from devbox.sync.fallback import HEALTH_INTERVAL, FallbackSession
 from devbox.sync.modes import SyncMode
 from devbox.sync.watcher import ProjectWatcher
 
@@ -76,6 +76,7 @@ def run_project(
     recorder: Recorder,
     sync: SyncMode = SyncMode.BIND,
     batcher: Batcher | None = None,
+    restart_on_exit: bool = False,
 ) -> None:
     """Start what the developed services need, build and run them, keep each in step with
     its rules until Ctrl-C; what this session started is always removed (named volumes
@@ -97,6 +98,7 @@ def run_project(
             recorder=recorder,
             echo=echo,
             resolved=resolved.services.get(svc.name) if resolved else None,
+            restart_on_exit=restart_on_exit,
         )
         for svc in services
     ]
@@ -169,8 +171,11 @@ def _watch(
         ) as watcher:
             how = " by polling" if watcher.polling else ""
             echo(f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up")
-            for batch in watcher.batches():
+            for batch in watcher.batches(idle=HEALTH_INTERVAL):
                 for session in sessions:
-                    session.handle(batch, prefix=f"{session.service.name}: " if several else "")
+                    session.check_exit()  # a container that exited is said, or restarted
+                    if batch:
+                        prefix = f"{session.service.name}: " if several else ""
+                        session.handle(batch, prefix=prefix)
                 if any(s.rules is not r for s, r in zip(sessions, rules, strict=True)):
                     break  # some rules changed: watch again with the new ones

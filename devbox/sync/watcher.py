@@ -9,6 +9,7 @@ being applied go into the next one.
 
 import contextlib
 import errno
+import math
 import os
 import queue
 import time
@@ -181,10 +182,16 @@ class ProjectWatcher:
             with contextlib.suppress(KeyError):  # the observer dropped it already
                 self._observer.unschedule(watch)
 
-    def batches(self) -> Iterator[frozenset[Path]]:
-        """Blocks until a batch is due and yields it; runs until the caller stops iterating."""
+    def batches(self, *, idle: float | None = None) -> Iterator[frozenset[Path]]:
+        """Blocks until a batch is due and yields it; runs until the caller stops iterating.
+
+        With `idle`, an empty batch comes after every `idle` seconds without one, so the
+        caller can look after other things (the container's health) between edits."""
+        last = time.monotonic()
         while True:
             deadline = self._batcher.deadline()
+            if idle is not None:
+                deadline = min(deadline or math.inf, last + idle)
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 path = self._events.get(timeout=timeout)
@@ -194,7 +201,11 @@ class ProjectWatcher:
                 self._on_path(Path(path))
             batch = self._batcher.take(time.monotonic())
             if batch:
+                last = time.monotonic()
                 yield frozenset(Path(p) for p in batch)
+            elif idle is not None and time.monotonic() >= last + idle:
+                last = time.monotonic()
+                yield frozenset()
 
     def _on_path(self, path: Path) -> None:
         now = time.monotonic()
@@ -213,3 +224,16 @@ class ProjectWatcher:
         elif self.root / STATE_DIR in path.parents:
             return
         self._batcher.add(str(path), now)
+
+
+def watch_needs(root: Path, skip: Callable[[Path], bool]) -> tuple[int, int]:
+    """(inotify watches, inotify instances) a `ProjectWatcher` on `root` would take: one
+    watch per folder it covers (recursive watches cover every subfolder), one instance
+    per scheduled watch (watchdog opens one per watch), the root included."""
+    folders, instances = 1, 1
+    for child in sorted(root.iterdir()):
+        if child.name == STATE_DIR or _folder_identity(child) is None or skip(child):
+            continue
+        instances += 1
+        folders += 1 + sum(len(dirs) for _, dirs, _ in os.walk(child))
+    return folders, instances

@@ -52,3 +52,17 @@ def test_shielded_restores_the_handlers() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_deferred_holds_a_signal_until_the_block_ends() -> None:
+    from devbox.runtime.signals import deferred
+
+    done: list[str] = []
+    with pytest.raises(Interrupted), interruptible():
+        with deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.sigtimedwait([], 0)  # the handler runs now, and only records it
+            done.append("block finished")
+        signal.sigtimedwait([], 0)
+        raise AssertionError("not interrupted after the block")
+    assert done == ["block finished"]

@@ -117,3 +117,64 @@ def test_stop_removes_the_container_and_its_client(tmp_path: Path, engine: FakeE
     fallback.stop_container()
     assert child.poll() is not None
     assert engine.calls[-1] == ("remove", fallback.spec.name)
+
+
+def exiting(engine: FakeEngine, code: int) -> None:
+    """`docker run` exits at once with `code`, as when the container is killed."""
+    original = engine.run_cmd
+
+    def run_cmd(args: object) -> list[str]:
+        original(args)  # type: ignore[arg-type]
+        return ["sh", "-c", f"exit {code}"]
+
+    engine.run_cmd = run_cmd  # type: ignore[method-assign]
+
+
+def test_an_exited_container_is_reported_once(tmp_path: Path, engine: FakeEngine) -> None:
+    fallback = session(tmp_path, engine)
+    exiting(engine, 137)
+    fallback.start_container()
+    assert fallback.child is not None
+    fallback.child.wait()
+    fallback.check_exit()
+    fallback.check_exit()
+    name = fallback.spec.name
+    assert fallback.echo.messages == [  # type: ignore[attr-defined]
+        f"container {name} exited with code 137; "
+        "the next change starts it again (`--restart-on-exit` restarts at once)"
+    ]
+    assert engine.actions().count("run") == 1
+    fallback.stop_container()
+
+
+def test_restart_on_exit_starts_it_again_and_backs_off(tmp_path: Path, engine: FakeEngine) -> None:
+    fallback = session(tmp_path, engine)
+    fallback.restart_on_exit = True
+    exiting(engine, 3)
+    fallback.start_container()
+    assert fallback.child is not None
+    fallback.child.wait()
+    fallback.check_exit()  # the first quick exit: at once
+    assert engine.actions().count("run") == 2
+    assert fallback.child is not None
+    fallback.child.wait()
+    fallback.check_exit()  # the second in a row: in 2 s, not now
+    assert engine.actions().count("run") == 2
+    messages = fallback.echo.messages  # type: ignore[attr-defined]
+    assert messages[-1].endswith("exited with code 3; starting it again in 2 s")
+    fallback.stop_container()
+
+
+def test_a_container_created_after_an_interrupted_start_is_removed(
+    tmp_path: Path, engine: FakeEngine
+) -> None:
+    """The engine may create the container after its `docker run` client was stopped."""
+    from devbox.engine.answers import ContainerInfo
+
+    fallback = session(tmp_path, engine)
+    fallback.starting = True  # stopped between `docker run` and the container running
+    late = ContainerInfo("late", "app", "created", False, None, (), "img")
+    engine.listed = [late]
+    fallback.stop_container()
+    assert ("remove", "late") in engine.calls
+    assert not fallback.starting

@@ -210,3 +210,15 @@ def test_other_errors_still_fail(tmp_path: Path) -> None:
         ProjectWatcher(tmp_path, skip=lambda d: False, batcher=Batcher(), observer_factory=broken),
     ):
         pass
+
+
+def test_idle_batches_come_while_nothing_changes(tmp_path: Path) -> None:
+    import time
+
+    watcher = ProjectWatcher(tmp_path, skip=lambda d: False, batcher=Batcher(quiet=0.05))
+    with watcher:
+        started = time.monotonic()
+        batches = watcher.batches(idle=0.2)
+        assert next(batches) == frozenset()
+        assert next(batches) == frozenset()
+        assert 0.35 < time.monotonic() - started < 2
