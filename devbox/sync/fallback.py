@@ -40,6 +40,8 @@ from devbox.sync.rules import WatchRule, load_rules
 from devbox.sync.watcher import ProjectWatcher
 
 START_TIMEOUT = 30.0
+# What `uv sync --locked` says when pyproject.toml asks for more than uv.lock holds.
+STALE_LOCK = "needs to be updated, but `--locked` was provided"
 
 
 class FallbackSession:
@@ -192,7 +194,16 @@ class FallbackSession:
             self.rebuild_after_failed_sync(result)
 
     def rebuild_after_failed_sync(self, result: process.Result) -> None:
-        lines = [line for line in process.text(result.stderr).splitlines() if line.strip()]
+        stderr = process.text(result.stderr)
+        if STALE_LOCK in stderr:
+            # pyproject.toml saved before the new uv.lock (`uv add` writes both, in that
+            # order), or edited by hand: a rebuild's `uv sync --locked` would fail too.
+            self.echo(
+                "uv.lock does not match pyproject.toml yet: the container keeps its packages "
+                "until the new lock is saved (`uv lock` or `devbox lock` writes it)"
+            )
+            return
+        lines = [line for line in stderr.splitlines() if line.strip()]
         reason = lines[-1].strip() if lines else f"exit code {result.returncode}"
         self.echo(
             f"uv sync in {self.spec.name} failed ({reason}); rebuilding the image instead",
