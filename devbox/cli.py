@@ -282,6 +282,41 @@ def logs(
     raise typer.Exit(run_logs(project_dir=project_dir, service=service, follow=follow, tail=tail))
 
 
+Packages = Annotated[list[str], typer.Argument(help="Packages, as uv takes them (`httpx>=0.27`).")]
+Dev = Annotated[bool, typer.Option("--dev", help="The dev dependency group.")]
+
+
+def _deps_done(report: Any) -> None:
+    changed = ", ".join(report.changed) or "nothing changed"
+    where = "on the host" if report.where == "host" else f"in {report.where}"
+    echo(f"uv ran {where}: {changed}; a running loop installs it in the container")
+
+
+@app.command()
+def add(packages: Packages, dev: Dev = False, project_dir: ProjectDir = Path()) -> None:
+    """Add packages with uv (on the host, else in the dev container); the running loop
+    installs them in the container without a rebuild."""
+    from devbox.commands.deps import add as run_add
+
+    _deps_done(run_add(project_dir=project_dir, packages=packages, dev=dev))
+
+
+@app.command()
+def remove(packages: Packages, dev: Dev = False, project_dir: ProjectDir = Path()) -> None:
+    """Remove packages with uv; the running loop uninstalls them in the container."""
+    from devbox.commands.deps import remove as run_remove
+
+    _deps_done(run_remove(project_dir=project_dir, packages=packages, dev=dev))
+
+
+@app.command(name="lock")
+def lock_command(project_dir: ProjectDir = Path()) -> None:
+    """`uv lock` for the project (on the host, else in the dev container)."""
+    from devbox.commands.deps import lock
+
+    _deps_done(lock(project_dir=project_dir))
+
+
 @app.command()
 def down(
     project_dir: ProjectDir = Path(),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from devbox.engine.client import Engine
-from devbox.engine.versions import COMPOSE_WATCH_MIN
+from devbox.engine.versions import COMPOSE_SYNC_EXEC_MIN, COMPOSE_WATCH_MIN
 from devbox.errors import CommandFailed, ConfigError
 from devbox.project.check import (
     Finding,
@@ -71,7 +71,8 @@ def init_project(
             )
         lock(folder)
         settings = read_settings(folder, overrides=overrides)
-    rendered = render_files(settings, folder)
+    sync_exec = compose_runs_sync_exec(folder)
+    rendered = render_files(settings, folder, sync_exec=sync_exec)
     compose = paths.compose_file
     # Everything is planned (and every problem raised) before anything is written; then
     # all files are written, or none.
@@ -80,7 +81,11 @@ def init_project(
         plan_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
     ]
     planned = {r.path: r.content for r in files if r.content is not None}
-    files.append(plan_compose(compose, rendered["compose.yaml"], settings, folder, force, planned))
+    files.append(
+        plan_compose(
+            compose, rendered["compose.yaml"], settings, folder, force, planned, sync_exec=sync_exec
+        )
+    )
     planned.update({r.path: r.content for r in files[-1:] if r.content is not None})
     final = ProjectPaths(folder, paths.compose_files or (compose,))
     developed, target_problems = _developed(final, settings.service, planned)
@@ -97,6 +102,15 @@ def init_project(
     if missing:
         notes.append(f"Dockerfile: no {' or '.join(missing)} target; devbox up and smoke need them")
     return InitReport(settings=settings, files=files, notes=notes, problems=problems)
+
+
+def compose_runs_sync_exec(folder: Path) -> bool:
+    """Whether to write sync+exec dependency rules: the installed Compose has them (>= 2.32).
+    With no Compose to ask, yes: the fallback runs either form, and the file is ready for a
+    current Compose; a known older Compose keeps rebuild rules, which it understands."""
+    engine = Engine(project_dir=folder, project_name=project_name(folder.name))
+    version = engine.compose_version()
+    return version is None or version >= COMPOSE_SYNC_EXEC_MIN
 
 
 def _developed(
@@ -137,4 +151,6 @@ def check_project(*, project_dir: Path) -> list[Finding]:
     """Drift from best practice in the project's Dockerfile, .dockerignore and compose files;
     writes nothing. A file devbox cannot read is a `ConfigError`, not a finding."""
     paths = locate(project_dir)
-    return check_files(paths, service=read_settings(paths.dir).service)
+    return check_files(
+        paths, service=read_settings(paths.dir).service, sync_exec=compose_runs_sync_exec(paths.dir)
+    )

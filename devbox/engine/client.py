@@ -8,9 +8,11 @@ answers help (the engine's version): its import costs about 0.3 s, which the
 commands a user runs all day (`shell`, `status`, `logs`) must not pay.
 """
 
+import io
 import json
 import os
 import shutil
+import tarfile
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -314,6 +316,18 @@ class Engine:
             process.run(self.cmd("cp", "--archive", "-", f"{container}:/"), input=data)
         except CommandFailed as exc:
             raise EngineError(f"copy into {container} failed: {exc.output[-1:]}") from None
+
+    def read_file(self, container: str, path: str) -> bytes | None:
+        """A file's bytes in a container (`docker cp` out, as a tar stream), None when absent."""
+        result = process.run(self.cmd("cp", f"{container}:{path}", "-"), check=False)
+        if result.returncode != 0:
+            return None
+        with tarfile.open(fileobj=io.BytesIO(result.stdout), mode="r|") as tar:
+            for member in tar:
+                if member.isfile():
+                    data = tar.extractfile(member)
+                    return data.read() if data is not None else None
+        return None
 
     def remove_containers(self, *names: str) -> None:
         """Remove containers (and their anonymous volumes) by name; missing ones are fine."""

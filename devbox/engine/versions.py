@@ -16,6 +16,9 @@ class Version(NamedTuple):
 # `docker compose watch` and the `develop` key became generally available in 2.22.0.
 COMPOSE_WATCH_MIN = Version(2, 22, 0)
 
+# The sync+exec watch action (devbox runs `uv sync` in the container with it) arrived in 2.32.0.
+COMPOSE_SYNC_EXEC_MIN = Version(2, 32, 0)
+
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 

@@ -6,7 +6,7 @@ Pure functions over file contents; each finding names the file, the problem and 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from devbox.project.compose import ComposeProject, Service, load_compose
@@ -136,9 +136,11 @@ def check_build_target(
     return [Finding(project.file.name, problem, f"set `target: dev` under {at}.build")]
 
 
-def check_compose(project: ComposeProject | None, *, service: str) -> list[Finding]:
+def check_compose(
+    project: ComposeProject | None, *, service: str, sync_exec: bool = False
+) -> list[Finding]:
     """Findings for the developed service's watch rules and build target in the (validated)
-    compose model."""
+    compose model; `sync_exec`: the installed Compose has sync+exec (>= 2.32)."""
     if project is None:
         return [Finding("compose.yaml", "missing", "run devbox init")]
     name = project.file.name
@@ -152,12 +154,32 @@ def check_compose(project: ComposeProject | None, *, service: str) -> list[Findi
         ]
     rules = [r for r in watch if isinstance(r, dict)]
     found = []
-    syncs = [r for r in rules if str(r.get("action", "")).startswith("sync")]
+    syncs = [
+        r
+        for r in rules
+        if str(r.get("action", "")).startswith("sync")
+        and PurePosixPath(str(r.get("path"))).name not in ("uv.lock", "pyproject.toml")
+    ]  # a rule syncing one dependency file cannot reach .venv
     if not all(_ignores_venv(rule) for rule in syncs):
         found.append(Finding(name, "a sync rule does not ignore .venv/", "add `ignore: [.venv/]`"))
-    rebuilds = " ".join(str(r.get("path")) for r in rules if r.get("action") == "rebuild")
-    if "uv.lock" not in rebuilds and "requirements" not in rebuilds:
+    rebuilds = [str(r.get("path")) for r in rules if r.get("action") == "rebuild"]
+    installs = " ".join(str(r.get("path")) for r in rules if r.get("action") == "sync+exec")
+    if (
+        not any("uv.lock" in p or "requirements" in p for p in rebuilds)
+        and "uv.lock" not in installs
+    ):
         found.append(Finding(name, "no rebuild when dependencies change", "rebuild on ./uv.lock"))
+    if sync_exec:
+        for path in rebuilds:
+            if PurePosixPath(path).name in ("uv.lock", "pyproject.toml"):
+                found.append(
+                    Finding(
+                        name,
+                        f"{path} rebuilds the image on every lock change",
+                        "with Compose >= 2.32 use a sync+exec rule running `uv sync --locked` "
+                        "(devbox init --force writes one; back up your edits first)",
+                    )
+                )
     return found + target
 
 
@@ -167,7 +189,7 @@ def _ignores_venv(rule: dict[str, Any]) -> bool:
     return PatternMatcher(patterns).matches(".venv/bin/python")
 
 
-def check_files(paths: ProjectPaths, *, service: str) -> list[Finding]:
+def check_files(paths: ProjectPaths, *, service: str, sync_exec: bool = False) -> list[Finding]:
     """Every finding for the project's Dockerfile, .dockerignore and compose files."""
     dockerfile = read_text(paths.dir / "Dockerfile")
     found = (
@@ -179,5 +201,5 @@ def check_files(paths: ProjectPaths, *, service: str) -> list[Finding]:
     return (
         found
         + check_dockerignore(read_text(paths.dir / ".dockerignore"))
-        + check_compose(project, service=service)
+        + check_compose(project, service=service, sync_exec=sync_exec)
     )

@@ -94,6 +94,8 @@ def plan_compose(
     project_dir: Path,
     force: bool,
     planned: Mapping[Path, str],
+    *,
+    sync_exec: bool = True,
 ) -> FileResult:
     """A new compose file, or `develop.watch` added to the user's, comments kept."""
     old = _old(path)
@@ -113,7 +115,7 @@ def plan_compose(
         old,
         file=str(path),
         service=settings.service,
-        watch=watch_rules(settings, project_dir),
+        watch=watch_rules(settings, project_dir, sync_exec=sync_exec),
         builds_project=builds_project,
         has_dev_stage=has_dev_stage,
     )

@@ -35,20 +35,66 @@ def rebuild_paths(settings: ProjectSettings, project_dir: Path) -> list[str]:
     return ["./pyproject.toml", "./uv.lock"]
 
 
-def watch_rules(settings: ProjectSettings, project_dir: Path) -> list[dict[str, Any]]:
-    """The `develop.watch` devbox writes: sync the sources, rebuild on dependency files."""
+def dependency_rules(
+    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool
+) -> list[dict[str, Any]]:
+    """The watch rules for dependency files. With `sync_exec` (Compose >= 2.32) a new
+    pyproject.toml or uv.lock is synced and installed by `uv sync` in the running container
+    (as root, so a non-root service's .venv is writable), and only what changes the image
+    itself (Dockerfile, .python-version) rebuilds; otherwise every dependency file rebuilds."""
+    paths = rebuild_paths(settings, project_dir)
+    if not sync_exec or settings.kind is ProjectKind.REQUIREMENTS:
+        return [{"action": "rebuild", "path": p} for p in paths]
+    command = dependency_sync(settings)
+    rules: list[dict[str, Any]] = [
+        {
+            "action": "sync+exec",
+            "path": p,
+            "target": f"{APP_DIR}/{p.removeprefix('./')}",
+            "exec": {"command": command, "user": "root"},
+        }
+        for p in paths
+    ]
+    image_files = ["Dockerfile"] + [".python-version"] * (project_dir / ".python-version").is_file()
+    return rules + [{"action": "rebuild", "path": f"./{name}"} for name in image_files]
+
+
+def watch_rules(
+    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True
+) -> list[dict[str, Any]]:
+    """The `develop.watch` devbox writes: sync the sources, install new dependencies."""
     sync: dict[str, Any] = {"action": "sync", "path": ".", "target": APP_DIR, "ignore": [".venv/"]}
-    return [sync] + [{"action": "rebuild", "path": p} for p in rebuild_paths(settings, project_dir)]
+    return [sync, *dependency_rules(settings, project_dir, sync_exec=sync_exec)]
 
 
-def template_values(settings: ProjectSettings, project_dir: Path) -> dict[str, str]:
-    scope = (
-        f"--package {settings.package}"
-        if settings.package
-        else "--all-packages"
-        if settings.all_packages
-        else ""
-    )
+def _rule_yaml(rule: dict[str, Any]) -> str:
+    """One watch rule as the compose template writes it (8 spaces in, flow-style command)."""
+    lines = [f"        - action: {rule['action']}", f"          path: {rule['path']}"]
+    if "target" in rule:
+        lines.append(f"          target: {rule['target']}")
+    if "exec" in rule:
+        command = ", ".join(json.dumps(word) for word in rule["exec"]["command"])
+        lines += ["          exec:", f"            command: [{command}]"]
+        lines.append(f"            user: {rule['exec']['user']}")
+    return "\n".join(lines)
+
+
+def _scope(settings: ProjectSettings) -> str:
+    if settings.package:
+        return f"--package {settings.package}"
+    return "--all-packages" if settings.all_packages else ""
+
+
+def dependency_sync(settings: ProjectSettings | None) -> list[str]:
+    """The command that brings a running dev container's .venv in step with a new lock: the
+    dev stage's last `uv sync` (same flags), so the container matches a rebuilt image."""
+    return ["uv", "sync", "--locked", *(_scope(settings).split() if settings else [])]
+
+
+def template_values(
+    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True
+) -> dict[str, str]:
+    scope = _scope(settings)
     # Nothing local in this layer (the project, workspace members, path dependencies), so it
     # builds from pyproject.toml and uv.lock alone; with local packages only --frozen can skip
     # reading their pyproject.toml files. The full sync after COPY checks the lock (--locked).
@@ -80,16 +126,25 @@ def template_values(settings: ProjectSettings, project_dir: Path) -> dict[str, s
             if dev_requirements.is_file()
             else ""
         ),
+        "dependency_comment": (
+            "# A dependency change runs `uv sync` in the running container; the image\n"
+            "        # is rebuilt when the Dockerfile or the Python version changes."
+            if sync_exec and settings.kind is not ProjectKind.REQUIREMENTS
+            else "# A dependency change rebuilds the image and replaces the container."
+        ),
         "rebuild_watch": "\n".join(
-            f"        - action: rebuild\n          path: {p}"
-            for p in rebuild_paths(settings, project_dir)
+            _rule_yaml(rule)
+            for rule in dependency_rules(settings, project_dir, sync_exec=sync_exec)
         ),
     }
 
 
-def render_files(settings: ProjectSettings, project_dir: Path) -> dict[str, str]:
-    """File name -> content, for every file `init` writes."""
-    values = template_values(settings, project_dir)
+def render_files(
+    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True
+) -> dict[str, str]:
+    """File name -> content, for every file `init` writes; `sync_exec`: the installed
+    Compose runs sync+exec rules (>= 2.32, or unknown)."""
+    values = template_values(settings, project_dir, sync_exec=sync_exec)
     folder = templates_dir()
     requirements = settings.kind is ProjectKind.REQUIREMENTS
     sources = {

@@ -26,6 +26,8 @@ from devbox.errors import BuildError, ConfigError, DevboxError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
 from devbox.project.locate import ProjectPaths
+from devbox.project.settings import read_settings
+from devbox.project.templates import dependency_sync
 from devbox.runtime import process
 from devbox.runtime.progress import run_step
 from devbox.runtime.signals import deferred
@@ -41,6 +43,8 @@ HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file ch
 MAX_RESTART_DELAY = 30.0  # a container that keeps exiting is restarted at most this often
 LATE_CREATE = 5.0  # seconds the engine may still create a container its client asked for
 QUICK_EXIT = 10.0  # an exit this soon after a start counts towards the back-off
+# What `uv sync --locked` says when pyproject.toml asks for more than uv.lock holds.
+STALE_LOCK = "needs to be updated, but `--locked` was provided"
 
 
 class FallbackSession:
@@ -212,6 +216,8 @@ class FallbackSession:
         self.copy(plan.copies)
         if plan.deletes:
             self.engine.exec(self.spec.name, ["rm", "-rf", "--", *sorted(plan.deletes)])
+        if plan.dependencies and not plan.rebuild:
+            self.sync_dependencies(plan)
         if plan.restart and not plan.rebuild:
             self.start_container(resync=True)
         for spec in plan.execs:
@@ -221,7 +227,66 @@ class FallbackSession:
                 user=spec.user,
                 privileged=spec.privileged,
             )
-            self.engine.exec(self.spec.name, spec.command, options=options)
+            if spec.command[:2] != ("uv", "sync"):
+                self.engine.exec(self.spec.name, spec.command, options=options)
+                continue
+            # A sync+exec rule's `uv sync` (devbox init writes them for Compose >= 2.32):
+            # as Compose runs it, but a failure rebuilds, as a rebuild rule would.
+            result = self.engine.exec(self.spec.name, spec.command, options=options, capture=True)
+            if result.returncode != 0:
+                self.rebuild_after_failed_sync(result)
+
+    def sync_dependencies(self, plan: Plan) -> None:
+        """New pyproject.toml / uv.lock: `uv sync` in the running container, into its .venv,
+        instead of a rebuild (seconds, and the app keeps serving; its reloader restarts it
+        when code that imports the new package is saved). Run as root, so a service running
+        as another user can still write the .venv and uv's cache. A failed sync rebuilds
+        the image, saying why; a failed rebuild keeps the old container serving."""
+        if self.bind is None:  # copy mode: the files may have no sync rule of their own
+            copied = {path for _, path in plan.copies.values()}
+            self.copy(
+                {
+                    _app_path(self.project.project_dir, path): (rule, path)
+                    for path in plan.dependencies
+                    if path not in copied and path.is_file()
+                    for rule in self.rules.matching(path)[:1]
+                }
+            )
+        options = exec_options(workdir=defaults.APP_DIR, user="0")
+        result = self.engine.exec(
+            self.spec.name, self.dependency_command(), options=options, capture=True
+        )
+        if result.returncode != 0:
+            self.rebuild_after_failed_sync(result)
+
+    def rebuild_after_failed_sync(self, result: process.Result) -> None:
+        stderr = process.text(result.stderr)
+        if STALE_LOCK in stderr:
+            # pyproject.toml saved before the new uv.lock (`uv add` writes both, in that
+            # order), or edited by hand: a rebuild's `uv sync --locked` would fail too.
+            self.echo(
+                "uv.lock does not match pyproject.toml yet: the container keeps its packages "
+                "until the new lock is saved (`uv lock` or `devbox lock` writes it)"
+            )
+            return
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        reason = lines[-1].strip() if lines else f"exit code {result.returncode}"
+        self.echo(
+            f"uv sync in {self.spec.name} failed ({reason}); rebuilding the image instead",
+            error=True,
+        )
+        if not self.build():
+            raise BuildError(
+                "build failed: the previous container keeps running; save a fix to retry"
+            )
+        self.start_container()
+
+    def dependency_command(self) -> list[str]:
+        """The dev stage's `uv sync` flags for this project (`[tool.devbox]` may scope it)."""
+        try:
+            return dependency_sync(read_settings(self.project.project_dir))
+        except DevboxError:
+            return dependency_sync(None)
 
     def reload_rules(self) -> None:
         """A changed compose file reloads the rules (Compose does not); a broken one keeps them."""
@@ -256,3 +321,7 @@ class FallbackSession:
         summary = f"{prefix}{names}{more}: {'; '.join(plan.actions())}"
         self.echo(f"{summary} ({ms:.0f} ms)")
         self.recorder.applied(summary, ms / 1000)
+
+
+def _app_path(project_dir: Path, path: Path) -> str:
+    return f"{defaults.APP_DIR}/{path.relative_to(project_dir).as_posix()}"

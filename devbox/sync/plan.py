@@ -41,6 +41,9 @@ class Plan:
     restart: bool = False
     execs: list[ExecSpec] = field(default_factory=list)
     reload_rules: bool = False
+    # Changed dependency files (pyproject.toml, uv.lock) of rebuild rules: `uv sync` in the
+    # running container instead of a rebuild.
+    dependencies: list[Path] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -58,7 +61,18 @@ class Plan:
         if self.restart:
             names.append("restart")
         names += [f"exec {' '.join(spec.command)}" for spec in self.execs]
+        if self.dependencies and not self.rebuild:
+            names.append("uv sync")
         return names
+
+
+DEPENDENCY_FILES = ("pyproject.toml", "uv.lock")
+
+
+def is_dependency_rule(rule: WatchRule, path: Path) -> bool:
+    """A rebuild rule on the project's own pyproject.toml or uv.lock: new dependencies, which
+    `uv sync` installs in the running container in seconds; a rebuild is the fallback."""
+    return rule.path.name in DEPENDENCY_FILES and rule.path == path
 
 
 def plan_batch(
@@ -73,7 +87,11 @@ def plan_batch(
             plan.changed.append(path)
         for rule in matched:
             if rule.action is Action.REBUILD:
-                plan.rebuild = True
+                if is_dependency_rule(rule, path):
+                    if path not in plan.dependencies:
+                        plan.dependencies.append(path)
+                else:
+                    plan.rebuild = True
                 continue
             if rule.action.syncs:
                 if bind is not None and bind.covers(rule, path):

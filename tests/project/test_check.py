@@ -67,3 +67,26 @@ def test_check_compose_includes_it(tmp_path: Path) -> None:
     findings(tmp_path, "build: .")
     problems = [f.problem for f in check_compose(load_compose(locate(tmp_path)), service="web")]
     assert problems[-1].startswith("services.web has no build target")
+
+
+def test_lock_rebuild_reported_where_sync_exec_exists(tmp_path: Path) -> None:
+    findings(tmp_path, "build: {context: ., target: dev}")
+    project = load_compose(locate(tmp_path))
+    assert [str(f) for f in check_compose(project, service="web", sync_exec=True)] == [
+        "compose.yaml: ./uv.lock rebuilds the image on every lock change; with Compose >= 2.32 "
+        "use a sync+exec rule running `uv sync --locked` (devbox init --force writes one; back "
+        "up your edits first)"
+    ]
+    assert check_compose(project, service="web", sync_exec=False) == []
+
+
+def test_sync_exec_on_the_lock_is_no_drift(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(DEV_PROD)
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    build: {context: ., target: dev}\n    develop:\n      watch:\n"
+        "        - {action: sync, path: ., target: /app, ignore: [.venv/]}\n"
+        "        - {action: sync+exec, path: ./uv.lock, target: /app/uv.lock,"
+        " exec: {command: [uv, sync, --locked], user: root}}\n"
+    )
+    project = load_compose(locate(tmp_path))
+    assert check_compose(project, service="web", sync_exec=True) == []

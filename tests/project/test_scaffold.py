@@ -31,7 +31,28 @@ def test_render_unknown_placeholder_is_a_bug() -> None:
         render("{{nope}}", {})
 
 
-def test_sample_files(sample_copy: Path) -> None:
+SYNC_EXEC_RULES = [
+    {
+        "action": "sync+exec",
+        "path": f"./{name}",
+        "target": f"/app/{name}",
+        "exec": {"command": ["uv", "sync", "--locked"], "user": "root"},
+    }
+    for name in ("pyproject.toml", "uv.lock")
+]
+
+
+def test_compose_before_sync_exec_keeps_rebuild_rules(sample_copy: Path) -> None:
+    files = render_files(read_settings(sample_copy), sample_copy, sync_exec=False)
+    compose = yaml.safe_load(files["compose.yaml"])
+    assert compose["services"]["sample-app"]["develop"]["watch"][1:] == [
+        {"action": "rebuild", "path": "./pyproject.toml"},
+        {"action": "rebuild", "path": "./uv.lock"},
+    ]
+    assert "A dependency change rebuilds the image" in files["compose.yaml"]
+
+
+def test_sample_files(sample_copy: Path, compose_2_40: str) -> None:
     report = init_project(project_dir=sample_copy)
     assert names(report.files) == [
         ("Dockerfile", Outcome.CREATED),
@@ -51,8 +72,9 @@ def test_sample_files(sample_copy: Path) -> None:
     compose = yaml.safe_load((sample_copy / "compose.yaml").read_text())
     assert compose["services"]["sample-app"]["develop"]["watch"] == [
         {"action": "sync", "path": ".", "target": "/app", "ignore": [".venv/"]},
-        {"action": "rebuild", "path": "./pyproject.toml"},
-        {"action": "rebuild", "path": "./uv.lock"},
+        *SYNC_EXEC_RULES,
+        {"action": "rebuild", "path": "./Dockerfile"},
+        {"action": "rebuild", "path": "./.python-version"},
     ]
     recorded = tomllib.loads((sample_copy / "pyproject.toml").read_text())["tool"]["devbox"]
     assert recorded["python-image"] == "python:3.13-slim-trixie"

@@ -61,15 +61,30 @@ def test_copy_mode_copies_and_deletes(project: Path) -> None:
     assert plan.actions() == ["copy 1, delete 1"]
 
 
-def test_dependency_change_rebuilds_and_syncs(project: Path) -> None:
+def test_dependency_change_syncs_uv_instead_of_rebuilding(project: Path) -> None:
     plan = plan_batch(
         [project / "pyproject.toml"],
         rules(project),
         bind=None,
         compose_file=project / "compose.yaml",
     )
-    assert plan.rebuild
+    assert not plan.rebuild
+    assert plan.dependencies == [project / "pyproject.toml"]
     assert set(plan.copies) == {"/app/pyproject.toml"}  # every matching rule applies
+    assert plan.actions() == ["copy 1, delete 0", "uv sync"]
+
+
+def test_other_rebuild_paths_still_rebuild(project: Path) -> None:
+    (project / "Dockerfile").write_text("FROM x")
+    watch = {"watch": [{"action": "rebuild", "path": "./Dockerfile"}, *WATCH["watch"]]}
+    parsed = parse_watch_rules(
+        watch, project_dir=project, compose_file=project / "compose.yaml", service="app"
+    )
+    ruleset = RuleSet(parsed, context_dir=project, dockerignore=[".git"])
+    batch = [project / "Dockerfile", project / "pyproject.toml"]
+    plan = plan_batch(batch, ruleset, bind=None, compose_file=project / "compose.yaml")
+    assert plan.rebuild
+    assert plan.actions()[0] == "rebuild" and "uv sync" not in plan.actions()
 
 
 def test_restart_and_exec_rules(project: Path) -> None:

@@ -1,0 +1,125 @@
+"""A new dependency reaches the running dev container through `uv sync` in it, without a
+rebuild, in both modes (real engine)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import docker_lines, http_json, interrupt, start_devbox, wait_for
+
+pytestmark = pytest.mark.docker
+
+UV = Path(sys.executable).parent / "uv"
+
+
+def imports(container: str, module: str) -> bool:
+    argv = ["docker", "exec", container, "python", "-c", f"import {module}"]
+    return subprocess.run(argv, capture_output=True, check=False).returncode == 0
+
+
+def image_and_id(container: str) -> list[str]:
+    return docker_lines("inspect", "--format", "{{.Image}} {{.Id}}", container)
+
+
+def uv_add(project: Path, package: str) -> None:
+    subprocess.run(
+        [str(UV), "add", "--quiet", "--no-sync", "--python", sys.executable, package],
+        cwd=project,
+        check=True,
+    )
+
+
+def test_fallback_uv_add_is_installed_in_the_running_container(
+    compose_2_21: str, initialized_sample: tuple[Path, int], tmp_path: Path
+) -> None:
+    """Compose 2.21 (init writes rebuild rules): the fallback runs `uv sync` instead."""
+    project, port = initialized_sample
+    assert "action: rebuild\n          path: ./uv.lock" in (project / "compose.yaml").read_text()
+    name = f"devbox-{project.name}-sample-app"
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log:
+        devbox = start_devbox(["up", "-C", str(project), "--sync", "copy"], log=log)
+        try:
+            wait_for(lambda: http_json(port, "/health"), timeout=180, what="the app")
+            before = image_and_id(name)
+            assert not imports(name, "six")
+            uv_add(project, "six")
+            wait_for(lambda: imports(name, "six"), timeout=60, what="six in the container")
+            wait_for(
+                lambda: log_path.read_text().count("; uv sync (") >= 2,
+                timeout=60,
+                what="the sync's report",
+            )
+            assert image_and_id(name) == before  # same image, same container: no rebuild
+            # pyproject.toml came first: no rebuild for the lock it did not match yet
+            assert "uv.lock does not match pyproject.toml yet" in log_path.read_text()
+            wait_for(lambda: http_json(port, "/health"), timeout=30, what="the app")
+
+            # a broken lock: uv sync fails, the rebuild fails too, the old container serves
+            lock = project / "uv.lock"
+            good = lock.read_text()
+            lock.write_text(good.replace("[[package]]", "[[package", 1))
+            failure = "build failed: the previous container keeps running; save a fix to retry"
+            wait_for(lambda: failure in log_path.read_text(), timeout=120, what="the failure")
+            output = log_path.read_text()
+            assert f"uv sync in {name} failed (" in output
+            assert "; rebuilding the image instead" in output
+            assert http_json(port, "/health") == {"status": "ok"}
+            assert image_and_id(name) == before
+        finally:
+            assert interrupt(devbox) == 130, log_path.read_text()
+
+
+def test_watch_uv_add_and_devbox_add_without_uv(
+    compose_2_40: str, initialized_sample: tuple[Path, int], tmp_path: Path
+) -> None:
+    """Compose watch (init writes sync+exec rules); then `devbox add` from a machine without
+    uv runs uv in the container and brings the lock back to the host."""
+    project, port = initialized_sample
+    assert "action: sync+exec" in (project / "compose.yaml").read_text()
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log:
+        devbox = start_devbox(["up", "-C", str(project)], log=log)
+        try:
+            wait_for(lambda: http_json(port, "/health"), timeout=180, what="the app")
+            name = wait_for(
+                lambda: docker_lines(
+                    "ps", "-q", "--filter", f"label=com.docker.compose.project={project.name}"
+                ),
+                timeout=30,
+                what="the container",
+            )[0]
+            before = image_and_id(name)
+            assert not imports(name, "six")
+            uv_add(project, "six")
+            wait_for(lambda: imports(name, "six"), timeout=60, what="six installed")
+            assert image_and_id(name) == before
+            wait_for(lambda: http_json(port, "/health"), timeout=30, what="the app")
+
+            # no uv on PATH: uv runs in the container, the lock comes back to the host
+            bin_dir = tmp_path / "no-uv"
+            bin_dir.mkdir()
+            docker = shutil.which("docker")
+            assert docker is not None
+            (bin_dir / "docker").symlink_to(os.path.realpath(docker))
+            env = {**os.environ, "PATH": str(bin_dir)}
+            added = subprocess.run(
+                [sys.executable, "-m", "devbox", "add", "toml", "-C", str(project)],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+            assert added.returncode == 0, added.stderr
+            assert "devbox: uv ran in " in added.stderr
+            assert "pyproject.toml, uv.lock" in added.stderr
+            assert 'name = "toml"' in (project / "uv.lock").read_text()
+            assert '"toml>=' in (project / "pyproject.toml").read_text()
+            wait_for(lambda: imports(name, "toml"), timeout=60, what="toml installed")
+            assert image_and_id(name) == before
+        finally:
+            assert interrupt(devbox) == 130, log_path.read_text()
