@@ -35,6 +35,7 @@ from devbox.sync.batcher import Batcher
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
+from devbox.sync.transfer import RECEIVER, Receiver, ReceiverError
 from devbox.sync.watcher import ProjectWatcher
 
 START_TIMEOUT = 30.0
@@ -76,6 +77,9 @@ class FallbackSession:
             resolved=resolved,
         )
         self.child: process.Child | None = None
+        # Copy mode's stream into the container; None until the first batch needs it.
+        self.receiver: Receiver | None = None
+        self.receiver_broken = False  # no receiver could start: `docker cp` from then on
 
     def build(self) -> bool:
         """Build the dev image with BuildKit: through Compose v2 if present, else `docker build`."""
@@ -120,15 +124,60 @@ class FallbackSession:
     def stop_container(self) -> None:
         # The client first: stopped before it creates the container, it cannot create one
         # after the removal below.
+        self.close_receiver()
         if self.child is not None:
             process.stop(self.child, grace=5)
             self.child = None
         self.engine.remove_containers(self.spec.name)
 
-    def copy(self, copies: Mapping[str, tuple[WatchRule, Path]]) -> None:
+    def copy(
+        self, copies: Mapping[str, tuple[WatchRule, Path]], deletes: Collection[str] = ()
+    ) -> None:
+        """Copy, then remove (`rm -rf`), container paths: through the receiver's stream in
+        copy mode, else (or when it cannot run) `docker cp` and `docker exec rm`."""
+        if not copies and not deletes:
+            return
+        receiver = self._receiver()
+        if receiver is not None:
+            try:
+                receiver.send(copies, self.rules.triggers, deletes)
+                return
+            except ReceiverError as exc:
+                # Gone with a restarted container, or a batch it could not apply: a new
+                # receiver retries the batch once; failing that, `docker cp` does.
+                self.close_receiver()
+                receiver = self._receiver()
+                if receiver is not None:
+                    try:
+                        receiver.send(copies, self.rules.triggers, deletes)
+                        return
+                    except ReceiverError:
+                        self.close_receiver()
+                self.echo(f"sync stream failed ({exc}); this batch goes through docker cp")
         if copies:
             data = make_tar(copies, keep=self.rules.triggers)
             self.engine.copy_tar(self.spec.name, data)
+        if deletes:
+            self.engine.exec(self.spec.name, ["rm", "-rf", "--", *sorted(deletes)])
+
+    def _receiver(self) -> Receiver | None:
+        if self.bind is not None or self.receiver_broken:
+            return None
+        if self.receiver is not None and self.receiver.alive():
+            return self.receiver
+        self.close_receiver()
+        try:
+            self.receiver = Receiver(self.engine.receiver_cmd(self.spec.name, RECEIVER))
+        except (ReceiverError, DevboxError) as exc:
+            self.receiver_broken = True
+            self.echo(f"copy sync falls back to docker cp per batch: {exc}")
+            return None
+        return self.receiver
+
+    def close_receiver(self) -> None:
+        if self.receiver is not None:
+            self.receiver.close()
+            self.receiver = None
 
     def apply(self, plan: Plan) -> None:
         """Compose's order: rebuild, sync, restart, exec."""
@@ -143,9 +192,7 @@ class FallbackSession:
         elif not self.engine.running(self.spec.name):
             self.echo(f"container {self.spec.name} is not running: starting it again")
             self.start_container(resync=True)
-        self.copy(plan.copies)
-        if plan.deletes:
-            self.engine.exec(self.spec.name, ["rm", "-rf", "--", *sorted(plan.deletes)])
+        self.copy(plan.copies, plan.deletes)
         if plan.restart and not plan.rebuild:
             self.start_container(resync=True)
         for spec in plan.execs:
@@ -182,12 +229,18 @@ class FallbackSession:
                     f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up"
                 )
                 for batch in watcher.batches():
-                    self.handle(batch)
+                    self.handle(batch, first_event=batcher.taken_first)
                     if self.rules is not rules:
                         break  # the rules changed: watch again with the new ones
 
-    def handle(self, batch: Collection[Path], *, prefix: str = "") -> None:
-        """Plan and apply one batch for this service; a failure is reported, not raised."""
+    def handle(
+        self, batch: Collection[Path], *, prefix: str = "", first_event: float | None = None
+    ) -> None:
+        """Plan and apply one batch for this service; a failure is reported, not raised.
+
+        `first_event` (monotonic) is when the batch's first change was seen: save->applied
+        is recorded from it.
+        """
         started = time.monotonic()
         plan = plan_batch(batch, self.rules, bind=self.bind, compose_file=self.project.file)
         if plan.empty:
@@ -200,12 +253,14 @@ class FallbackSession:
         except OSError as exc:  # a file vanished or became unreadable meanwhile
             self.echo(f"{prefix}error: {exc}; the next change retries", error=True)
             return
-        ms = (time.monotonic() - started) * 1000
+        done = time.monotonic()
+        ms = (done - started) * 1000
         names = ", ".join(os.path.relpath(p, self.project.project_dir) for p in plan.changed[:3])
         more = f" and {len(plan.changed) - 3} more" if len(plan.changed) > 3 else ""
         summary = f"{prefix}{names}{more}: {'; '.join(plan.actions())}"
         self.echo(f"{summary} ({ms:.0f} ms)")
-        self.recorder.applied(summary, ms / 1000)
+        latency = None if first_event is None else done - first_event
+        self.recorder.applied(summary, ms / 1000, latency)
 
 
 def run_fallback(

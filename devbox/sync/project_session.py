@@ -168,6 +168,7 @@ def _watch(
             echo(f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up")
             for batch in watcher.batches():
                 for session in sessions:
-                    session.handle(batch, prefix=f"{session.service.name}: " if several else "")
+                    prefix = f"{session.service.name}: " if several else ""
+                    session.handle(batch, prefix=prefix, first_event=batcher.taken_first)
                 if any(s.rules is not r for s, r in zip(sessions, rules, strict=True)):
                     break  # some rules changed: watch again with the new ones
