@@ -75,8 +75,8 @@ def session(tmp_path: Path, container: str) -> Iterator[FallbackSession]:
         fallback.close_receiver()
 
 
-def sync_all(session: FallbackSession, deletes: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    session.copy(current_copies(session.rules), deletes)
+def sync_all(session: FallbackSession) -> None:
+    session.copy(current_copies(session.rules))
 
 
 def listing(container: str) -> str:
@@ -127,7 +127,7 @@ def test_edits_deletes_nested_folders_and_type_changes(
     session.copy({"/app/src/thing": (session.rules.rules[0], src / "thing")})
     assert "/app/src/thing 1000 file again" in listing(container).splitlines()
     assert session.receiver is not None  # it all went through the stream, not docker cp
-    assert not session.echo  # type: ignore[comparison-overlap]
+    assert not session.echo
 
 
 def test_a_burst_of_2000_files_arrives_whole(
@@ -162,7 +162,7 @@ def test_a_new_receiver_after_the_container_restarts(
     sync_all(session)
     assert session.receiver is not None and session.receiver is not first
     assert "/app/src/a.py 1000 two" in listing(container).splitlines()
-    assert not session.echo  # type: ignore[comparison-overlap]
+    assert not session.echo
 
 
 def test_without_python3_no_receiver_starts(tmp_path: Path) -> None:
