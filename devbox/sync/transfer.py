@@ -34,7 +34,6 @@ _HEADER = struct.Struct(">cI")
 RECEIVER = r"""
 import os, shutil, stat, struct, sys, tarfile
 inp, out = sys.stdin.buffer, sys.stdout.buffer
-uid, gid = os.geteuid(), os.getegid()
 def read(n):
     data = b''
     while len(data) < n:
@@ -66,45 +65,51 @@ def clear(path, keep_dir):
             shutil.rmtree(path)
     else:
         os.unlink(path)
-def own(path, mode, mtime, link=False):
-    if uid == 0:
-        os.lchown(path, uid, gid)
-    if not link:
-        os.chmod(path, mode)
-        os.utime(path, (mtime, mtime))
+def own(path, mode, mtime):
+    # Created by this process, an entry already belongs to the receiver's user (the
+    # container's USER, as copyUIDGID): only its mode and mtime come from the tar.
+    os.chmod(path, mode)
+    os.utime(path, (mtime, mtime))
+known = set()
+def parent_dir(parent):
+    if parent in known:
+        return
+    if not os.path.isdir(parent):
+        clear(parent, False)
+        os.makedirs(parent, exist_ok=True)
+    known.add(parent)
 def extract(tar):
     dirs = []
     for m in tar:
         path = '/' + m.name.lstrip('/')
         parent = os.path.dirname(path)
-        if not os.path.isdir(parent):
-            clear(parent, False)
-            os.makedirs(parent, exist_ok=True)
+        parent_dir(parent)
         if m.isdir():
             clear(path, True)
             if not os.path.isdir(path):
                 os.mkdir(path, 0o700)
+            known.add(path)
             dirs.append(m)
             continue
         tmp = os.path.join(parent, '.devbox-sync-%d-%s' % (os.getpid(), os.path.basename(path)))
         if m.issym():
             os.symlink(m.linkname, tmp)
-            own(tmp, 0, 0, True)
         elif m.isreg():
             src = tar.extractfile(m)
-            with open(tmp, 'wb') as f:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, 'wb') as f:
                 shutil.copyfileobj(src, f)
-            own(tmp, m.mode, m.mtime)
+                os.fchmod(fd, m.mode)
+                f.flush()
+                os.utime(fd, (m.mtime, m.mtime))
         else:
             continue
-        st = None
         try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            pass
-        if st is not None and stat.S_ISDIR(st.st_mode):
+            os.rename(tmp, path)
+        except OSError:  # a folder where the file goes: the file replaces it
             shutil.rmtree(path)
-        os.rename(tmp, path)
+            known.difference_update([k for k in known if k == path or k.startswith(path + '/')])
+            os.rename(tmp, path)
     for m in reversed(dirs):
         own('/' + m.name.lstrip('/'), m.mode, m.mtime)
 out.write(b'ready\n'); out.flush()
@@ -127,10 +132,12 @@ while True:
                 while not chunks.done:
                     chunks.read(1 << 16)
         elif kind == b'D':
+            known.clear()
             for path in read(size).split(b'\0'):
                 if path:
                     clear(path.decode('utf-8', 'surrogateescape'), False)
         elif kind == b'E':
+            known.clear()  # the container may change its files between batches
             out.write(b'ok\n')
             out.flush()
     except Exception as exc:
