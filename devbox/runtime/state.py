@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from devbox.errors import ConfigError, UsageError
 from devbox.runtime import process
 
@@ -95,6 +93,8 @@ def state_dir(project_dir: Path) -> Path:
 def session_lock(project_dir: Path) -> Iterator[None]:
     """Held for a `devbox up` session's life: a second one in the same project refuses
     (the lock dies with its holder, so a killed session never blocks the next)."""
+    from filelock import FileLock, Timeout  # only `up` locks: other commands start faster
+
     lock = FileLock(state_dir(project_dir) / "up.lock")
     try:
         lock.acquire(timeout=0)
