@@ -322,7 +322,10 @@ def cli(v: Variant, runs: int) -> Figures:
     for _ in range(runs):  # interleaved: every command sees the same load
         for key, argv in commands.items():
             times[key].append(timed(argv, v.project))
-    return {k: round(statistics.median(t), 1) for k, t in times.items()}
+    figures: Figures = {k: round(statistics.median(t), 1) for k, t in times.items()}
+    compose_exec = figures["docker compose exec -T"]
+    figures["shell_to_compose_exec"] = round(figures["devbox shell -- true"] / compose_exec, 2)
+    return figures
 
 
 def big_tree(root: Path, folders: int, per: int) -> Figures:

@@ -169,10 +169,14 @@ class FallbackSession:
         try:
             self.receiver = Receiver(self.engine.receiver_cmd(self.spec.name, RECEIVER))
         except (ReceiverError, DevboxError) as exc:
-            self.receiver_broken = True
-            self.echo(f"copy sync falls back to docker cp per batch: {exc}")
+            if self.engine.running(self.spec.name):  # else the container is gone, not python3
+                self.receiver_broken = True
+                self.echo(f"copy sync falls back to docker cp per batch: {exc}")
             return None
         return self.receiver
+
+    def _receiver_alive(self) -> bool:
+        return self.receiver is not None and self.receiver.alive()
 
     def close_receiver(self) -> None:
         if self.receiver is not None:
@@ -189,7 +193,9 @@ class FallbackSession:
                     "build failed: the previous container keeps running; save a fix to retry"
                 )
             self.start_container()
-        elif not self.engine.running(self.spec.name):
+        elif not self._receiver_alive() and not self.engine.running(self.spec.name):
+            # A live receiver proves the container runs (its exec ends with the container):
+            # no `docker inspect` process per batch on the copy path.
             self.echo(f"container {self.spec.name} is not running: starting it again")
             self.start_container(resync=True)
         self.copy(plan.copies, plan.deletes)
