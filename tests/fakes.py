@@ -55,6 +55,10 @@ class FakeEngine(Engine):
     def copy_tar(self, container: str, data: bytes) -> None:
         self.calls.append(("copy", container))
 
+    def receiver_cmd(self, container: str, script: str) -> list[str]:
+        """No receiver can start here (as in an image without python3): `docker cp` it is."""
+        return ["false"]
+
     def exec(
         self,
         container: str,

@@ -9,7 +9,7 @@ from pathlib import Path
 from devbox.commands.session import find_session
 from devbox.engine.client import compose_v1_version
 from devbox.errors import DevboxError
-from devbox.runtime.state import Last
+from devbox.runtime.state import Last, percentile
 from devbox.sync.rules import load_rules
 
 
@@ -22,6 +22,10 @@ class SessionInfo:
     detached: bool
     started: float
     last: Last | None
+    # Save->applied of the session's recent batches (first change seen -> in the container).
+    syncs: int = 0
+    sync_p50_ms: float | None = None
+    sync_p95_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,9 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
             detached=record.detached,
             started=record.started,
             last=record.last,
+            syncs=len(record.latencies),
+            sync_p50_ms=_ms(record.latencies, 0.5),
+            sync_p95_ms=_ms(record.latencies, 0.95),
         ),
         engine=session.engine.server_version(),
         compose=None if compose is None else str(compose),
@@ -109,6 +116,10 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
     )
 
 
+def _ms(values: list[float], share: float) -> float | None:
+    return round(percentile(values, share) * 1000, 1) if values else None
+
+
 def describe(report: StatusReport) -> list[str]:
     """The human-readable lines of a status report."""
     lines = [f"project: {report.project} (service {report.service})"]
@@ -124,6 +135,11 @@ def describe(report: StatusReport) -> list[str]:
         if last:
             ago = round(time.time() - last.at)
             lines.append(f"  last: {last.what} ({last.seconds * 1000:.0f} ms, {ago} s ago)")
+        if session.syncs:
+            lines.append(
+                f"  save->applied: p50 {session.sync_p50_ms:.0f} ms, "
+                f"p95 {session.sync_p95_ms:.0f} ms over the last {session.syncs} batches"
+            )
     if report.engine_info is not None:
         info = report.engine_info
         sees = {True: "sees the project folder", False: "cannot see the project folder (copy)"}

@@ -29,6 +29,10 @@ DETACHED_ENV = "DEVBOX_DETACHED"
 DETACH_TIMEOUT = 600.0
 
 
+BIND_QUIET_MS = 50
+COPY_QUIET_MS = 15
+
+
 @dataclass(frozen=True, kw_only=True)
 class UpOptions:
     """How to run the loop; the batching figures stay in milliseconds end to end."""
@@ -36,14 +40,22 @@ class UpOptions:
     mode: Mode = Mode.AUTO
     service: str | None = None
     sync: SyncMode = SyncMode.AUTO
-    quiet_ms: int = 50
+    quiet_ms: int | None = None  # None: 50 ms, or 15 ms when the sync is copy
     max_wait_ms: int = 500
     restart_on_exit: bool = False
+
+    def quiet(self) -> int:
+        """Copy mode waits less: each batch is a few ms on the receiver's stream, and an
+        editor's atomic save (write, rename) lands well within 15 ms. Bind mode only batches
+        rebuilds and restarts, where waiting for a tool's last write saves a rebuild."""
+        if self.quiet_ms is not None:
+            return self.quiet_ms
+        return COPY_QUIET_MS if self.sync is SyncMode.COPY else BIND_QUIET_MS
 
     def batcher(self) -> Batcher:
         """The fallback's batcher; a usage error when the figures cannot work together."""
         try:
-            return Batcher(quiet=self.quiet_ms / 1000, max_wait=self.max_wait_ms / 1000)
+            return Batcher(quiet=self.quiet() / 1000, max_wait=self.max_wait_ms / 1000)
         except ValueError:
             raise UsageError(
                 "--quiet-ms must be between 0 and --max-wait-ms (at most 60000)"
@@ -52,7 +64,9 @@ class UpOptions:
     def cli_args(self) -> list[str]:
         """The same options as `devbox up` arguments, for the detached child."""
         args = ["--mode", self.mode.value, "--sync", self.sync.value]
-        args += ["--quiet-ms", str(self.quiet_ms), "--max-wait-ms", str(self.max_wait_ms)]
+        if self.quiet_ms is not None:  # else the child picks it for the sync it resolves
+            args += ["--quiet-ms", str(self.quiet_ms)]
+        args += ["--max-wait-ms", str(self.max_wait_ms)]
         args += ["--restart-on-exit"] if self.restart_on_exit else []
         return args + ([self.service] if self.service else [])
 

@@ -131,6 +131,11 @@ class Engine:
     ) -> list[str]:
         return self.cmd("exec", *options, container, *argv)
 
+    def receiver_cmd(self, container: str, script: str) -> list[str]:
+        """A long-lived `python3 -c script` in the container reading its stdin: the copy
+        sync's receiver. Through `docker exec -i`, so a remote engine carries it too."""
+        return self.exec_cmd(container, ["python3", "-u", "-c", script], ["-i"])
+
     # --- questions ------------------------------------------------------------------
 
     def server_version(self) -> str:

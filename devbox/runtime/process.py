@@ -23,6 +23,8 @@ log = logging.getLogger("devbox.process")
 
 Result = subprocess.CompletedProcess[bytes]
 Child = subprocess.Popen[bytes]
+PIPE = subprocess.PIPE
+TimeoutExpired = subprocess.TimeoutExpired
 TAIL = 40  # output lines an error keeps
 
 
@@ -81,6 +83,7 @@ def start(
     *,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    stdin: int | IO[bytes] | None = None,
     stdout: int | IO[bytes] | None = None,
     stderr: int | IO[bytes] | None = None,
 ) -> Child:
@@ -88,6 +91,7 @@ def start(
 
     It does not receive the terminal's Ctrl-C: devbox decides how to stop it (`stop`,
     which signals its whole process group) and cleans up after it, in that order.
+    Its stdin is /dev/null unless `stdin` (e.g. PIPE, to feed it a stream) says otherwise.
     """
     log.debug("start: %s", shlex.join(argv))
     try:
@@ -95,7 +99,7 @@ def start(
             list(argv),
             cwd=cwd,
             env=_env(env),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,

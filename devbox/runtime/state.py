@@ -14,12 +14,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from devbox.errors import ConfigError, UsageError
 from devbox.runtime import process
 
 STATE_DIR = ".devbox"
+KEEP_LATENCIES = 200  # recent save->applied times a session keeps for `status`
 
 
 @dataclass
@@ -50,6 +49,8 @@ class State:
     detached: bool = False
     ready: bool = False
     last: Last | None = None
+    # Save->applied seconds (first event of a batch -> the container has it) of recent batches.
+    latencies: list[float] = field(default_factory=list)
 
     def alive(self) -> bool:
         return process.same_process(self.pid, self.pid_start)
@@ -92,6 +93,8 @@ def state_dir(project_dir: Path) -> Path:
 def session_lock(project_dir: Path) -> Iterator[None]:
     """Held for a `devbox up` session's life: a second one in the same project refuses
     (the lock dies with its holder, so a killed session never blocks the next)."""
+    from filelock import FileLock, Timeout  # only `up` locks: other commands start faster
+
     lock = FileLock(state_dir(project_dir) / "up.lock")
     try:
         lock.acquire(timeout=0)
@@ -136,6 +139,8 @@ def load(project_dir: Path) -> State | None:
     if not pid_ok or not isinstance(record.children, dict):
         return None  # pids 0, 1 and -1 would signal many processes
     record.pid_start = _number(record.pid_start)
+    figures = record.latencies if isinstance(record.latencies, list) else []
+    record.latencies = [v for v in map(_number, figures) if v is not None]
     record.children = {str(k): _number(v) for k, v in record.children.items()}
     return record
 
@@ -168,6 +173,17 @@ class Recorder:
         self.record.add_child(child.pid)
         self.save()
 
-    def applied(self, what: str, seconds: float) -> None:
+    def applied(self, what: str, seconds: float, latency: float | None = None) -> None:
+        """Record a batch; `latency` (save->applied seconds) joins the session's figures."""
         self.record.last = Last(what=what, seconds=round(seconds, 3), at=time.time())
+        if latency is not None:
+            kept = [*self.record.latencies, round(latency, 4)]
+            self.record.latencies = kept[-KEEP_LATENCIES:]
         self.save()
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]

@@ -20,6 +20,7 @@ class Batcher:
     _paths: set[str] = field(default_factory=set)
     _first: float = 0.0
     _last: float = 0.0
+    taken_first: float = 0.0  # the first event of the batch `take` returned last (telemetry)
 
     def __post_init__(self) -> None:
         figures = (self.quiet, self.max_wait)
@@ -46,4 +47,5 @@ class Batcher:
         if deadline is None or now < deadline:
             return frozenset()
         batch, self._paths = frozenset(self._paths), set()
+        self.taken_first = self._first
         return batch

@@ -37,6 +37,7 @@ from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
+from devbox.sync.transfer import RECEIVER, Receiver, ReceiverError
 
 START_TIMEOUT = 30.0
 HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file changes
@@ -93,6 +94,9 @@ class FallbackSession:
         self.exit_reported = False
         self.quick_exits = 0  # consecutive exits soon after a start: the restart back-off
         self.restart_at = 0.0
+        # Copy mode's stream into the container; None until the first batch needs it.
+        self.receiver: Receiver | None = None
+        self.receiver_broken = False  # no receiver could start: `docker cp` from then on
 
     def build(self) -> bool:
         """Build the dev image with BuildKit: through Compose v2 if present, else `docker build`."""
@@ -141,6 +145,7 @@ class FallbackSession:
     def stop_container(self) -> None:
         # The client first: stopped before it creates the container, it cannot create one
         # after the removal below.
+        self.close_receiver()
         if self.child is not None:
             process.stop(self.child, grace=5)
             self.child = None
@@ -195,10 +200,58 @@ class FallbackSession:
             else:
                 self.echo(f"container {self.spec.name} running again")
 
-    def copy(self, copies: Mapping[str, tuple[WatchRule, Path]]) -> None:
+    def copy(
+        self, copies: Mapping[str, tuple[WatchRule, Path]], deletes: Collection[str] = ()
+    ) -> None:
+        """Copy, then remove (`rm -rf`), container paths: through the receiver's stream in
+        copy mode, else (or when it cannot run) `docker cp` and `docker exec rm`."""
+        if not copies and not deletes:
+            return
+        receiver = self._receiver()
+        if receiver is not None:
+            try:
+                receiver.send(copies, self.rules.triggers, deletes)
+                return
+            except ReceiverError as exc:
+                # Gone with a restarted container, or a batch it could not apply: a new
+                # receiver retries the batch once; failing that, `docker cp` does.
+                self.close_receiver()
+                receiver = self._receiver()
+                if receiver is not None:
+                    try:
+                        receiver.send(copies, self.rules.triggers, deletes)
+                        return
+                    except ReceiverError:
+                        self.close_receiver()
+                self.echo(f"sync stream failed ({exc}); this batch goes through docker cp")
         if copies:
             data = make_tar(copies, keep=self.rules.triggers)
             self.engine.copy_tar(self.spec.name, data)
+        if deletes:
+            self.engine.exec(self.spec.name, ["rm", "-rf", "--", *sorted(deletes)])
+
+    def _receiver(self) -> Receiver | None:
+        if self.bind is not None or self.receiver_broken:
+            return None
+        if self.receiver is not None and self.receiver.alive():
+            return self.receiver
+        self.close_receiver()
+        try:
+            self.receiver = Receiver(self.engine.receiver_cmd(self.spec.name, RECEIVER))
+        except (ReceiverError, DevboxError) as exc:
+            if self.engine.running(self.spec.name):  # else the container is gone, not python3
+                self.receiver_broken = True
+                self.echo(f"copy sync falls back to docker cp per batch: {exc}")
+            return None
+        return self.receiver
+
+    def _receiver_alive(self) -> bool:
+        return self.receiver is not None and self.receiver.alive()
+
+    def close_receiver(self) -> None:
+        if self.receiver is not None:
+            self.receiver.close()
+            self.receiver = None
 
     def apply(self, plan: Plan) -> None:
         """Compose's order: rebuild, sync, restart, exec."""
@@ -210,12 +263,12 @@ class FallbackSession:
                     "build failed: the previous container keeps running; save a fix to retry"
                 )
             self.start_container()
-        elif not self.engine.running(self.spec.name):
+        elif not self._receiver_alive() and not self.engine.running(self.spec.name):
+            # A live receiver proves the container runs (its exec ends with the container):
+            # no `docker inspect` process per batch on the copy path.
             self.echo(f"container {self.spec.name} is not running: starting it again")
             self.start_container(resync=True)
-        self.copy(plan.copies)
-        if plan.deletes:
-            self.engine.exec(self.spec.name, ["rm", "-rf", "--", *sorted(plan.deletes)])
+        self.copy(plan.copies, plan.deletes)
         if plan.dependencies and not plan.rebuild:
             self.sync_dependencies(plan)
         if plan.restart and not plan.rebuild:
@@ -301,8 +354,14 @@ class FallbackSession:
     def warn(self, message: str) -> None:
         self.echo(f"warning: {message}", error=True)
 
-    def handle(self, batch: Collection[Path], *, prefix: str = "") -> None:
-        """Plan and apply one batch for this service; a failure is reported, not raised."""
+    def handle(
+        self, batch: Collection[Path], *, prefix: str = "", first_event: float | None = None
+    ) -> None:
+        """Plan and apply one batch for this service; a failure is reported, not raised.
+
+        `first_event` (monotonic) is when the batch's first change was seen: save->applied
+        is recorded from it.
+        """
         started = time.monotonic()
         plan = plan_batch(batch, self.rules, bind=self.bind, compose_file=self.project.file)
         if plan.empty:
@@ -315,12 +374,14 @@ class FallbackSession:
         except OSError as exc:  # a file vanished or became unreadable meanwhile
             self.echo(f"{prefix}error: {exc}; the next change retries", error=True)
             return
-        ms = (time.monotonic() - started) * 1000
+        done = time.monotonic()
+        ms = (done - started) * 1000
         names = ", ".join(os.path.relpath(p, self.project.project_dir) for p in plan.changed[:3])
         more = f" and {len(plan.changed) - 3} more" if len(plan.changed) > 3 else ""
         summary = f"{prefix}{names}{more}: {'; '.join(plan.actions())}"
         self.echo(f"{summary} ({ms:.0f} ms)")
-        self.recorder.applied(summary, ms / 1000)
+        latency = None if first_event is None else done - first_event
+        self.recorder.applied(summary, ms / 1000, latency)
 
 
 def _app_path(project_dir: Path, path: Path) -> str:

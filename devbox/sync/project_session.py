@@ -176,6 +176,6 @@ def _watch(
                     session.check_exit()  # a container that exited is said, or restarted
                     if batch:
                         prefix = f"{session.service.name}: " if several else ""
-                        session.handle(batch, prefix=prefix)
+                        session.handle(batch, prefix=prefix, first_event=batcher.taken_first)
                 if any(s.rules is not r for s, r in zip(sessions, rules, strict=True)):
                     break  # some rules changed: watch again with the new ones

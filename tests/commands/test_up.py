@@ -86,3 +86,12 @@ def test_a_second_up_is_refused(tmp_path: Path) -> None:
 
 def test_interrupted_is_exit_130() -> None:
     assert Interrupted().code == 130
+
+
+def test_copy_mode_batches_after_a_shorter_quiet_unless_told() -> None:
+    assert UpOptions(sync=SyncMode.COPY).batcher().quiet == 0.015
+    assert UpOptions(sync=SyncMode.BIND).batcher().quiet == 0.05
+    assert UpOptions(sync=SyncMode.COPY, quiet_ms=80).batcher().quiet == 0.08
+    # unset, the detached child picks it for the sync it resolves (auto may become copy)
+    assert "--quiet-ms" not in UpOptions(sync=SyncMode.AUTO).cli_args()
+    assert UpOptions(quiet_ms=15).cli_args()[4:6] == ["--quiet-ms", "15"]

@@ -100,3 +100,24 @@ def test_mistyped_records_count_as_none(tmp_path: Path) -> None:
     for text in ('{"pid": 2e30}', '{"pid": "12"}', "[1]", '{"pid": true}', "null"):
         path.write_text(text)
         assert state.load(tmp_path) is None
+
+
+def test_the_recorder_keeps_a_bounded_list_of_save_to_applied_times(tmp_path: Path) -> None:
+    recorder = state.Recorder(tmp_path, session_record(os.getpid()))
+    for i in range(state.KEEP_LATENCIES + 5):
+        recorder.applied("src/a.py: copy 1, delete 0", 0.01, latency=i / 1000)
+    recorder.applied("uv.lock: rebuild", 2.0)  # no save->applied figure: not counted
+    loaded = state.load(tmp_path)
+    assert loaded is not None
+    assert len(loaded.latencies) == state.KEEP_LATENCIES
+    assert loaded.latencies[0] == 0.005 and loaded.latencies[-1] == 0.204
+    assert state.percentile([0.03, 0.01, 0.02], 0.5) == 0.02
+    assert state.percentile([float(i) for i in range(1, 101)], 0.95) == 95.0
+
+
+def test_a_record_with_mistyped_latencies_keeps_only_the_numbers(tmp_path: Path) -> None:
+    state.save(tmp_path, session_record(os.getpid()))
+    path = state.state_path(tmp_path)
+    path.write_text(path.read_text().replace('"latencies": []', '"latencies": [0.1, "x", true]'))
+    loaded = state.load(tmp_path)
+    assert loaded is not None and loaded.latencies == [0.1]

@@ -1,0 +1,179 @@
+"""The copy sync's receiver against the real engine: edits, deletes, nested folders, a
+file replaced by a folder (and back), a 2,000-file burst, ownership as Compose's
+copyUIDGID, and a new receiver after the container restarts. Correctness only."""
+
+import dataclasses
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devbox.engine.client import Engine
+from devbox.project.compose import load_compose
+from devbox.project.locate import locate
+from devbox.runtime import state
+from devbox.sync.fallback import FallbackSession
+from devbox.sync.modes import SyncMode
+from devbox.sync.plan import current_copies
+from devbox.sync.rules import WatchRule
+from devbox.sync.transfer import RECEIVER, Receiver
+from tests.fakes import Said, session_record
+
+pytestmark = pytest.mark.docker
+
+IMAGE = "python:3.13-slim-trixie"
+COMPOSE = """\
+services:
+  app:
+    build: .
+    develop:
+      watch:
+        - {action: sync, path: ./src, target: /app/src}
+"""
+
+
+def docker(*args: str) -> str:
+    done = subprocess.run(["docker", *args], check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+@pytest.fixture
+def container() -> Iterator[str]:
+    name = f"devbox-test-transfer-{uuid.uuid4().hex[:8]}"
+    docker("run", "-d", "--name", name, "--user", "1000:1000", "--pull", "never", IMAGE,
+           "sleep", "infinity")  # fmt: skip
+    try:
+        yield name
+    finally:
+        subprocess.run(["docker", "rm", "-f", "-t", "0", name], check=False, capture_output=True)
+
+
+@pytest.fixture
+def session(tmp_path: Path, container: str) -> Iterator[FallbackSession]:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "src").mkdir()
+    project = load_compose(locate(tmp_path))
+    fallback = FallbackSession(
+        engine=Engine(project_dir=tmp_path, project_name=project.name),
+        project=project,
+        service=project.services["app"],
+        compose_v2=True,
+        sync=SyncMode.COPY,
+        recorder=state.Recorder(tmp_path, session_record(os.getpid(), compose_project="t")),
+        echo=Said(),
+    )
+    fallback.spec = dataclasses.replace(fallback.spec, name=container)
+    docker(
+        "exec", "-u", "0", container, "sh", "-c", "mkdir -p /app/src && chown 1000 /app /app/src"
+    )
+    try:
+        yield fallback
+    finally:
+        fallback.close_receiver()
+
+
+def sync_all(session: FallbackSession) -> None:
+    session.copy(current_copies(session.rules))
+
+
+def listing(container: str) -> str:
+    script = (
+        "import os\n"
+        "for d, ds, fs in sorted(os.walk('/app/src')):\n"
+        "    for f in sorted(fs):\n"
+        "        p = os.path.join(d, f); st = os.lstat(p)\n"
+        "        print(p, st.st_uid, open(p).read().strip() if not os.path.islink(p) else '->')\n"
+        "    for x in sorted(ds):\n"
+        "        print(os.path.join(d, x) + '/')\n"
+    )
+    return docker("exec", container, "python3", "-c", script)
+
+
+def test_edits_deletes_nested_folders_and_type_changes(
+    tmp_path: Path, session: FallbackSession, container: str
+) -> None:
+    src = tmp_path / "src"
+    (src / "pkg" / "deep").mkdir(parents=True)
+    (src / "a.py").write_text("a1")
+    (src / "pkg" / "deep" / "b.py").write_text("b1")
+    (src / "thing").write_text("file")
+    sync_all(session)
+    (src / "a.py").write_text("a2")
+    (src / "thing").unlink()
+    (src / "thing").mkdir()
+    (src / "thing" / "c.py").write_text("c1")
+    (src / "pkg" / "deep" / "b.py").unlink()
+    session.copy(
+        {
+            "/app/src/a.py": (session.rules.rules[0], src / "a.py"),
+            "/app/src/thing": (session.rules.rules[0], src / "thing"),
+        },
+        {"/app/src/pkg/deep/b.py"},
+    )
+    assert listing(container).splitlines() == [
+        "/app/src/a.py 1000 a2",
+        "/app/src/pkg/",
+        "/app/src/thing/",
+        "/app/src/pkg/deep/",
+        "/app/src/thing/c.py 1000 c1",
+    ]
+    # and a folder replaced by a file
+    (src / "thing" / "c.py").unlink()
+    (src / "thing").rmdir()
+    (src / "thing").write_text("file again")
+    session.copy({"/app/src/thing": (session.rules.rules[0], src / "thing")})
+    assert "/app/src/thing 1000 file again" in listing(container).splitlines()
+    assert session.receiver is not None  # it all went through the stream, not docker cp
+    assert not session.echo
+
+
+def test_a_burst_of_2000_files_arrives_whole(
+    tmp_path: Path, session: FallbackSession, container: str
+) -> None:
+    rule: WatchRule = session.rules.rules[0]
+    copies = {}
+    for i in range(2000):
+        path = tmp_path / "src" / f"d{i % 20}" / f"f{i}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"content {i}\n" * 20)
+        copies[f"/app/src/d{i % 20}/f{i}.txt"] = (rule, path)
+    session.copy(copies)
+    check = (
+        "import glob\n"
+        "files = glob.glob('/app/src/d*/f*.txt')\n"
+        "bad = [f for f in files if open(f).read() != "
+        "'content %s\\n' % f.split('/f')[-1][:-4] * 20]\n"
+        "print(len(files), len(bad))\n"
+    )
+    assert docker("exec", container, "python3", "-c", check).split() == ["2000", "0"]
+
+
+def test_a_new_receiver_after_the_container_restarts(
+    tmp_path: Path, session: FallbackSession, container: str
+) -> None:
+    (tmp_path / "src" / "a.py").write_text("one")
+    sync_all(session)
+    first = session.receiver
+    docker("restart", "-t", "0", container)
+    (tmp_path / "src" / "a.py").write_text("two")
+    sync_all(session)
+    assert session.receiver is not None and session.receiver is not first
+    assert "/app/src/a.py 1000 two" in listing(container).splitlines()
+    assert not session.echo
+
+
+def test_without_python3_no_receiver_starts(tmp_path: Path) -> None:
+    """An image without python3: the receiver says so instead of hanging."""
+    name = f"devbox-test-transfer-{uuid.uuid4().hex[:8]}"
+    engine = Engine(project_dir=tmp_path, project_name="t")
+    docker("run", "-d", "--name", name, "--pull", "never", IMAGE, "sleep", "infinity")
+    try:
+        argv = engine.receiver_cmd(name, RECEIVER)
+        argv[argv.index("python3")] = "no-such-python3"
+        with pytest.raises(Exception, match="did not start"):
+            Receiver(argv)
+    finally:
+        subprocess.run(["docker", "rm", "-f", "-t", "0", name], check=False, capture_output=True)
