@@ -48,7 +48,7 @@ def container() -> Iterator[str]:
     try:
         yield name
     finally:
-        subprocess.run(["docker", "rm", "-f", "-t", "0", name], check=False, capture_output=True)
+        subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
 
 
 @pytest.fixture
@@ -176,4 +176,4 @@ def test_without_python3_no_receiver_starts(tmp_path: Path) -> None:
         with pytest.raises(Exception, match="did not start"):
             Receiver(argv)
     finally:
-        subprocess.run(["docker", "rm", "-f", "-t", "0", name], check=False, capture_output=True)
+        subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
