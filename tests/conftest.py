@@ -40,31 +40,19 @@ volumes:
 """
 
 
-def _load_engine_env() -> None:
-    """Apply scripts/provision-engine's env file when the caller did not source it."""
-    if "DEVBOX_DOCKER_CONFIG_COMPOSE_2_40" in os.environ or not ENGINE_ENV.is_file():
+def _load_env_file(path: Path, *, unless: str) -> None:
+    """Apply a provisioning script's env file when the caller did not source it."""
+    if unless in os.environ or not path.is_file():
         return
-    for line in ENGINE_ENV.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if line.startswith("export "):
             key, _, value = line.removeprefix("export ").partition("=")
             os.environ[key] = os.path.expandvars(value.strip('"'))
 
 
-_load_engine_env()
-
-
-def _load_extra_env() -> None:
-    """Apply scripts/provision-extra's env file (the second engine, Podman) when present."""
-    extra = ENGINE_ENV.with_name("extra.env")
-    if "DEVBOX_REMOTE_DOCKER_HOST" in os.environ or not extra.is_file():
-        return
-    for line in extra.read_text().splitlines():
-        if line.startswith("export "):
-            key, _, value = line.removeprefix("export ").partition("=")
-            os.environ[key] = os.path.expandvars(value.strip('"'))
-
-
-_load_extra_env()
+# scripts/provision-engine's, then scripts/provision-extra's (the second engine, Podman)
+_load_env_file(ENGINE_ENV, unless="DEVBOX_DOCKER_CONFIG_COMPOSE_2_40")
+_load_env_file(ENGINE_ENV.with_name("extra.env"), unless="DEVBOX_REMOTE_DOCKER_HOST")
 
 
 def _missing_test_bed(problem: str) -> None:
