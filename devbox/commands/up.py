@@ -83,12 +83,7 @@ def up(
     for svc in developed:
         load_rules(project, svc)  # a broken rule is one line now, not after the engine checks
     options.batcher()  # impossible figures fail here, before anything starts
-    running = state.load(project.project_dir)
-    if running is not None and running.alive():
-        raise UsageError(
-            f"devbox up is already running for {project.project_dir} (pid {running.pid}); "
-            "`devbox down` stops it"
-        )
+    state.refuse_if_running(project.project_dir)
     if detach:
         _detach(project.project_dir, options, echo)
         return

@@ -89,6 +89,22 @@ def state_dir(project_dir: Path) -> Path:
     return folder
 
 
+def already_running(project_dir: Path, pid: int | None) -> UsageError:
+    """The refusal of a second `devbox up` in one project."""
+    holder = f" (pid {pid})" if pid is not None else ""
+    return UsageError(
+        f"devbox up is already running for {project_dir}{holder}; `devbox down` stops it"
+    )
+
+
+def refuse_if_running(project_dir: Path) -> None:
+    """Refuse early (before detaching or asking the engine) when a live session is recorded;
+    `session_lock` then settles a race between two starts."""
+    running = load(project_dir)
+    if running is not None and running.alive():
+        raise already_running(project_dir, running.pid)
+
+
 @contextmanager
 def session_lock(project_dir: Path) -> Iterator[None]:
     """Held for a `devbox up` session's life: a second one in the same project refuses
@@ -100,10 +116,7 @@ def session_lock(project_dir: Path) -> Iterator[None]:
         lock.acquire(timeout=0)
     except Timeout:
         record = load(project_dir)
-        holder = f" (pid {record.pid})" if record is not None else ""
-        raise UsageError(
-            f"devbox up is already running for {project_dir}{holder}; `devbox down` stops it"
-        ) from None
+        raise already_running(project_dir, record.pid if record is not None else None) from None
     try:
         yield
     finally:
