@@ -172,10 +172,3 @@ def apply(results: Sequence[FileResult]) -> None:
         if result.content is not None:
             changes.append((result.path, result.content))
     write_all(changes)
-
-
-def write_file(path: Path, content: str, *, force: bool) -> FileResult:
-    """Plan and write one file."""
-    result = plan_file(path, content, force=force)
-    apply([result])
-    return result

@@ -12,10 +12,17 @@ from devbox.project.check import check_compose, check_dockerfile, dockerfile_tar
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
 from devbox.project.scaffold import FileOutcome as Outcome
-from devbox.project.scaffold import write_file
+from devbox.project.scaffold import FileResult, apply, plan_file
 from devbox.project.settings import read_settings
 from devbox.project.templates import render, render_files, templates_dir
 from tests.conftest import COMMENTED_COMPOSE, SAMPLE
+
+
+def write_file(path: Path, content: str, *, force: bool) -> FileResult:
+    """Plan one file and write it, as init does for each of its files."""
+    result = plan_file(path, content, force=force)
+    apply([result])
+    return result
 
 
 def names(report_files: list) -> list[tuple[str, Outcome]]:  # type: ignore[type-arg]
