@@ -126,6 +126,26 @@ class Engine:
     def run_cmd(self, args: Sequence[str]) -> list[str]:
         return self.cmd("run", *args)
 
+    def create_cmd(self, args: Sequence[str]) -> list[str]:
+        """`run`'s arguments, creating the container without starting it."""
+        return self.cmd("create", *args)
+
+    def start_attached_cmd(self, container: str) -> list[str]:
+        """Start a created container attached, as `run` would (output, signals, exit code)."""
+        return self.cmd("start", "--attach", container)
+
+    def connect(self, container: str, network: str, alias: str) -> None:
+        """Join `container` to one more network, reachable there by `alias` (as Compose does
+        for a service's networks after the first)."""
+        result = process.run(
+            self.cmd("network", "connect", "--alias", alias, network, container), check=False
+        )
+        if result.returncode != 0:
+            raise EngineError(
+                f"could not join {container} to network {network}: "
+                f"{process.text(result.stderr).strip()}"
+            )
+
     def exec_cmd(
         self, container: str, argv: Sequence[str], options: Sequence[str] = ()
     ) -> list[str]:

@@ -155,14 +155,6 @@ class Stack:
     def _exists(self, kind: str, name: str) -> bool:
         return process.run(self.engine.cmd(kind, "inspect", name), check=False).returncode == 0
 
-    def connect(self, container: str, network: str, alias: str) -> None:
-        result = process.run(
-            self.engine.cmd("network", "connect", "--alias", alias, network, container),
-            check=False,
-        )
-        if result.returncode != 0:
-            raise StartError(f"could not join {container} to {network}")
-
     def existing(self) -> set[str]:
         """The project's containers now (so clean-up leaves those it did not start)."""
         project = labels.label(labels.COMPOSE_PROJECT, self.engine.project_name)

@@ -125,9 +125,19 @@ class FallbackSession:
         built are copied in again, so a restart does not revert them.
         """
         self.stop_container()
+        args = run_args(self.spec)
+        # `run` joins one network; Compose joins the others before the start, so the app
+        # reaches them from its first line: create, connect, then start attached.
+        more = self.spec.resolved.networks[1:] if self.spec.resolved else ()
         with deferred():  # an interruption here would leave the client unrecorded
             self.starting = True
-            self.child = process.start(self.engine.run_cmd(run_args(self.spec)))
+            if more:
+                process.run(self.engine.create_cmd(args))
+                for network in more:
+                    self.engine.connect(self.spec.name, network, alias=self.service.name)
+                self.child = process.start(self.engine.start_attached_cmd(self.spec.name))
+            else:
+                self.child = process.start(self.engine.run_cmd(args))
         self.recorder.child(self.child)
         self.started_at, self.exit_reported = time.monotonic(), False
         deadline = time.monotonic() + START_TIMEOUT
