@@ -184,6 +184,39 @@ def _app_command(
         if "Flask(" in text:
             return ("flask", "--app", module, "run", *listen), f"{name} creates a Flask app"
         return ("python", name), f"{name} is the project's script"
+    return _package_app(project_dir, pyproject, deps, listen)
+
+
+def _package_app(
+    project_dir: Path, pyproject: dict[str, Any], deps: set[str], listen: list[str]
+) -> tuple[tuple[str, ...], str] | None:
+    """A FastAPI app in the project's own package (`src/<pkg>/main.py` or `__init__.py`):
+    `fastapi run` on that file (or on the folder, for `__init__.py`), else uvicorn on the
+    module."""
+    name = str(_table(pyproject, "project").get("name") or "")
+    module = _package_dir(project_dir, name) if name else None
+    if module is None:
+        return None
+    folder = next(
+        (f for f in (project_dir / "src" / module, project_dir / module) if f.is_dir()), None
+    )
+    if folder is None:  # a single-module project
+        return None
+    for file in ("main.py", "__init__.py"):
+        try:
+            text = (folder / file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "FastAPI(" not in text:
+            continue
+        where = folder.relative_to(project_dir).as_posix()
+        why = f"{where}/{file} creates a FastAPI app"
+        if "fastapi-cli" in deps:  # given a folder, FastAPI imports the package itself
+            path = where if file == "__init__.py" else f"{where}/{file}"
+            return ("fastapi", "run", path, *listen), why
+        if "uvicorn" in deps:
+            target = module if file == "__init__.py" else f"{module}.main"
+            return ("uvicorn", f"{target}:app", *listen), why
     return None
 
 

@@ -40,6 +40,7 @@ SHAPES = {
     "flat-layout": Shape("flat_app/__init__.py"),
     "non-packaged": Shape("main.py"),
     "fastapi": Shape("main.py"),
+    "fastapi-package": Shape("src/fa_shop/routes.py"),  # `fastapi run src/fa_shop`
     "flask": Shape("app.py"),
     "django": Shape("site_conf/urls.py"),
     "workspace-member": Shape("packages/greeter/src/greeter/__init__.py"),

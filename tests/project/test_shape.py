@@ -110,6 +110,32 @@ def test_fastapi_cli_when_installed(tmp_path: Path) -> None:
     assert settings.dev_command[:3] == ("fastapi", "dev", "main.py")
 
 
+@pytest.mark.parametrize(
+    ("deps", "file", "command"),
+    [
+        ('["fastapi[standard]"]', "src/shop/main.py", ("fastapi", "run", "src/shop/main.py")),
+        ('["fastapi[standard]"]', "src/shop/__init__.py", ("fastapi", "run", "src/shop")),
+        ('["fastapi", "uvicorn"]', "src/shop/main.py", ("uvicorn", "shop.main:app")),
+        ('["fastapi", "uvicorn"]', "shop/__init__.py", ("uvicorn", "shop:app")),
+    ],
+)
+def test_fastapi_app_in_the_package(
+    tmp_path: Path, deps: str, file: str, command: tuple[str, ...]
+) -> None:
+    package = file.rsplit("/", 1)[0]
+    root = write(
+        tmp_path,
+        {
+            "pyproject.toml": project("shop", deps=deps, extra=BUILD),
+            f"{package}/__init__.py": "",
+            file: "from fastapi import FastAPI\n\napp = FastAPI()\n",
+        },
+    )
+    settings = read_settings(root)
+    assert settings.command == (*command, "--host", "0.0.0.0", "--port", "8000")
+    assert settings.prod_sources  # the command names the package's folder or is not a script
+
+
 def test_library_is_a_dev_container_whose_smoke_imports_it(tmp_path: Path) -> None:
     root = write(
         tmp_path, {"pyproject.toml": project("my-lib", extra=BUILD), "my_lib/__init__.py": ""}
