@@ -1,12 +1,14 @@
 """The corpus (tests/corpus): projects of the shapes real uv projects have, each through
-the whole path against the real engine: init -> up (one mode per project, alternating
-fallback under Compose 2.21.0 and watch under Compose 2.40.3) serves -> an edit is
-visible in the container -> smoke passes on the prod image, which runs as non-root.
+the whole path against the real engine: init -> up in both modes (the fallback under
+Compose 2.21.0, watch under Compose 2.40.3; which goes first alternates) serves -> an
+edit is visible in the container -> smoke passes on the prod image, which runs as
+non-root.
 
 One test per project keeps the suite lean: the dependency cache mount and the base
 images are shared by every build, and each image is built once.
 """
 
+import os
 import shutil
 import subprocess
 import urllib.error
@@ -97,18 +99,17 @@ def remove_containers(project: str) -> None:
         subprocess.run(["docker", "rm", "-fv", *ids], capture_output=True, check=False)
 
 
-@pytest.mark.parametrize("name", sorted(SHAPES))
-def test_corpus_project(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    shape, mode = SHAPES[name], MODES[name]
-    request.getfixturevalue("compose_2_21" if mode == "fallback" else "compose_2_40")
-    project = tmp_path / f"corpus-{name}-{uuid.uuid4().hex[:8]}"
-    shutil.copytree(CORPUS / name, project, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
-    init_project(project_dir=project)
-    port = free_port()
-    compose = project / "compose.yaml"
-    compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", f"127.0.0.1:{port}:8000"))
+COMPOSE = {
+    "fallback": "DEVBOX_DOCKER_CONFIG_COMPOSE_2_21",
+    "watch": "DEVBOX_DOCKER_CONFIG_COMPOSE_2_40",
+}
 
-    log_path = tmp_path / "up.log"
+
+def up_serves_an_edit(
+    name: str, project: Path, port: int, mode: str, log_path: Path, edit: str
+) -> None:
+    """`devbox up` in `mode` serves (or gives a shell), and an edit reaches the container."""
+    shape = SHAPES[name]
     try:
         with log_path.open("wb") as log:
             devbox = start_devbox(["up", "--mode", mode, "-C", str(project)], log=log)
@@ -119,15 +120,15 @@ def test_corpus_project(name: str, tmp_path: Path, request: pytest.FixtureReques
                     lambda: container_of(project.name), timeout=240, what="the container"
                 )
                 edited = project / shape.edit
-                edited.write_text(edited.read_text() + "\nEDITED = 1\n")
+                edited.write_text(edited.read_text() + f"\n{edit} = 1\n")
                 wait_for(
-                    lambda: "EDITED = 1" in in_container(container, "cat", f"/app/{shape.edit}"),
+                    lambda: f"{edit} = 1" in in_container(container, "cat", f"/app/{shape.edit}"),
                     timeout=30,
                     what="the edit in the container",
                 )
                 if not shape.http:  # the dev container is a shell: the project imports there
                     out = in_container(
-                        container, "python", "-c", "import tiny_lib; print(tiny_lib.EDITED)"
+                        container, "python", "-c", f"import tiny_lib; print(tiny_lib.{edit})"
                     )
                     assert out.strip() == "1"
                 assert devbox.poll() is None, log_path.read_text()
@@ -138,6 +139,27 @@ def test_corpus_project(name: str, tmp_path: Path, request: pytest.FixtureReques
         raise
     finally:
         remove_containers(project.name)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_corpus_project(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both modes, each under its Compose: the project's own mode first, then the other
+    (its image layers cached by then, so the second costs little)."""
+    shape = SHAPES[name]
+    project = tmp_path / f"corpus-{name}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(CORPUS / name, project, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    init_project(project_dir=project)
+    port = free_port()
+    compose = project / "compose.yaml"
+    compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", f"127.0.0.1:{port}:8000"))
+
+    first = MODES[name]
+    for mode in (first, "watch" if first == "fallback" else "fallback"):
+        config = os.environ.get(COMPOSE[mode])
+        assert config, f"{COMPOSE[mode]} is not set; run scripts/provision-engine"
+        monkeypatch.setenv("DOCKER_CONFIG", config)
+        edit = f"EDITED_{mode.upper()}"
+        up_serves_an_edit(name, project, port, mode, tmp_path / f"up-{mode}.log", edit)
 
     report = smoke(
         project_dir=project,
