@@ -350,16 +350,16 @@ class Variant:
         return []
 
     def batches(self) -> int | None:
-        """Batches devbox applied, from its own telemetry (`devbox status --json`); None on
-        the watch path and for Compose, where Compose does the syncing."""
+        """Batches devbox applied, from its own telemetry (the session record that `devbox
+        status --json` reports, read directly: status asks the engine several questions,
+        which takes seconds on a loaded machine). None on the watch path and for Compose,
+        where Compose does the syncing."""
+        from devbox.runtime import state
+
         if self.key in ("compose", "devbox_watch"):
             return None
-        done = self.devbox("status", "--json", timeout=60)
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            session = json.loads(done.stdout).get("session") or {}
-            value = session.get("batches")
-            return value if isinstance(value, int) else None
-        return None
+        record = state.load(self.project)
+        return None if record is None else record.batches
 
     def down(self) -> None:
         log(f"[{self.label}] down")
