@@ -42,7 +42,18 @@ CLI_STATUS = "devbox status"
 CLI_COMPARED = (CLI_SHELL, CLI_DOCKER_EXEC)
 # Counts and flags are not figures to divide.
 NOT_RATIOS = frozenset(
-    {"n", "missed", "files", "folders", "files_seen", "missed_or_stale", "batches", "runs"}
+    {
+        "n",
+        "superseded",
+        "files",
+        "folders",
+        "files_seen",
+        "missed_or_stale",
+        "batches",
+        "runs",
+        "failed",
+        "writes",
+    }
 )
 # The figures the markdown's ratio column shows, per scenario (JSON carries all of them).
 RATIO_SHOWN = {
@@ -131,8 +142,8 @@ def add_ratios(results: Results) -> None:
         for key, figures in rows.items():
             if key == baseline(scenario) or not isinstance(figures, dict):
                 continue
-            if scenario == "cli" and key not in CLI_COMPARED:
-                continue
+            if key not in (CLI_COMPARED if scenario == "cli" else VARIANTS):
+                continue  # e.g. --help, or the 20,000-file watcher: nothing to compare
             if not isinstance(base, dict):
                 figures["ratio_to_compose"] = None
                 continue

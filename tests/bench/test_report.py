@@ -57,8 +57,10 @@ def test_ratios_divide_by_compose_and_skip_counts_and_missing_figures() -> None:
             "devbox_watch": {"seconds": None, "batches": None},
         },
         "edit_latency": {"copy": {"p50_ms": 10.0}},
+        "watcher": {"compose": {"rss_mb": 90.0}, "devbox_20000_files": {"rss_mb": 30.0}},
     }
     add_ratios(results)
+    assert "ratio_to_compose" not in results["watcher"]["devbox_20000_files"]
     assert results["burst"]["copy"]["ratio_to_compose"] == {"seconds": 0.25}
     assert results["burst"]["devbox_watch"]["ratio_to_compose"] == {}
     assert "ratio_to_compose" not in results["burst"]["compose"]
