@@ -534,6 +534,7 @@ def burst(v: Variant, files: int) -> Figures:
     time.sleep(1)  # the last batch is recorded after its files are in
     after = v.batches()
     figures = {
+        "files": files,
         "seconds": round(float(done) - started, 2),
         "missed_or_stale": int(bad),
         "files_seen": int(seen),

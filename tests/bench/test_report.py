@@ -93,7 +93,7 @@ def test_goals_are_computed_from_the_figures() -> None:
         },
         "burst": {
             "compose": {"seconds": 1.0, "missed_or_stale": 0},
-            "copy": {"seconds": 0.3, "missed_or_stale": 0, "batches": 4},
+            "copy": {"files": 2000, "seconds": 0.3, "missed_or_stale": 0, "batches": 4},
         },
         "watcher": {"copy": {"idle_cpu_pct": 0.5}},
     }
@@ -117,6 +117,13 @@ def test_the_outage_goal_is_measured_against_the_apps_own_reload() -> None:
     assert evaluate((goal,), {})[0]["verdict"] == "not measured"
     no_reload: Results = {"dependency_change": {"copy": {"app_down_s": 0.0}}}
     assert evaluate((goal,), no_reload)[0]["verdict"] == "not measured"
+
+
+def test_burst_goals_need_the_full_2000_files() -> None:
+    quick: Results = {"burst": {"copy": {"files": 500, "missed_or_stale": 0, "batches": 1}}}
+    verdicts = _verdicts(quick)
+    assert verdicts["2,000-file burst, copy: at most 3 batches"] == "not measured"
+    assert verdicts["2,000-file burst, copy: nothing missed or stale"] == "not measured"
 
 
 def test_a_goal_on_a_failed_scenario_is_not_measured() -> None:
