@@ -26,6 +26,7 @@ class SessionInfo:
     syncs: int = 0
     sync_p50_ms: float | None = None
     sync_p95_ms: float | None = None
+    batches: int = 0  # every batch applied in the session
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
             syncs=len(record.latencies),
             sync_p50_ms=_ms(record.latencies, 0.5),
             sync_p95_ms=_ms(record.latencies, 0.95),
+            batches=record.batches,
         ),
         engine=session.engine.server_version(),
         compose=None if compose is None else str(compose),

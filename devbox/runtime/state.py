@@ -51,6 +51,8 @@ class State:
     last: Last | None = None
     # Save->applied seconds (first event of a batch -> the container has it) of recent batches.
     latencies: list[float] = field(default_factory=list)
+    # Every batch applied in the session (latencies keeps only the recent ones).
+    batches: int = 0
 
     def alive(self) -> bool:
         return process.same_process(self.pid, self.pid_start)
@@ -155,6 +157,8 @@ def load(project_dir: Path) -> State | None:
     figures = record.latencies if isinstance(record.latencies, list) else []
     record.latencies = [v for v in map(_number, figures) if v is not None]
     record.children = {str(k): _number(v) for k, v in record.children.items()}
+    batches = _number(record.batches)
+    record.batches = int(batches) if batches is not None and batches >= 0 else 0
     return record
 
 
@@ -189,6 +193,7 @@ class Recorder:
     def applied(self, what: str, seconds: float, latency: float | None = None) -> None:
         """Record a batch; `latency` (save->applied seconds) joins the session's figures."""
         self.record.last = Last(what=what, seconds=round(seconds, 3), at=time.time())
+        self.record.batches += 1
         if latency is not None:
             kept = [*self.record.latencies, round(latency, 4)]
             self.record.latencies = kept[-KEEP_LATENCIES:]

@@ -115,6 +115,19 @@ def test_the_recorder_keeps_a_bounded_list_of_save_to_applied_times(tmp_path: Pa
     assert state.percentile([float(i) for i in range(1, 101)], 0.95) == 95.0
 
 
+def test_the_recorder_counts_every_batch_beyond_the_kept_latencies(tmp_path: Path) -> None:
+    recorder = state.Recorder(tmp_path, session_record(os.getpid()))
+    for i in range(state.KEEP_LATENCIES + 5):
+        recorder.applied("src/a.py: copy 1, delete 0", 0.01, latency=i / 1000)
+    recorder.applied("uv.lock: uv sync", 2.0)
+    loaded = state.load(tmp_path)
+    assert loaded is not None and loaded.batches == state.KEEP_LATENCIES + 6
+    path = state.state_path(tmp_path)
+    path.write_text(path.read_text().replace(f'"batches": {loaded.batches}', '"batches": "x"'))
+    mistyped = state.load(tmp_path)
+    assert mistyped is not None and mistyped.batches == 0
+
+
 def test_a_record_with_mistyped_latencies_keeps_only_the_numbers(tmp_path: Path) -> None:
     state.save(tmp_path, session_record(os.getpid()))
     path = state.state_path(tmp_path)
