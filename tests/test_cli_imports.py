@@ -19,6 +19,7 @@ HEAVY |= {"pydantic", "rich", "logging", "tomllib", "json", "tarfile"}
 HELP_MODULES = {
     "devbox",
     "devbox.__main__",
+    "devbox.launch",
     "devbox.cli",
     "devbox.errors",
     "devbox.engine",
@@ -100,6 +101,7 @@ def test_shell_on_a_live_session_execs_the_recorded_container_directly(tmp_path:
     ]  # fmt: skip
     heavy = top_level(modules) & (HEAVY - {"psutil", "logging", "json"})  # liveness, -v, record
     assert heavy == set()
+    assert top_level(modules) & {"typer", "click"} == set()  # served before the CLI loads
     assert {
         "devbox.project.compose",
         "devbox.engine.client",
