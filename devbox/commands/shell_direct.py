@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from devbox.defaults import APP_DIR
 from devbox.engine.exec_line import exec_cmd, exec_options
+from devbox.engine.modes import EngineName
 from devbox.errors import DevboxError
 from devbox.project.locate import locate
 from devbox.runtime import process, state
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # types only: importing the compose reader is the cost this p
     from devbox.project.compose import ComposeProject, Service
 
 ENGINE_ENV = "DEVBOX_ENGINE"  # as devbox.engine.kind, which this path does not import
+CLIENTS = tuple(name.value for name in EngineName)
 DEFAULT_SHELL = [
     "sh",
     "-c",
@@ -68,8 +70,8 @@ def recorded_exec(
             return None  # another service: its container is looked up
         command = [service, *(command or [])]  # `devbox shell -- CMD`: CMD's first word
     chosen = os.environ.get(ENGINE_ENV)
-    if chosen and chosen != facts.client:
-        return None
+    if facts.client not in CLIENTS or (chosen and chosen != facts.client):
+        return None  # only a known client is run from a file in the project
     if state.fingerprint(facts_files(paths.dir, paths.compose_files)) != facts.files:
         return None
     if not record.alive():

@@ -93,6 +93,14 @@ def test_another_engine_goes_the_full_way(live: Path, monkeypatch: pytest.Monkey
     assert direct(live, "true") is not None
 
 
+def test_only_a_known_client_is_run(live: Path) -> None:
+    record = state.load(live)
+    assert record is not None and record.shell is not None
+    record.shell.client = "rm"
+    state.save(live, record)
+    assert direct(live, "true") is None
+
+
 def test_no_live_record_goes_the_full_way(live: Path) -> None:
     record = state.load(live)
     assert record is not None
