@@ -99,7 +99,7 @@ def test_shell_on_a_live_session_execs_the_recorded_container_directly(tmp_path:
     assert (tmp_path / "argv").read_text().split("\n")[:-1] == [
         "exec", "--interactive", "--workdir", "/app", "proj-app-1", "python", "-V",
     ]  # fmt: skip
-    heavy = top_level(modules) & (HEAVY - {"psutil", "logging", "json"})  # liveness, -v, record
+    heavy = top_level(modules) & (HEAVY - {"logging", "json"})  # -v, the record
     assert heavy == set()
     assert top_level(modules) & {"typer", "click"} == set()  # served before the CLI loads
     assert {

@@ -7,7 +7,6 @@ trusted blindly: a pid counts only while it is still the process that was record
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -148,6 +147,8 @@ def session_lock(project_dir: Path) -> Iterator[None]:
 
 def save(project_dir: Path, state: State) -> None:
     """Write atomically (a unique temp file, then rename), so a reader never sees half a file."""
+    import tempfile  # only writers pay for it: `devbox shell` reads the record
+
     path = state_dir(project_dir) / "state.json"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".tmp")
     try:
