@@ -5,7 +5,6 @@ Ctrl-C becomes 130. Core modules are imported inside the commands so that
 `devbox --help` stays fast.
 """
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -112,6 +111,8 @@ def _global(
     ] = False,
     engine: EngineOpt = None,
 ) -> None:
+    import logging  # not at the top: `devbox --help` never needs it
+
     global _quiet
     _quiet = quiet and not verbose
     logging.basicConfig(
@@ -247,11 +248,23 @@ def shell(
     engine: EngineOpt = None,
 ) -> None:
     """Open a shell in the dev container, or run `devbox shell [SERVICE] -- CMD ...`."""
-    from devbox.commands.shell import shell as run_shell
+    from devbox.commands.shell_direct import shell_direct
 
-    code = run_shell(
-        project_dir=project_dir, service=service, command=command, user=user, env=env, start=start
+    # A live session's recorded container first: as fast as `docker exec` itself.
+    code = shell_direct(
+        project_dir=project_dir, service=service, command=command, user=user, env=env
     )
+    if code is None:
+        from devbox.commands.shell import shell as run_shell
+
+        code = run_shell(
+            project_dir=project_dir,
+            service=service,
+            command=command,
+            user=user,
+            env=env,
+            start=start,
+        )
     raise typer.Exit(code)
 
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from devbox.commands.session import find_session
+from devbox.commands.shell_direct import DEFAULT_SHELL
 from devbox.defaults import APP_DIR
 from devbox.engine.container import dev_image_candidates, exec_options, one_off_args
 from devbox.errors import ConfigError, NotRunning, UsageError
@@ -13,12 +14,6 @@ from devbox.project.locate import locate
 from devbox.runtime.signals import interruptible
 from devbox.sync.masks import secret_masks
 from devbox.sync.rules import RuleSet, load_rules
-
-DEFAULT_SHELL = [
-    "sh",
-    "-c",
-    "if command -v bash >/dev/null 2>&1; then exec bash -i; else exec sh -i; fi",
-]
 
 
 def shell(

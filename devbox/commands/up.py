@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from devbox.commands.shell_direct import shell_facts
 from devbox.engine import labels
 from devbox.engine.client import Engine, compose_v1_version
 from devbox.engine.modes import Mode, choose_mode, podman_mode
@@ -122,6 +123,7 @@ def up(
             services=[svc.name for svc in developed],
             container=None,
             detached=os.environ.get(DETACHED_ENV) == "1",
+            shell=shell_facts(project, developed[0], engine.client[0]),
         ),
     )
     with state.session_lock(project.project_dir):

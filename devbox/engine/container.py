@@ -15,8 +15,9 @@ import yaml
 
 from devbox import defaults
 from devbox.engine import labels
+from devbox.engine.exec_line import exec_options as exec_options  # re-exported
 from devbox.engine.resolve import ResolvedService, run_command, run_options
-from devbox.project.compose import ComposeProject, EnvPairs, Service
+from devbox.project.compose import ComposeProject, Service
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,20 +85,6 @@ def compose_without_develop(data: dict[str, Any], *, images: dict[str, str]) -> 
         for name, service in data.get("services", {}).items()
     }
     return yaml.safe_dump({**data, "services": services}, sort_keys=False)
-
-
-def exec_options(
-    *,
-    env: EnvPairs = (),
-    workdir: str | None = None,
-    user: str | None = None,
-    privileged: bool = False,
-) -> list[str]:
-    """`docker run` / `docker exec` options; an env value of None passes the host's."""
-    options = [arg for k, v in env for arg in ("--env", k if v is None else f"{k}={v}")]
-    options += ["--workdir", workdir] if workdir else []
-    options += ["--user", user] if user else []
-    return options + (["--privileged"] if privileged else [])
 
 
 def mask_args(files: Sequence[str], folders: Sequence[str]) -> list[str]:

@@ -7,9 +7,8 @@ trusted blindly: a pid counts only while it is still the process that was record
 
 import json
 import os
-import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +27,28 @@ class Last:
     what: str
     seconds: float
     at: float
+
+
+@dataclass
+class ShellFacts:
+    """What `devbox shell` needs to exec in the recorded container without reading the
+    compose files (the slow part of its start-up); valid while `files` are unchanged."""
+
+    client: str  # the session's container CLI
+    workdir: str  # the developed service's working dir in its container
+    project_services: list[str]  # every service of the project: `shell WORD` may name one
+    files: dict[str, int]  # what decides the above (compose files, pyproject.toml, .env)
+
+
+def fingerprint(paths: Iterable[Path]) -> dict[str, int]:
+    """Each file's modification time in ns (-1 when missing): a changed file changes it."""
+    stamps = {}
+    for path in paths:
+        try:
+            stamps[str(path)] = path.stat().st_mtime_ns
+        except OSError:
+            stamps[str(path)] = -1
+    return stamps
 
 
 @dataclass
@@ -53,6 +74,7 @@ class State:
     latencies: list[float] = field(default_factory=list)
     # Every batch applied in the session (latencies keeps only the recent ones).
     batches: int = 0
+    shell: ShellFacts | None = None
 
     def alive(self) -> bool:
         return process.same_process(self.pid, self.pid_start)
@@ -127,6 +149,8 @@ def session_lock(project_dir: Path) -> Iterator[None]:
 
 def save(project_dir: Path, state: State) -> None:
     """Write atomically (a unique temp file, then rename), so a reader never sees half a file."""
+    import tempfile  # only writers pay for it: `devbox shell` reads the record
+
     path = state_dir(project_dir) / "state.json"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".tmp")
     try:
@@ -147,7 +171,8 @@ def load(project_dir: Path) -> State | None:
     try:
         data = json.loads(state_path(project_dir).read_text())
         last = data.pop("last", None)
-        record = State(**data, last=Last(**last) if last else None)
+        shell = _shell_facts(data.pop("shell", None))
+        record = State(**data, last=Last(**last) if last else None, shell=shell)
     except (OSError, ValueError, TypeError, AttributeError):
         return None
     pid_ok = isinstance(record.pid, int) and not isinstance(record.pid, bool) and record.pid > 1
@@ -160,6 +185,22 @@ def load(project_dir: Path) -> State | None:
     batches = _number(record.batches)
     record.batches = int(batches) if batches is not None and batches >= 0 else 0
     return record
+
+
+def _shell_facts(data: object) -> ShellFacts | None:
+    """The record's shell facts when well-typed, else None (`shell` then reads the files)."""
+    try:
+        facts = ShellFacts(**data)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    strings = isinstance(facts.client, str) and isinstance(facts.workdir, str)
+    names = isinstance(facts.project_services, list) and all(
+        isinstance(n, str) for n in facts.project_services
+    )
+    files = isinstance(facts.files, dict) and all(
+        isinstance(k, str) and type(v) is int for k, v in facts.files.items()
+    )
+    return facts if strings and names and files else None
 
 
 def clear(project_dir: Path, pid: int | None = None) -> None:

@@ -34,6 +34,8 @@ CORPUS = REPO / "tests" / "corpus"
 class Shape:
     edit: str  # a source file the test edits; the edit must reach the container
     http: bool = True  # serves GET /health on port 8000; else a dev container for `shell`
+    python: str | None = None  # the Python the container must run (`python --version`)
+    mode: str | None = None  # fallback or watch; default: alternating in name order
 
 
 SHAPES = {
@@ -50,9 +52,13 @@ SHAPES = {
     "path-dependency": Shape("vendor/vendored/src/vendored/__init__.py"),
     "library": Shape("src/tiny_lib/__init__.py", http=False),
     "requirements": Shape("app.py"),  # its pyproject.toml holds only [tool.devbox] command
-    "python-pinned": Shape("src/pinned_app/__init__.py"),
+    "python-pinned": Shape("src/pinned_app/__init__.py", python="3.13"),  # .python-version
+    # requires-python allows 3.11 only: a python:3.11 image (provisioned from Debian bookworm).
+    "python-311": Shape("src/py311_app/__init__.py", python="3.11", mode="watch"),
 }
-MODES = {name: ("fallback", "watch")[i % 2] for i, name in enumerate(sorted(SHAPES))}
+_ALTERNATING = sorted(name for name, shape in SHAPES.items() if shape.mode is None)
+MODES = {name: ("fallback", "watch")[i % 2] for i, name in enumerate(_ALTERNATING)}
+MODES |= {name: shape.mode for name, shape in SHAPES.items() if shape.mode is not None}
 
 
 def test_every_corpus_project_has_a_shape_and_a_lock() -> None:
@@ -126,6 +132,9 @@ def up_serves_an_edit(
                     timeout=30,
                     what="the edit in the container",
                 )
+                if shape.python is not None:  # the venv's interpreter, first on PATH
+                    version = in_container(container, "python", "--version").split()
+                    assert version[1].startswith(f"{shape.python}."), version
                 if not shape.http:  # the dev container is a shell: the project imports there
                     out = in_container(
                         container, "python", "-c", f"import tiny_lib; print(tiny_lib.{edit})"

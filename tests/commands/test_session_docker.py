@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from devbox.commands.shell_direct import recorded_exec
 from devbox.runtime import process, state
 from tests.support import dangling_volumes, docker_lines
 
@@ -80,6 +81,11 @@ def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> No
     try:
         record = json.loads((project / ".devbox" / "state.json").read_text())
         assert record["mode"] == mode and record["detached"] is True
+        # shell execs the recorded container straight away (commands/shell_direct.py)
+        direct = recorded_exec(
+            project_dir=project, service=None, command=["true"], user=None, env=None
+        )
+        assert direct is not None and direct[-2:] == [record["container"], "true"]
 
         ok = devbox(project, "shell", "--", "python", "-c", "import sys; print(sys.prefix, 40 + 2)")
         assert (ok.returncode, ok.stdout) == (0, "/app/.venv 42\n"), ok.stderr

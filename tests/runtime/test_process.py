@@ -104,3 +104,24 @@ def test_end_groups_ends_only_recorded_leaders() -> None:
         for child in (leader, other):
             child.kill()
             child.wait()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the /proc reading is Linux's")
+def test_identity_is_psutils_creation_time_without_importing_it() -> None:
+    """Records written with psutil's value must still match: the same float, exactly."""
+    import psutil
+
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        for pid in (os.getpid(), child.pid, os.getppid()):
+            assert process.identity(pid) == psutil.Process(pid).create_time()
+    finally:
+        child.kill()
+        child.wait()
+    zombie = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while psutil.Process(zombie.pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert process.identity(zombie.pid) is None  # exited, not yet reaped
+    zombie.wait()
