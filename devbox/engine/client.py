@@ -20,7 +20,13 @@ from pathlib import Path
 
 from devbox.engine import labels
 from devbox.engine.answers import ContainerInfo, container_info, parse_image_facts
-from devbox.engine.kind import EngineInfo, choose_client, engine_info, local_image
+from devbox.engine.kind import (
+    EngineInfo,
+    choose_client,
+    engine_info,
+    local_image,
+    podman_run_options,
+)
 from devbox.engine.versions import Version, parse_version
 from devbox.errors import CommandFailed, EngineError
 from devbox.project.compose import ComposeProject
@@ -124,7 +130,7 @@ class Engine:
         return self.cmd(*args, *(["--target", target] if target else []), str(context))
 
     def run_cmd(self, args: Sequence[str]) -> list[str]:
-        return self.cmd("run", *args)
+        return self.cmd("run", *podman_run_options(self.client), *args)
 
     def exec_cmd(
         self, container: str, argv: Sequence[str], options: Sequence[str] = ()
