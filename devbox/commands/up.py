@@ -123,6 +123,7 @@ def up(
             container=None,
             detached=os.environ.get(DETACHED_ENV) == "1",
         ),
+        warn=lambda message: echo(f"warning: {message}", error=True),
     )
     with state.session_lock(project.project_dir):
         stack = stack_for(engine, compose_v2=compose is not None, v1=v1 is not None)

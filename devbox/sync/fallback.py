@@ -22,7 +22,7 @@ from devbox.engine.container import (
     run_args,
 )
 from devbox.engine.resolve import ResolvedService
-from devbox.errors import BuildError, ConfigError, DevboxError, StartError
+from devbox.errors import BuildError, ConfigError, DevboxError, EngineError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
 from devbox.project.locate import ProjectPaths
@@ -37,7 +37,7 @@ from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
-from devbox.sync.transfer import RECEIVER, Receiver, ReceiverError
+from devbox.sync.transfer import RECEIVER, BatchRejected, Receiver, ReceiverError
 
 START_TIMEOUT = 30.0
 HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file changes
@@ -212,6 +212,10 @@ class FallbackSession:
             try:
                 receiver.send(copies, self.rules.triggers, deletes)
                 return
+            except BatchRejected as exc:
+                raise EngineError(
+                    f"sync into {self.spec.name} failed at {exc}; the next change syncs again"
+                ) from None
             except ReceiverError as exc:
                 # Gone with a restarted container, or a batch it could not apply: a new
                 # receiver retries the batch once; failing that, `docker cp` does.
