@@ -97,6 +97,11 @@ class FallbackSession:
         # Copy mode's stream into the container; None until the first batch needs it.
         self.receiver: Receiver | None = None
         self.receiver_broken = False  # no receiver could start: `docker cp` from then on
+        # The engine stopped answering (a daemon restart took the container with it): the
+        # container is started again once it answers, with a rebuild a batch asked for.
+        self.engine_lost = False
+        self.rebuild_missed = False
+        self.volumes: list[str] = []  # the running container's anonymous volumes
 
     def build(self) -> bool:
         """Build the dev image with BuildKit: through Compose v2 if present, else `docker build`."""
@@ -139,6 +144,9 @@ class FallbackSession:
                 )
             time.sleep(0.05)
         self.starting = False
+        # A daemon restart removes the `--rm` container but keeps its anonymous volumes:
+        # their names now, to remove them then.
+        self.volumes = self.engine.anonymous_volumes(self.spec.name)
         if resync and self.bind is None:
             self.copy(current_copies(self.rules))
 
@@ -172,10 +180,22 @@ class FallbackSession:
 
         `docker run` stays attached, so its exit is the container's exit, and its code the
         container's (137 after `docker kill`)."""
+        if self.engine_lost:
+            self._recover_engine()
+            return
         code = None if self.child is None else self.child.poll()
         if code is None:
             return
         now = time.monotonic()
+        if not self.exit_reported and not self.engine.answers():
+            self.exit_reported = self.engine_lost = True
+            self.echo(
+                f"the engine stopped answering (restarted?) and container {self.spec.name} "
+                "ended with it; devbox starts it again when the engine is back "
+                "(Ctrl-C stops)",
+                error=True,
+            )
+            return
         if not self.exit_reported:
             self.exit_reported = True
             quick = now - self.started_at < QUICK_EXIT
@@ -199,6 +219,22 @@ class FallbackSession:
                 self.echo(f"error: {exc.message}", error=True)
             else:
                 self.echo(f"container {self.spec.name} running again")
+
+    def _recover_engine(self) -> None:
+        """Once the engine answers again: the missed rebuild, a new container, and (copy
+        sync) every synced source copied in again, the edits made meanwhile included."""
+        if not self.engine.answers():
+            return
+        self.engine.remove_volumes(*self.volumes)  # left by the container the restart removed
+        try:
+            if self.rebuild_missed and not self.build():
+                raise BuildError("build failed: save a fix to retry")
+            self.start_container(resync=True)
+        except DevboxError as exc:  # the engine may answer before it can run containers
+            self.echo(f"error: the engine is back, but {exc.message}", error=True)
+            return
+        self.engine_lost = self.rebuild_missed = False
+        self.echo(f"the engine is back: container {self.spec.name} running again")
 
     def copy(
         self, copies: Mapping[str, tuple[WatchRule, Path]], deletes: Collection[str] = ()
@@ -369,6 +405,9 @@ class FallbackSession:
         started = time.monotonic()
         plan = plan_batch(batch, self.rules, bind=self.bind, compose_file=self.project.file)
         if plan.empty:
+            return
+        if self.engine_lost:  # applied when the engine is back: a new container, resynced
+            self.rebuild_missed = self.rebuild_missed or plan.rebuild or bool(plan.dependencies)
             return
         try:
             self.apply(plan)
