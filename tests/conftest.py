@@ -83,11 +83,10 @@ def remote_engine(monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def podman_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Podman as devbox's engine. Podman 4.3 `run` reads $DOCKER_CONFIG/config.json for
-    logins and fails when the folder has none, as provision-engine's Compose folders do."""
+    """Podman as devbox's engine. DOCKER_CONFIG stays as users have it: a Compose folder
+    without config.json, which Podman 4.3's `run` alone refuses (devbox handles it)."""
     if shutil.which("podman") is None or not os.environ.get("CONTAINERS_CONF"):
         _missing_test_bed("no Podman test bed (podman or CONTAINERS_CONF missing)")
-    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
     monkeypatch.setenv("DEVBOX_ENGINE", "podman")
 
 

@@ -19,6 +19,7 @@ class FakeEngine(Engine):
         self.build_ok = build_ok
         self.calls: list[tuple[str, ...]] = []
         self.is_running = True
+        self.is_up = True  # the engine answers
         self.listed: list[ContainerInfo] = []
 
     def build_cmd(
@@ -41,6 +42,12 @@ class FakeEngine(Engine):
 
     def running(self, container: str) -> bool:
         return self.is_running
+
+    def answers(self) -> bool:
+        return self.is_up
+
+    def anonymous_volumes(self, container: str) -> list[str]:
+        return []
 
     def containers(self, *label_filters: str) -> list[ContainerInfo]:
         return list(self.listed)

@@ -125,6 +125,7 @@ def up(
             detached=os.environ.get(DETACHED_ENV) == "1",
             shell=shell_facts(project, developed[0], engine.client[0]),
         ),
+        warn=lambda message: echo(f"warning: {message}", error=True),
     )
     with state.session_lock(project.project_dir):
         stack = stack_for(engine, compose_v2=compose is not None, v1=v1 is not None)

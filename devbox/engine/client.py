@@ -20,7 +20,13 @@ from pathlib import Path
 
 from devbox.engine import labels
 from devbox.engine.answers import ContainerInfo, container_info, parse_image_facts
-from devbox.engine.kind import EngineInfo, choose_client, engine_info, local_image
+from devbox.engine.kind import (
+    EngineInfo,
+    choose_client,
+    engine_info,
+    local_image,
+    podman_run_options,
+)
 from devbox.engine.versions import Version, parse_version
 from devbox.errors import CommandFailed, EngineError
 from devbox.project.compose import ComposeProject
@@ -124,7 +130,7 @@ class Engine:
         return self.cmd(*args, *(["--target", target] if target else []), str(context))
 
     def run_cmd(self, args: Sequence[str]) -> list[str]:
-        return self.cmd("run", *args)
+        return self.cmd("run", *podman_run_options(self.client), *args)
 
     def create_cmd(self, args: Sequence[str]) -> list[str]:
         """`run`'s arguments, creating the container without starting it."""
@@ -185,6 +191,16 @@ class Engine:
         if version is None or version.version is None:
             raise EngineError("the Docker engine did not report its version")
         return str(version.version)
+
+    def answers(self) -> bool:
+        """Whether the engine answers right now (a session that lost its container asks:
+        a daemon restart ends every container with it)."""
+        fmt = "{{.Client.Version}}" if self.podman else "{{.Server.Version}}"
+        try:
+            result = process.run(self.cmd("version", "--format", fmt), check=False, timeout=10)
+        except (EngineError, CommandFailed):
+            return False
+        return result.returncode == 0
 
     def compose_version(self) -> Version | None:
         """Version of the `docker compose` plugin, or None when there is none."""
@@ -358,6 +374,20 @@ class Engine:
         """Remove containers (and their anonymous volumes) by name; missing ones are fine."""
         if names:
             process.run(self.cmd("rm", "--force", "--volumes", *names), check=False)
+
+    def anonymous_volumes(self, container: str) -> list[str]:
+        """The anonymous volumes mounted in a container (none when it cannot be inspected)."""
+        fmt = '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}'
+        result = process.run(
+            self.cmd("container", "inspect", "--format", fmt, container), check=False
+        )
+        names = process.text(result.stdout).split() if result.returncode == 0 else []
+        return [n for n in names if len(n) == 64 and all(c in "0123456789abcdef" for c in n)]
+
+    def remove_volumes(self, *names: str) -> None:
+        """Remove volumes no container uses any more; one still in use, or gone, stays so."""
+        if names:
+            process.run(self.cmd("volume", "rm", *names), check=False)
 
     def remove_image(self, image: str) -> None:
         process.run(self.cmd("image", "rm", image), check=False)

@@ -218,6 +218,22 @@ def forget(project_dir: Path) -> None:
     (project_dir / state.STATE_DIR / _CACHE).unlink(missing_ok=True)
 
 
+def podman_run_options(client: tuple[str, ...]) -> list[str]:
+    """Options `podman run` needs to start at all.
+
+    Podman (4.x) takes `$DOCKER_CONFIG/config.json` as its default login file and refuses
+    to run anything when that file is missing ("stat .../config.json: no such file or
+    directory"), though a Docker config folder without one is common (Compose plugins
+    only). An empty `--authfile` then gives Podman its own default look-up; a folder that
+    holds logins, or `REGISTRY_AUTH_FILE`, is left as the user set it."""
+    if client[0] != "podman" or os.environ.get("REGISTRY_AUTH_FILE"):
+        return []
+    folder = os.environ.get("DOCKER_CONFIG")
+    if not folder or (Path(folder) / "config.json").is_file():
+        return []
+    return ["--authfile", ""]
+
+
 def local_image(client: tuple[str, ...], tag: str) -> str:
     """A locally built image's name: Podman wants a registry part (`localhost/...`)."""
     if client[0] == "podman" and "/" not in tag.split(":")[0]:

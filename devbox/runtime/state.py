@@ -5,10 +5,12 @@ trusted blindly: a pid counts only while it is still the process that was record
 (its creation time matches), so `down` never signals a stranger.
 """
 
+import contextlib
+import errno
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -105,12 +107,24 @@ def state_dir(project_dir: Path) -> Path:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
+        # An existing folder on a read-only mount (or not ours to write) passes the two
+        # steps above; access() says so now, not a traceback at the first write.
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OSError(errno.EROFS if _read_only(folder) else errno.EACCES, "")
     except OSError as exc:
         raise ConfigError(
-            f"{folder}: cannot write devbox's session state there ({exc.strerror}); "
+            f"{folder}: cannot write devbox's session state there "
+            f"({exc.strerror or os.strerror(exc.errno or errno.EACCES)}); "
             "make the project folder writable, or move away a file named .devbox"
         ) from None
     return folder
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def already_running(project_dir: Path, pid: int | None) -> UsageError:
@@ -204,22 +218,43 @@ def _shell_facts(data: object) -> ShellFacts | None:
 
 
 def clear(project_dir: Path, pid: int | None = None) -> None:
-    """Remove the record (only if it is `pid`'s, when given)."""
+    """Remove the record (only if it is `pid`'s, when given). One that cannot be removed
+    (the tree became read-only) stays: its pid is dead, so it counts as no session."""
     current = load(project_dir)
     if pid is not None and current is not None and current.pid != pid:
         return
-    state_path(project_dir).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        state_path(project_dir).unlink(missing_ok=True)
 
 
 @dataclass
 class Recorder:
-    """Keeps the session's state file up to date as the session goes."""
+    """Keeps the session's state file up to date as the session goes.
+
+    A write that fails mid-session (the project made read-only, `.devbox` removed and
+    unwritable, a full disk) never ends the session: `warn` says so once, and the record
+    is written again at the next change that can be."""
 
     project_dir: Path
     record: State
+    warn: Callable[[str], None] | None = None
+    failing: bool = False
 
     def save(self) -> None:
-        save(self.project_dir, self.record)
+        try:
+            save(self.project_dir, self.record)
+        except (OSError, ConfigError) as exc:
+            if not self.failing and self.warn is not None:
+                folder = self.project_dir / STATE_DIR
+                read_only = "Read-only file system" if _read_only(folder) else "not writable"
+                why = exc.strerror if isinstance(exc, OSError) else read_only
+                self.warn(
+                    f"cannot update {state_path(self.project_dir)} ({why}); the session "
+                    "goes on, but `devbox status` and `down` may show an older state"
+                )
+            self.failing = True
+        else:
+            self.failing = False
 
     def ready(self, container: str | None = None) -> None:
         self.record.ready = True

@@ -22,7 +22,7 @@ from devbox.engine.container import (
     run_args,
 )
 from devbox.engine.resolve import ResolvedService
-from devbox.errors import BuildError, ConfigError, DevboxError, StartError
+from devbox.errors import BuildError, ConfigError, DevboxError, EngineError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
 from devbox.project.locate import ProjectPaths
@@ -37,7 +37,7 @@ from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
-from devbox.sync.transfer import RECEIVER, Receiver, ReceiverError
+from devbox.sync.transfer import RECEIVER, BatchRejected, Receiver, ReceiverError
 
 START_TIMEOUT = 30.0
 HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file changes
@@ -97,6 +97,11 @@ class FallbackSession:
         # Copy mode's stream into the container; None until the first batch needs it.
         self.receiver: Receiver | None = None
         self.receiver_broken = False  # no receiver could start: `docker cp` from then on
+        # The engine stopped answering (a daemon restart took the container with it): the
+        # container is started again once it answers, with a rebuild a batch asked for.
+        self.engine_lost = False
+        self.rebuild_missed = False
+        self.volumes: list[str] = []  # the running container's anonymous volumes
 
     def build(self) -> bool:
         """Build the dev image with BuildKit: through Compose v2 if present, else `docker build`."""
@@ -149,6 +154,9 @@ class FallbackSession:
                 )
             time.sleep(0.05)
         self.starting = False
+        # A daemon restart removes the `--rm` container but keeps its anonymous volumes:
+        # their names now, to remove them then.
+        self.volumes = self.engine.anonymous_volumes(self.spec.name)
         if resync and self.bind is None:
             self.copy(current_copies(self.rules))
 
@@ -182,10 +190,22 @@ class FallbackSession:
 
         `docker run` stays attached, so its exit is the container's exit, and its code the
         container's (137 after `docker kill`)."""
+        if self.engine_lost:
+            self._recover_engine()
+            return
         code = None if self.child is None else self.child.poll()
         if code is None:
             return
         now = time.monotonic()
+        if not self.exit_reported and not self.engine.answers():
+            self.exit_reported = self.engine_lost = True
+            self.echo(
+                f"the engine stopped answering (restarted?) and container {self.spec.name} "
+                "ended with it; devbox starts it again when the engine is back "
+                "(Ctrl-C stops)",
+                error=True,
+            )
+            return
         if not self.exit_reported:
             self.exit_reported = True
             quick = now - self.started_at < QUICK_EXIT
@@ -210,6 +230,22 @@ class FallbackSession:
             else:
                 self.echo(f"container {self.spec.name} running again")
 
+    def _recover_engine(self) -> None:
+        """Once the engine answers again: the missed rebuild, a new container, and (copy
+        sync) every synced source copied in again, the edits made meanwhile included."""
+        if not self.engine.answers():
+            return
+        self.engine.remove_volumes(*self.volumes)  # left by the container the restart removed
+        try:
+            if self.rebuild_missed and not self.build():
+                raise BuildError("build failed: save a fix to retry")
+            self.start_container(resync=True)
+        except DevboxError as exc:  # the engine may answer before it can run containers
+            self.echo(f"error: the engine is back, but {exc.message}", error=True)
+            return
+        self.engine_lost = self.rebuild_missed = False
+        self.echo(f"the engine is back: container {self.spec.name} running again")
+
     def copy(
         self, copies: Mapping[str, tuple[WatchRule, Path]], deletes: Collection[str] = ()
     ) -> None:
@@ -222,6 +258,10 @@ class FallbackSession:
             try:
                 receiver.send(copies, self.rules.triggers, deletes)
                 return
+            except BatchRejected as exc:
+                raise EngineError(
+                    f"sync into {self.spec.name} failed at {exc}; the next change syncs again"
+                ) from None
             except ReceiverError as exc:
                 # Gone with a restarted container, or a batch it could not apply: a new
                 # receiver retries the batch once; failing that, `docker cp` does.
@@ -375,6 +415,9 @@ class FallbackSession:
         started = time.monotonic()
         plan = plan_batch(batch, self.rules, bind=self.bind, compose_file=self.project.file)
         if plan.empty:
+            return
+        if self.engine_lost:  # applied when the engine is back: a new container, resynced
+            self.rebuild_missed = self.rebuild_missed or plan.rebuild or bool(plan.dependencies)
             return
         try:
             self.apply(plan)

@@ -71,6 +71,8 @@ def own(path, mode, mtime):
     os.chmod(path, mode)
     os.utime(path, (mtime, mtime))
 known = set()
+class Failed(Exception):
+    pass
 def parent_dir(parent):
     if parent in known:
         return
@@ -92,24 +94,32 @@ def extract(tar):
             dirs.append(m)
             continue
         tmp = os.path.join(parent, '.devbox-sync-%d-%s' % (os.getpid(), os.path.basename(path)))
-        if m.issym():
-            os.symlink(m.linkname, tmp)
-        elif m.isreg():
-            src = tar.extractfile(m)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with open(fd, 'wb') as f:
-                shutil.copyfileobj(src, f)
-                os.fchmod(fd, m.mode)
-                f.flush()
-                os.utime(fd, (m.mtime, m.mtime))
-        else:
-            continue
         try:
-            os.rename(tmp, path)
-        except OSError:  # a folder where the file goes: the file replaces it
-            shutil.rmtree(path)
-            known.difference_update([k for k in known if k == path or k.startswith(path + '/')])
-            os.rename(tmp, path)
+            if m.issym():
+                os.symlink(m.linkname, tmp)
+            elif m.isreg():
+                src = tar.extractfile(m)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with open(fd, 'wb') as f:
+                    shutil.copyfileobj(src, f)
+                    os.fchmod(fd, m.mode)
+                    f.flush()
+                    os.utime(fd, (m.mtime, m.mtime))
+            else:
+                continue
+            try:
+                os.rename(tmp, path)
+            except OSError:  # a folder where the file goes: the file replaces it
+                shutil.rmtree(path)
+                known.difference_update([k for k in known if k == path or k.startswith(path + '/')])
+                os.rename(tmp, path)
+        except OSError as exc:
+            # a full disk must not stay full of our half-written file; say which file
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise Failed('%s: %s' % (path, exc.strerror or exc))
     for m in reversed(dirs):
         own('/' + m.name.lstrip('/'), m.mode, m.mtime)
 out.write(b'ready\n'); out.flush()
@@ -141,7 +151,8 @@ while True:
             out.write(b'ok\n')
             out.flush()
     except Exception as exc:
-        out.write(('err %s\n' % exc).replace('\n', ' ').strip().encode() + b'\n')
+        why = str(exc) if isinstance(exc, Failed) else '%s: %s' % (type(exc).__name__, exc)
+        out.write(('err %s\n' % why).replace('\n', ' ').strip().encode() + b'\n')
         out.flush()
         # skip to the end of this batch
         while True:
@@ -154,6 +165,11 @@ while True:
 
 class ReceiverError(Exception):
     """The receiver is gone or could not apply a batch."""
+
+
+class BatchRejected(ReceiverError):
+    """The receiver runs but could not apply a batch (a full disk, a read-only target):
+    `docker cp` would fail the same way, or worse, write under a tmpfs unseen."""
 
 
 class _Framer:
@@ -223,7 +239,7 @@ class Receiver:
         if answer != "ok":
             if not answer:
                 raise ReceiverError("the receiver is gone (container restarted?)")
-            raise ReceiverError(answer.removeprefix("err ").strip() or answer)
+            raise BatchRejected(answer.removeprefix("err ").strip() or answer)
 
     def close(self) -> None:
         if self.child.stdin is not None:

@@ -1,6 +1,7 @@
 """devbox beyond the local Docker daemon, against real engines (scripts/provision-extra):
 a second dockerd that cannot see the project (a "remote" engine), and Podman."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,15 @@ def test_podman_sample(
     finally:
         devbox("down", "--project-dir", str(project))
         subprocess.run(["podman", "rmi", "--force", image], capture_output=True, check=False)
+
+
+def test_podman_runs_with_a_docker_config_folder_without_config_json(
+    sample_copy: Path, podman_engine: None, compose_2_40: str
+) -> None:
+    """Podman 4.3's `run` refuses to start anything when $DOCKER_CONFIG has no config.json
+    (a Compose-plugins-only folder, as here): doctor's probe container must still run."""
+    assert not (Path(compose_2_40) / "config.json").exists()
+    assert devbox("init", "--project-dir", str(sample_copy)).returncode == 0
+    result = devbox("doctor", "--json", "--project-dir", str(sample_copy))
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["project visible"]["verdict"] == "ok", checks["project visible"]

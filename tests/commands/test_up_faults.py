@@ -2,7 +2,10 @@
 second `up`, Ctrl-C and SIGTERM in each phase, the host's `.venv`, named volumes and
 `down`. (A build failing after a dependency edit is in test_up_fallback.py's scenario.)
 
-Restarting the engine mid-session is not tested: the engine is shared with other tests.
+Elsewhere: the engine restarted mid-session (test_up_engine_restart_docker.py, on a
+private dockerd: the shared engine never stops), SIGTERM while starting and rebuilding in
+copy sync (test_up_signal_phases_docker.py), full and read-only disks
+(test_up_disk_faults_docker.py).
 """
 
 import signal

@@ -98,3 +98,16 @@ def test_describe_says_whether_the_engine_sees_the_project() -> None:
         "engine: Docker at ssh://me@box (remote), the default engine; "
         "it cannot see /p: sources are copied in"
     )
+
+
+def test_podman_run_ignores_a_docker_config_folder_without_logins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    assert kind.podman_run_options(("podman",)) == ["--authfile", ""]
+    assert kind.podman_run_options(("docker",)) == []
+    (tmp_path / "config.json").write_text("{}")
+    assert kind.podman_run_options(("podman",)) == []  # its logins are the user's to use
+    monkeypatch.delenv("DOCKER_CONFIG")
+    assert kind.podman_run_options(("podman",)) == []

@@ -134,3 +134,24 @@ def test_a_record_with_mistyped_latencies_keeps_only_the_numbers(tmp_path: Path)
     path.write_text(path.read_text().replace('"latencies": []', '"latencies": [0.1, "x", true]'))
     loaded = state.load(tmp_path)
     assert loaded is not None and loaded.latencies == [0.1]
+
+
+def test_a_record_that_cannot_be_written_warns_once_and_the_session_goes_on(
+    tmp_path: Path,
+) -> None:
+    warnings: list[str] = []
+    recorder = state.Recorder(tmp_path, session_record(os.getpid()), warn=warnings.append)
+    (tmp_path / state.STATE_DIR).write_text("a file where the folder goes")
+    recorder.applied("src/a.py: copy 1, delete 0", 0.01)
+    recorder.ready("c")
+    assert warnings == [
+        f"cannot update {state.state_path(tmp_path)} (not writable); the session goes on, "
+        "but `devbox status` and `down` may show an older state"
+    ]
+    state.clear(tmp_path, pid=os.getpid())  # nothing to remove, no error
+    (tmp_path / state.STATE_DIR).unlink()
+    recorder.applied("src/b.py: copy 1, delete 0", 0.01)  # writable again: saved
+    loaded = state.load(tmp_path)
+    assert loaded is not None and loaded.ready and loaded.last is not None
+    assert loaded.last.what == "src/b.py: copy 1, delete 0"
+    assert len(warnings) == 1

@@ -147,6 +147,37 @@ def test_an_exited_container_is_reported_once(tmp_path: Path, engine: FakeEngine
     fallback.stop_container()
 
 
+def test_a_lost_engine_is_said_and_the_container_comes_back_with_it(
+    tmp_path: Path, engine: FakeEngine
+) -> None:
+    """Bind sync (copy sync's resync runs against the real engine in
+    tests/commands/test_up_engine_restart_docker.py): a daemon restart is not an exit of
+    the app's own, so it is said as such, batches wait, and the engine's return (not the
+    next change) starts the container, rebuilt when a batch asked for it meanwhile."""
+    fallback = session(tmp_path, engine, SyncMode.BIND)
+    exiting(engine, 137)
+    fallback.start_container()
+    assert fallback.child is not None
+    fallback.child.wait()
+    engine.is_up = False
+    fallback.check_exit()
+    fallback.check_exit()
+    (tmp_path / "uv.lock").write_text("")
+    fallback.handle([tmp_path / "uv.lock"])  # new dependencies: a rebuild when it is back
+    assert engine.actions().count("run") == 1 and "build" not in engine.actions()
+    engine.is_up = True
+    fallback.check_exit()
+    assert [a for a in engine.actions() if a != "remove"] == ["run", "build", "run"]
+    name = fallback.spec.name
+    said = fallback.echo.messages  # type: ignore[attr-defined]
+    assert [m for m in said if not m.startswith("building ")] == [
+        f"the engine stopped answering (restarted?) and container {name} ended with it; "
+        "devbox starts it again when the engine is back (Ctrl-C stops)",
+        f"the engine is back: container {name} running again",
+    ]
+    fallback.stop_container()
+
+
 def test_restart_on_exit_starts_it_again_and_backs_off(tmp_path: Path, engine: FakeEngine) -> None:
     fallback = session(tmp_path, engine)
     fallback.restart_on_exit = True
