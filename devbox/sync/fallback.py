@@ -37,6 +37,7 @@ from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
+from devbox.sync import trace
 from devbox.sync.transfer import RECEIVER, Receiver, ReceiverError
 
 START_TIMEOUT = 30.0
@@ -366,6 +367,7 @@ class FallbackSession:
         plan = plan_batch(batch, self.rules, bind=self.bind, compose_file=self.project.file)
         if plan.empty:
             return
+        planned = time.monotonic()
         try:
             self.apply(plan)
         except DevboxError as exc:
@@ -381,6 +383,17 @@ class FallbackSession:
         summary = f"{prefix}{names}{more}: {'; '.join(plan.actions())}"
         self.echo(f"{summary} ({ms:.0f} ms)")
         latency = None if first_event is None else done - first_event
+        if trace.enabled():
+            trace.record(
+                paths=len(batch),
+                copies=len(plan.copies),
+                deletes=len(plan.deletes),
+                first=first_event,
+                taken=started,
+                planned=planned,
+                written=self.receiver.written if self.receiver else None,
+                acked=done,
+            )
         self.recorder.applied(summary, ms / 1000, latency)
 
 

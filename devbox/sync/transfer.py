@@ -18,6 +18,7 @@ reader in the container never sees half a file.
 
 import contextlib
 import struct
+import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import IO, TypeVar
@@ -188,6 +189,7 @@ class Receiver:
 
     def __init__(self, argv: list[str]) -> None:
         self.child = process.start(argv, stdin=process.PIPE, stdout=process.PIPE)
+        self.written = 0.0  # when the last batch's stream was written (monotonic; telemetry)
         if self._line() != "ready":
             self.close()
             raise ReceiverError("the receiver did not start (no python3 in the image?)")
@@ -217,6 +219,7 @@ class Receiver:
                 stdin.write(_HEADER.pack(b"D", len(payload)) + payload)
             stdin.write(_HEADER.pack(b"E", 0))
             stdin.flush()
+            self.written = time.monotonic()
         except (BrokenPipeError, OSError) as exc:
             raise ReceiverError(f"the receiver is gone ({exc})") from None
         answer = self._line()

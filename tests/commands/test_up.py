@@ -60,7 +60,7 @@ def test_compose_watch_exiting_stops_every_child_and_tears_down(tmp_path: Path) 
 def test_options_keep_milliseconds_end_to_end() -> None:
     options = UpOptions(mode=Mode.FALLBACK, service="web", sync=SyncMode.COPY, quiet_ms=20)
     assert options.cli_args() == [
-        "--mode", "fallback", "--sync", "copy", "--quiet-ms", "20", "--max-wait-ms", "500", "web",
+        "--mode", "fallback", "--sync", "copy", "--quiet-ms", "20", "--max-wait-ms", "200", "web",
     ]  # fmt: skip
     assert options.batcher().quiet == 0.02
 
