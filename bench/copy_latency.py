@@ -228,7 +228,8 @@ def main() -> None:
         compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", "127.0.0.1::8000"))
         trace = Trace(Path(tmp) / "trace.jsonl")
         env = {**os.environ, "DEVBOX_SYNC_TRACE": str(trace.path)}
-        up = sh([*DEVBOX, "up", "--detach", "--mode", "fallback", "--sync", "copy"], project, env=env)
+        argv = [*DEVBOX, "up", "--detach", "--mode", "fallback", "--sync", "copy"]
+        up = sh(argv, project, env=env)
         if up.returncode != 0:
             raise SystemExit(f"devbox up failed:\n{up.stdout}{up.stderr}")
         try:

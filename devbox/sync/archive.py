@@ -11,7 +11,9 @@ moment, and nothing is ever read through a symlink:
 - symlinks are stored as links, and nothing is archived beneath one, so extracting the tar
   cannot write through a link.
 The tar is written as a stream (`write_tar`), with at most `SPOOL_LIMIT` bytes of one file
-in memory.
+in memory. Plain entries (short ASCII names, small ids) get a ustar header written here,
+a few microseconds each; others go through `tarfile`'s PAX headers. A path also reached
+through a folder of the same batch is written once.
 """
 
 import io
@@ -51,18 +53,62 @@ def write_tar(
     applies the rule's ignores inside new folders; Compose copies them whole). Paths gone
     or unreadable since the batch was planned are left out: their next event retries.
     """
-    with tarfile.open(fileobj=out, mode="w|") as tar:
-        archive = _Archive(tar)
-        for target, (rule, source) in sorted(copies.items(), key=lambda item: item[0]):
-            archive.add(None, str(source), source, target.strip("/"), rule, keep)
+    archive = _Archive(out)
+    for target, (rule, source) in sorted(copies.items(), key=lambda item: item[0]):
+        archive.add(None, str(source), source, target.strip("/"), rule, keep)
+    out.write(bytes(2 * BLOCK))  # the end-of-archive marker
+
+
+BLOCK = 512
+_USTAR_MAX_ID = 0o7777777
+
+
+def _ustar(info: tarfile.TarInfo) -> bytes | None:
+    """A ustar header for plain entries; None when `tarfile` must write it (PAX)."""
+    name, link = info.name, info.linkname
+    if (
+        len(name) > 100
+        or len(link) > 100
+        or not (name + link).isascii()
+        or not 0 <= info.uid <= _USTAR_MAX_ID
+        or not 0 <= info.gid <= _USTAR_MAX_ID
+        or not 0 <= info.mtime < 8**11
+        or info.size >= 8**11
+    ):
+        return None
+    header = bytearray(
+        name.encode().ljust(100, b"\0")
+        + b"%07o\0" % info.mode
+        + b"%07o\0" % info.uid
+        + b"%07o\0" % info.gid
+        + b"%011o\0" % info.size
+        + b"%011o\0" % int(info.mtime)
+        + b" " * 8
+        + info.type
+        + link.encode().ljust(100, b"\0")
+        + b"ustar\x0000"
+    )
+    header += bytes(BLOCK - len(header))
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
 
 
 class _Archive:
-    def __init__(self, tar: tarfile.TarFile) -> None:
-        self.tar = tar
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
         self._links: set[str] = set()  # names of the symlinks written so far
+        self._written: set[str] = set()  # every name written: a later copy of one is skipped
+
+    def _header(self, info: tarfile.TarInfo) -> None:
+        header = _ustar(info)
+        if header is None:
+            header = info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+        self.out.write(header)
+        self._written.add(info.name)
 
     def _beneath_link(self, name: str) -> bool:
+        if not self._links:
+            return False
         parts = name.split("/")
         return any("/".join(parts[:i]) in self._links for i in range(1, len(parts)))
 
@@ -76,14 +122,16 @@ class _Archive:
         keep: Callable[[Rule, Path], bool],
     ) -> None:
         """Add `entry` (relative to `dir_fd`, or a path without one) as `name`."""
-        if not name or ".." in name.split("/") or self._beneath_link(name):
-            return  # extracting it would write outside its place or through a link
+        if not name or name in self._written or ".." in name.split("/"):
+            return  # written already, or extracting it would write outside its place
+        if self._beneath_link(name):
+            return  # extracting it would write through a link
         try:
             st = os.lstat(entry, dir_fd=dir_fd)
             if stat.S_ISLNK(st.st_mode):
                 info = _info(name, st, tarfile.SYMTYPE)
                 info.linkname = os.readlink(entry, dir_fd=dir_fd)
-                self.tar.addfile(info)
+                self._header(info)
                 self._links.add(name)
             elif stat.S_ISDIR(st.st_mode):
                 self._add_dir(dir_fd, entry, source, name, rule, keep)
@@ -104,7 +152,7 @@ class _Archive:
     ) -> None:
         fd = os.open(entry, _DIR_FLAGS, dir_fd=dir_fd)
         try:
-            self.tar.addfile(_info(name, os.fstat(fd), tarfile.DIRTYPE))
+            self._header(_info(name, os.fstat(fd), tarfile.DIRTYPE))
             for child in sorted(os.listdir(fd)):  # noqa: PTH208 (a descriptor, not a path)
                 if keep(rule, source / child):
                     self.add(fd, child, source / child, f"{name}/{child}", rule, keep)
@@ -113,15 +161,28 @@ class _Archive:
 
     def _add_file(self, dir_fd: int | None, entry: str, name: str) -> None:
         fd = os.open(entry, _FILE_FLAGS, dir_fd=dir_fd)
-        with os.fdopen(fd, "rb") as file, tempfile.SpooledTemporaryFile(SPOOL_LIMIT) as spool:
+        with os.fdopen(fd, "rb") as file:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 return  # swapped for something else since the lstat
-            shutil.copyfileobj(file, spool)
-            info = _info(name, st, tarfile.REGTYPE)
-            info.size = spool.tell()
-            spool.seek(0)
-            self.tar.addfile(info, spool)
+            data = file.read(SPOOL_LIMIT + 1)  # most files: one read, no temp file
+            if len(data) <= SPOOL_LIMIT:
+                self._file(_info(name, st, tarfile.REGTYPE), data)
+                return
+            with tempfile.SpooledTemporaryFile(SPOOL_LIMIT) as spool:
+                spool.write(data)
+                shutil.copyfileobj(file, spool)
+                info = _info(name, st, tarfile.REGTYPE)
+                info.size = spool.tell()
+                spool.seek(0)
+                self._header(info)
+                shutil.copyfileobj(spool, self.out)
+                self.out.write(bytes(-info.size % BLOCK))
+
+    def _file(self, info: tarfile.TarInfo, data: bytes) -> None:
+        info.size = len(data)
+        self._header(info)
+        self.out.write(data + bytes(-len(data) % BLOCK))
 
 
 def _info(name: str, st: os.stat_result, kind: bytes) -> tarfile.TarInfo:

@@ -32,12 +32,12 @@ from devbox.runtime import process
 from devbox.runtime.progress import run_step
 from devbox.runtime.signals import deferred
 from devbox.runtime.state import Recorder
+from devbox.sync import trace
 from devbox.sync.archive import make_tar
 from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
-from devbox.sync import trace
 from devbox.sync.transfer import RECEIVER, Receiver, ReceiverError
 
 START_TIMEOUT = 30.0

@@ -76,7 +76,7 @@ class _Handler(FileSystemEventHandler):
             return
         # A file created or written is held until it is closed (where closes are reported);
         # an editor's temp file, until it is renamed or deleted.
-        temporary = looks_temporary(os.path.basename(path))
+        temporary = looks_temporary(path.rpartition(os.sep)[2])
         hold = temporary or (self.reports_closes and kind in ("created", "modified"))
         self._events.put((now, path, hold))
 
@@ -150,7 +150,7 @@ class ProjectWatcher:
     ) -> None:
         self.root = root
         self._root_name = str(root)
-        self._state_prefix = os.path.join(self._root_name, STATE_DIR, "")
+        self._state_prefix = f"{self._root_name}{os.sep}{STATE_DIR}{os.sep}"
         self._skip = skip
         self._batcher = batcher
         self._on_warning = on_warning
@@ -281,7 +281,7 @@ class ProjectWatcher:
         # Plain string tests: a burst of `git checkout` brings thousands of events.
         if name.startswith(self._state_prefix):
             return  # devbox's own state never triggers a batch
-        if os.path.dirname(name) == self._root_name:
+        if name.rpartition(os.sep)[0] == self._root_name:  # a top-level entry
             path = Path(name)
             if path.name == STATE_DIR:
                 return

@@ -3,6 +3,7 @@ file replaced by a folder (and back), a 2,000-file burst, ownership as Compose's
 copyUIDGID, and a new receiver after the container restarts. Correctness only."""
 
 import dataclasses
+import hashlib
 import os
 import subprocess
 import uuid
@@ -177,3 +178,40 @@ def test_without_python3_no_receiver_starts(tmp_path: Path) -> None:
             Receiver(argv)
     finally:
         subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
+
+
+def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
+    tmp_path: Path, session: FallbackSession, container: str
+) -> None:
+    """Entries the receiver's own tar reader must get right: a ustar header written by
+    devbox, PAX headers (a long name, a non-ASCII one), a link, a file over the spool limit."""
+    src = tmp_path / "src"
+    long_dir = src / ("d" * 60) / ("e" * 60)
+    long_dir.mkdir(parents=True)
+    (long_dir / "long.py").write_text("long")
+    (src / "café.py").write_text("accent")
+    (src / "run.sh").write_text("#!/bin/sh\n")
+    (src / "run.sh").chmod(0o751)
+    os.utime(src / "run.sh", (1_600_000_000, 1_600_000_000))
+    (src / "link").symlink_to("run.sh")
+    big = os.urandom(3 << 20)
+    (src / "big.bin").write_bytes(big)
+    sync_all(session)
+    script = (
+        "import hashlib, os\n"
+        "st = os.stat('/app/src/run.sh')\n"
+        "print(oct(st.st_mode & 0o7777), int(st.st_mtime), os.readlink('/app/src/link'))\n"
+        f"print(open('/app/src/{'d' * 60}/{'e' * 60}/long.py').read())\n"
+        "print(open('/app/src/café.py').read())\n"
+        "print(hashlib.sha256(open('/app/src/big.bin', 'rb').read()).hexdigest())\n"
+        "print(sorted(f for f in os.listdir('/app/src') if f.startswith('.devbox-sync')))\n"
+    )
+    assert docker("exec", container, "python3", "-c", script).splitlines() == [
+        "0o751 1600000000 run.sh",
+        "long",
+        "accent",
+        hashlib.sha256(big).hexdigest(),
+        "[]",
+    ]
+    assert session.receiver is not None
+    assert not session.echo
