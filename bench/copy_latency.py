@@ -10,8 +10,10 @@ time went (first event -> flushed -> planned -> stream written -> acked, medians
 
 import argparse
 import json
+import math
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -65,7 +67,7 @@ def sh(argv: list[str], cwd: Path, **kw: Any) -> subprocess.CompletedProcess[str
 
 def pct(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * share // 1) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(len(ordered) * share) - 1))]
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -121,7 +123,25 @@ class Trace:
             if b.get("written"):
                 phases["stream"].append((b["written"] - b["planned"]) * 1000)
                 phases["ack"].append((b["acked"] - b["written"]) * 1000)
+        per_batch = [
+            [b["paths"]]
+            + [
+                round((b[end] - b[start]) * 1000)
+                for start, end in (("first", "taken"), ("taken", "planned"))
+            ]
+            + (
+                [
+                    round((b["written"] - b["planned"]) * 1000),
+                    round((b["acked"] - b["written"]) * 1000),
+                ]
+                if b.get("written")
+                else []
+            )
+            for b in lines
+            if b.get("first") is not None
+        ]
         return {
+            "per_batch_paths_wait_plan_stream_ack_ms": per_batch[:10],
             "batches": len(lines),
             "largest": max((b["paths"] for b in lines), default=0),
             **{f"{k}_p50_ms": round(statistics.median(v), 1) for k, v in phases.items() if v},
@@ -134,19 +154,20 @@ def edit_latency(project: Path, container: str, saves: int, every: float) -> dic
     atomic_write(target, "start\n")
     time.sleep(1)
     probe = Probe(container, "/app/src/sample_app/edited.py")
-    ms = []
+    saved: list[float] = []
     try:
         for i in range(saves):
-            token = f"save-{i}"
-            saved = time.time()
-            atomic_write(target, f"{token}\n# padding\n")
+            saved.append(time.time())
+            atomic_write(target, f"save-{i}\n# padding\n")
             time.sleep(every)
-            seen = probe.first(token)
-            if seen is not None:
-                ms.append((seen - saved) * 1000)
-        time.sleep(1)
+        time.sleep(2)
     finally:
         probe.close()
+    ms = []
+    for i, at in enumerate(saved):
+        seen = probe.first(f"save-{i}")
+        if seen is not None:
+            ms.append((seen - at) * 1000)
     return {
         "p50_ms": round(statistics.median(ms), 1) if ms else None,
         "p95_ms": round(pct(ms, 0.95), 1) if ms else None,
@@ -214,10 +235,11 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--only", default="edit,continuous,burst")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--compose", action="store_true", help="measure Compose watch instead")
     args = parser.parse_args()
     results: dict[str, Any] = {"load_average": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory(prefix="devbox-copylat-") as tmp:
-        project = Path(tmp) / "copylat"
+        project = Path(tmp) / f"copylat{os.getpid()}"  # a Compose project name of its own
         shutil.copytree(
             REPO / "sample_project",
             project,
@@ -228,13 +250,32 @@ def main() -> None:
         compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", "127.0.0.1::8000"))
         trace = Trace(Path(tmp) / "trace.jsonl")
         env = {**os.environ, "DEVBOX_SYNC_TRACE": str(trace.path)}
-        argv = [*DEVBOX, "up", "--detach", "--mode", "fallback", "--sync", "copy"]
-        up = sh(argv, project, env=env)
-        if up.returncode != 0:
-            raise SystemExit(f"devbox up failed:\n{up.stdout}{up.stderr}")
+        watch: subprocess.Popen[bytes] | None = None
+        if args.compose:  # the same scenarios against `docker compose watch`, for the ratio
+            watch = subprocess.Popen(
+                ["docker", "compose", "watch"],
+                cwd=project,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        else:
+            argv = [*DEVBOX, "up", "--detach", "--mode", "fallback", "--sync", "copy"]
+            up = sh(argv, project, env=env)
+            if up.returncode != 0:
+                raise SystemExit(f"devbox up failed:\n{up.stdout}{up.stderr}")
         try:
-            state = json.loads((project / ".devbox/state.json").read_text())
-            container = state["container"]
+            container = ""
+            deadline = time.time() + 600
+            while not container and time.time() < deadline:
+                if watch is None:
+                    container = json.loads((project / ".devbox/state.json").read_text())[
+                        "container"
+                    ]
+                else:
+                    ps = sh(["docker", "compose", "ps", "-q", "sample-app"], project)
+                    container = ps.stdout.strip()
+                    time.sleep(0.5)
             time.sleep(2)
             trace.since_last()
             for scenario in args.only.split(","):
@@ -245,11 +286,21 @@ def main() -> None:
                     figures = continuous(project, container, args.seconds)
                 else:
                     figures = burst(project, container, args.files)
-                results[scenario] = {**figures, "trace": trace.since_last()}
+                results[scenario] = (
+                    figures if args.compose else {**figures, "trace": trace.since_last()}
+                )
                 if not args.json:
                     print(scenario, json.dumps(results[scenario]), flush=True)
         finally:
-            sh([*DEVBOX, "down"], project)
+            if watch is None:
+                sh([*DEVBOX, "down"], project)
+            else:
+                os.killpg(watch.pid, signal.SIGINT)
+                try:
+                    watch.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(watch.pid, signal.SIGKILL)
+                sh(["docker", "compose", "down", "--volumes", "--rmi", "local"], project)
     results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(results, indent=2) if args.json else results["load_average_after"])
 

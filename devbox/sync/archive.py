@@ -22,7 +22,8 @@ import shutil
 import stat
 import tarfile
 import tempfile
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -45,6 +46,7 @@ def write_tar(
     copies: Mapping[str, tuple[Rule, Path]],
     keep: Callable[[Rule, Path], bool],
     out: IO[bytes],
+    sent: "Sent | None" = None,
 ) -> None:
     """Write a tar of host paths at their container paths, each copied under its rule, to `out`
     (which need not be seekable).
@@ -52,8 +54,9 @@ def write_tar(
     Folders are added with their contents, filtered through `keep(rule, path)` (devbox
     applies the rule's ignores inside new folders; Compose copies them whole). Paths gone
     or unreadable since the batch was planned are left out: their next event retries.
+    With `sent`, a file the container already has as it is now is left out.
     """
-    archive = _Archive(out)
+    archive = _Archive(out, sent)
     for target, (rule, source) in sorted(copies.items(), key=lambda item: item[0]):
         archive.add(None, str(source), source, target.strip("/"), rule, keep)
     out.write(bytes(2 * BLOCK))  # the end-of-archive marker
@@ -93,9 +96,74 @@ def _ustar(info: tarfile.TarInfo) -> bytes | None:
     return bytes(header)
 
 
+_Key = tuple[int, int, int, int, int, int]
+RACY_NS = 50_000_000  # a file changed this recently may change again within one timestamp tick
+
+
+def _key(st: os.stat_result) -> _Key:
+    return (st.st_dev, st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class Sent:
+    """What one container was sent of each file, so a file named again by a later event
+    but unchanged since (a burst writes a file, then rewrites it before its first batch is
+    read) is not written again.
+
+    A file counts as unchanged only if its inode, mode, size, mtime and ctime are all the
+    same (every write moves ctime, which no one can set), and only if it had not changed for
+    `RACY_NS` when it was read: two writes within one timestamp tick look the same, so a
+    file read that soon after a write is sent again next time (git's "racily clean" rule).
+    Entries join only once the container acknowledged their batch.
+    """
+
+    LIMIT = 200_000  # files remembered; past it, the memory starts afresh
+
+    def __init__(self) -> None:
+        self._known: dict[str, _Key] = {}
+        self._batch: dict[str, _Key | None] = {}
+        self._gone: set[str] = set()
+
+    def unchanged(self, name: str, st: os.stat_result) -> bool:
+        return self._known.get(name) == _key(st)
+
+    def sending(self, name: str, st: os.stat_result, read_ns: int) -> None:
+        """`st` (taken before the read at `read_ns`, wall clock) is what `name` is sent as."""
+        settled = st.st_ctime_ns < read_ns - RACY_NS
+        self._batch[name] = _key(st) if settled else None
+
+    def forget(self, names: Iterable[str]) -> None:
+        """Paths this batch deletes (`rm -rf`, after its copies) in the container."""
+        self._gone.update(n.strip("/") for n in names)
+
+    def done(self, *, applied: bool) -> None:
+        """The batch was acknowledged (or failed: what it sent is unknown in the container)."""
+        for name, key in self._batch.items():
+            if applied and key is not None:
+                self._known[name] = key
+            else:
+                self._known.pop(name, None)
+        gone = self._gone
+        if gone:  # neither they nor anything under them is known any more
+            self._known = {k: v for k, v in self._known.items() if not _under(k, gone)}
+        self._batch, self._gone = {}, set()
+        if len(self._known) > self.LIMIT:
+            self._known.clear()
+
+
+def _under(name: str, folders: set[str]) -> bool:
+    """Whether `name` or one of its parents is in `folders`."""
+    end = len(name)
+    while end > 0:
+        if name[:end] in folders:
+            return True
+        end = name.rfind("/", 0, end)
+    return False
+
+
 class _Archive:
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: IO[bytes], sent: Sent | None = None) -> None:
         self.out = out
+        self.sent = sent
         self._links: set[str] = set()  # names of the symlinks written so far
         self._written: set[str] = set()  # every name written: a later copy of one is skipped
 
@@ -162,9 +230,14 @@ class _Archive:
     def _add_file(self, dir_fd: int | None, entry: str, name: str) -> None:
         fd = os.open(entry, _FILE_FLAGS, dir_fd=dir_fd)
         with os.fdopen(fd, "rb") as file:
+            read_ns = time.time_ns()
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 return  # swapped for something else since the lstat
+            if self.sent is not None:
+                if self.sent.unchanged(name, st):
+                    return  # the container has it as it is
+                self.sent.sending(name, st, read_ns)
             data = file.read(SPOOL_LIMIT + 1)  # most files: one read, no temp file
             if len(data) <= SPOOL_LIMIT:
                 self._file(_info(name, st, tarfile.REGTYPE), data)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 from devbox.runtime import process
-from devbox.sync.archive import write_tar
+from devbox.sync.archive import Sent, write_tar
 
 Rule = TypeVar("Rule")
 
@@ -235,6 +235,7 @@ class Receiver:
     def __init__(self, argv: list[str]) -> None:
         self.child = process.start(argv, stdin=process.PIPE, stdout=process.PIPE)
         self.written = 0.0  # when the last batch's stream was written (monotonic; telemetry)
+        self.sent = Sent()  # what this container has: an unchanged file is not sent again
         if self._line() != "ready":
             self.close()
             raise ReceiverError("the receiver did not start (no python3 in the image?)")
@@ -257,9 +258,10 @@ class Receiver:
         try:
             if copies:
                 framer = _Framer(stdin)
-                write_tar(copies, keep, framer)  # type: ignore[arg-type]
+                write_tar(copies, keep, framer, self.sent)  # type: ignore[arg-type]
                 framer.close()
             if deletes:
+                self.sent.forget(deletes)
                 payload = b"\0".join(p.encode(errors="surrogateescape") for p in sorted(deletes))
                 stdin.write(_HEADER.pack(b"D", len(payload)) + payload)
             stdin.write(_HEADER.pack(b"E", 0))
@@ -268,6 +270,7 @@ class Receiver:
         except (BrokenPipeError, OSError) as exc:
             raise ReceiverError(f"the receiver is gone ({exc})") from None
         answer = self._line()
+        self.sent.done(applied=answer == "ok")
         if answer != "ok":
             if not answer:
                 raise ReceiverError("the receiver is gone (container restarted?)")
