@@ -26,6 +26,7 @@ class SessionInfo:
     syncs: int = 0
     sync_p50_ms: float | None = None
     sync_p95_ms: float | None = None
+    batches: int = 0  # applied this session
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
             syncs=len(record.latencies),
             sync_p50_ms=_ms(record.latencies, 0.5),
             sync_p95_ms=_ms(record.latencies, 0.95),
+            batches=record.batches,
         ),
         engine=session.engine.server_version(),
         compose=None if compose is None else str(compose),
@@ -139,6 +141,7 @@ def describe(report: StatusReport) -> list[str]:
             lines.append(
                 f"  save->applied: p50 {session.sync_p50_ms:.0f} ms, "
                 f"p95 {session.sync_p95_ms:.0f} ms over the last {session.syncs} batches"
+                + (f" ({session.batches} this session)" if session.batches > session.syncs else "")
             )
     if report.engine_info is not None:
         info = report.engine_info

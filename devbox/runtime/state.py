@@ -51,6 +51,7 @@ class State:
     last: Last | None = None
     # Save->applied seconds (first event of a batch -> the container has it) of recent batches.
     latencies: list[float] = field(default_factory=list)
+    batches: int = 0  # batches applied this session (`latencies` keeps only recent ones)
 
     def alive(self) -> bool:
         return process.same_process(self.pid, self.pid_start)
@@ -154,6 +155,7 @@ def load(project_dir: Path) -> State | None:
     record.pid_start = _number(record.pid_start)
     figures = record.latencies if isinstance(record.latencies, list) else []
     record.latencies = [v for v in map(_number, figures) if v is not None]
+    record.batches = int(_number(record.batches) or 0)
     record.children = {str(k): _number(v) for k, v in record.children.items()}
     return record
 
@@ -189,6 +191,7 @@ class Recorder:
     def applied(self, what: str, seconds: float, latency: float | None = None) -> None:
         """Record a batch; `latency` (save->applied seconds) joins the session's figures."""
         self.record.last = Last(what=what, seconds=round(seconds, 3), at=time.time())
+        self.record.batches += 1
         if latency is not None:
             kept = [*self.record.latencies, round(latency, 4)]
             self.record.latencies = kept[-KEEP_LATENCIES:]
