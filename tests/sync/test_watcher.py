@@ -260,3 +260,24 @@ def test_a_slow_atomic_save_is_one_batch(tmp_path: Path) -> None:
         tmp.replace(tmp_path / "src" / "a.py")
         first = wait(seen, 1)
     assert tmp_path / "src" / "a.py" in first
+
+
+def test_a_file_written_in_pieces_is_batched_once_closed(tmp_path: Path) -> None:
+    """A slow writer pauses longer than the quiet window between two writes: no batch
+    comes before it closes the file (inotify reports the close), so the container never
+    gets half of it."""
+    (tmp_path / "src").mkdir()
+    batcher = Batcher(quiet=0.005, max_wait=10.0, settle=10.0)
+    seen: list[frozenset[Path]] = []
+    with ProjectWatcher(tmp_path, skip=lambda d: False, batcher=batcher) as watcher:
+        thread = threading.Thread(
+            target=lambda: seen.extend(b for b in watcher.batches()), daemon=True
+        )
+        thread.start()
+        with (tmp_path / "src" / "big.py").open("w") as out:
+            out.write("first half\n")
+            out.flush()
+            time.sleep(0.2)  # 40 quiet windows
+            assert seen == []
+            out.write("second half\n")
+        assert tmp_path / "src" / "big.py" in wait(seen, 1)
