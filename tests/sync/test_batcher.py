@@ -120,6 +120,30 @@ def test_a_2000_file_burst_is_one_batch() -> None:
     assert len(batcher.take(0.105)) == 2000
 
 
+def test_a_burst_longer_than_max_wait_waits_for_quiet_up_to_burst_wait() -> None:
+    """`git checkout` writing 2,000 files then rewriting them over 0.6 s: one batch once
+    it is over, not one at 200 ms with half-written files that the rest rewrites."""
+    batcher = Batcher(quiet=0.005, max_wait=0.2, burst_paths=256, burst_wait=1.0)
+    taken: list[frozenset[str]] = []
+    for i in range(4000):
+        now = i * 0.00015
+        batcher.add(f"/p/f{i % 2000}", now)
+        taken += [b for b in [batcher.take(now)] if b]
+    assert taken == []
+    assert len(batcher.take(0.6 + 0.005)) == 2000
+    # a burst that never stops is still flushed, at burst_wait
+    for i in range(300):
+        batcher.add(f"/p/g{i}", 10.0 + i * 0.004)
+    assert batcher.deadline() == pytest.approx(11.0)
+
+
+def test_few_paths_keep_the_short_cap() -> None:
+    batcher = Batcher(quiet=0.005, max_wait=0.2, burst_paths=256, burst_wait=1.0)
+    for i in range(100):
+        batcher.add(f"/p/f{i}", i * 0.004)
+    assert batcher.deadline() == pytest.approx(0.2)
+
+
 def test_max_paths_makes_a_batch_due_at_once() -> None:
     batcher = Batcher(quiet=0.005, max_wait=0.2, max_paths=100)
     for i in range(99):
@@ -130,7 +154,9 @@ def test_max_paths_makes_a_batch_due_at_once() -> None:
     assert batcher.pending == 0
 
 
-@pytest.mark.parametrize("kwargs", [{"settle": -1.0}, {"max_paths": 0}, {"settle": math.nan}])
+@pytest.mark.parametrize(
+    "kwargs", [{"settle": -1.0}, {"max_paths": 0}, {"settle": math.nan}, {"burst_paths": 0}]
+)
 def test_invalid_hold_settings(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="need"):
         Batcher(quiet=0.005, max_wait=0.2, **kwargs)  # type: ignore[arg-type]
