@@ -89,7 +89,8 @@ def test_interrupted_is_exit_130() -> None:
 
 
 def test_copy_mode_batches_after_a_shorter_quiet_unless_told() -> None:
-    assert UpOptions(sync=SyncMode.COPY).batcher().quiet == 0.015
+    assert UpOptions(sync=SyncMode.COPY).batcher().quiet == 0.005
+    assert UpOptions(sync=SyncMode.COPY).batcher().max_wait == 0.2
     assert UpOptions(sync=SyncMode.BIND).batcher().quiet == 0.05
     assert UpOptions(sync=SyncMode.COPY, quiet_ms=80).batcher().quiet == 0.08
     # unset, the detached child picks it for the sync it resolves (auto may become copy)
