@@ -200,7 +200,7 @@ def up(
     quiet_ms: Annotated[
         int | None,
         typer.Option(
-            help="Fallback: sync once no file changed for this long [default: 50, 15 with "
+            help="Fallback: sync once no file changed for this long [default: 50, 5 with "
             "--sync copy]."
         ),
     ] = None,
@@ -209,7 +209,7 @@ def up(
     ] = False,
     max_wait_ms: Annotated[
         int, typer.Option(help="Fallback: sync at least this often while files keep changing.")
-    ] = 500,
+    ] = 200,
     engine: EngineOpt = None,
     restart_on_exit: Annotated[
         bool,

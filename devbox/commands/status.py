@@ -141,6 +141,7 @@ def describe(report: StatusReport) -> list[str]:
             lines.append(
                 f"  save->applied: p50 {session.sync_p50_ms:.0f} ms, "
                 f"p95 {session.sync_p95_ms:.0f} ms over the last {session.syncs} batches"
+                + (f" ({session.batches} this session)" if session.batches > session.syncs else "")
             )
     if report.engine_info is not None:
         info = report.engine_info

@@ -31,7 +31,7 @@ DETACH_TIMEOUT = 600.0
 
 
 BIND_QUIET_MS = 50
-COPY_QUIET_MS = 15
+COPY_QUIET_MS = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,13 +41,14 @@ class UpOptions:
     mode: Mode = Mode.AUTO
     service: str | None = None
     sync: SyncMode = SyncMode.AUTO
-    quiet_ms: int | None = None  # None: 50 ms, or 15 ms when the sync is copy
-    max_wait_ms: int = 500
+    quiet_ms: int | None = None  # None: 50 ms, or 5 ms when the sync is copy
+    max_wait_ms: int = 200
     restart_on_exit: bool = False
 
     def quiet(self) -> int:
-        """Copy mode waits less: each batch is a few ms on the receiver's stream, and an
-        editor's atomic save (write, rename) lands well within 15 ms. Bind mode only batches
+        """Copy mode waits less: each batch is a few ms on the receiver's stream, and the
+        batcher holds a batch while a file is still open for writing or an editor's temp
+        file awaits its rename, so 5 ms never splits a save. Bind mode only batches
         rebuilds and restarts, where waiting for a tool's last write saves a rebuild."""
         if self.quiet_ms is not None:
             return self.quiet_ms

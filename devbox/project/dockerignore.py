@@ -170,6 +170,7 @@ class _Automaton:
         self._closure = [self._close(n) for n in range(len(self._edges))]
         self._start = self._closure[0]
         self._cache: dict[tuple[int, str], int] = {}
+        self._dirs: dict[str, int | None] = {}
 
     def _node(self) -> int:
         self._edges.append([])
@@ -204,16 +205,40 @@ class _Automaton:
     def matches_or_parent(self, path: str) -> bool:
         """Whether the pattern matches all of `path` or one of its parent directories.
 
-        One pass does both: the state before each '/' says whether that parent matched.
+        The state after each parent folder is cached, so the many paths of one folder (a
+        burst of events) only walk their own names.
         """
-        nodes = self._start
-        for c in path:
-            if c == "/" and nodes & self._accept:
-                return True
-            nodes = self._step(nodes, c)
+        head, sep, tail = path.rpartition("/")
+        nodes = self._after_dir(head) if sep else self._start
+        if nodes is None:
+            return True
+        cache, step = self._cache, self._step
+        for c in tail:
             if not nodes:
                 return False
+            known = cache.get((nodes, c))  # inlined `_step` hit: this loop is the hot one
+            nodes = step(nodes, c) if known is None else known
         return bool(nodes & self._accept)
+
+    def _after_dir(self, directory: str) -> int | None:
+        """The state after `directory` and its '/'; None when it or a parent matched."""
+        if directory in self._dirs:
+            return self._dirs[directory]
+        head, sep, tail = directory.rpartition("/")
+        nodes = self._after_dir(head) if sep else self._start
+        if nodes is not None:
+            for c in tail:
+                if not nodes:
+                    break
+                nodes = self._step(nodes, c)
+            if nodes & self._accept:
+                nodes = None  # the state before each '/' says whether that parent matched
+            elif nodes:
+                nodes = self._step(nodes, "/")
+        if len(self._dirs) >= _CACHE_LIMIT:
+            self._dirs.clear()
+        self._dirs[directory] = nodes
+        return nodes
 
 
 def _class_test(regex: re.Pattern[str]) -> Callable[[str], bool]:

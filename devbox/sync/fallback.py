@@ -32,6 +32,7 @@ from devbox.runtime import process
 from devbox.runtime.progress import run_step
 from devbox.runtime.signals import deferred
 from devbox.runtime.state import Recorder
+from devbox.sync import trace
 from devbox.sync.archive import make_tar
 from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
@@ -419,6 +420,7 @@ class FallbackSession:
         if self.engine_lost:  # applied when the engine is back: a new container, resynced
             self.rebuild_missed = self.rebuild_missed or plan.rebuild or bool(plan.dependencies)
             return
+        planned = time.monotonic()
         try:
             self.apply(plan)
         except DevboxError as exc:
@@ -434,6 +436,17 @@ class FallbackSession:
         summary = f"{prefix}{names}{more}: {'; '.join(plan.actions())}"
         self.echo(f"{summary} ({ms:.0f} ms)")
         latency = None if first_event is None else done - first_event
+        if trace.enabled():
+            trace.record(
+                paths=len(batch),
+                copies=len(plan.copies),
+                deletes=len(plan.deletes),
+                first=first_event,
+                taken=started,
+                planned=planned,
+                written=self.receiver.written if self.receiver else None,
+                acked=done,
+            )
         self.recorder.applied(summary, ms / 1000, latency)
 
 

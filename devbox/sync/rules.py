@@ -228,10 +228,21 @@ def parse_watch_rules(
     return [_rule(entry, i, project_dir, fail) for i, entry in enumerate(watch)]
 
 
+_VERDICTS = 100_000  # cached (rule, path) verdicts of one rule set; a bound on memory
+
+
 def _relative(path: PurePath, root: PurePath) -> str | None:
-    """`path` relative to `root` ('.' for root itself), '/'-separated; None when outside."""
-    path = PurePath(os.path.normpath(path))
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+    """`path` relative to `root` ('.' for root itself), '/'-separated; None when outside.
+
+    String work rather than pathlib: it runs per rule for every path of a batch."""
+    here, base = os.path.normpath(path), str(root)
+    if here == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not here.startswith(prefix):
+        return None
+    rel = here[len(prefix) :]
+    return rel if os.sep == "/" else rel.replace(os.sep, "/")
 
 
 class RuleSet:
@@ -244,6 +255,9 @@ class RuleSet:
         self._context = None if context_dir is None else PurePath(os.path.normpath(context_dir))
         self._dockerignore = PatternMatcher(compose_dockerignore_patterns(list(dockerignore)))
         self._matchers = {r: (PatternMatcher(r.include), PatternMatcher(r.ignore)) for r in rules}
+        # Verdicts are lexical, so they hold for the rule set's life: a batch's plan and its
+        # tar's folder walk ask about the same paths, and a file saved again is asked again.
+        self._verdicts: dict[tuple[int, str], bool] = {}
 
     def matching(self, path: Path) -> list[WatchRule]:
         """Every rule a change to absolute `path` triggers: Compose >= 2.33 applies them all."""
@@ -258,6 +272,15 @@ class RuleSet:
         below `rule.path`. Compose roots its `.git/` pattern at `/`, so on live events it
         only catches `/.git`; devbox deliberately ignores `.git` at any depth instead.
         """
+        key = (id(rule), os.fspath(path))
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            if len(self._verdicts) >= _VERDICTS:
+                self._verdicts.clear()
+            verdict = self._verdicts[key] = self._triggers(rule, path)
+        return verdict
+
+    def _triggers(self, rule: WatchRule, path: Path) -> bool:
         rel = _relative(path, rule.path)
         if rel is None:
             return False

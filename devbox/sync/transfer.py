@@ -18,12 +18,13 @@ reader in the container never sees half a file.
 
 import contextlib
 import struct
+import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import IO, TypeVar
 
 from devbox.runtime import process
-from devbox.sync.archive import write_tar
+from devbox.sync.archive import Sent, write_tar
 
 Rule = TypeVar("Rule")
 
@@ -32,29 +33,68 @@ _HEADER = struct.Struct(">cI")
 
 # Runs inside the container under any python3 >= 3.6: keep it small and self-contained.
 RECEIVER = r"""
-import os, shutil, stat, struct, sys, tarfile
+import os, shutil, stat, struct, sys
 inp, out = sys.stdin.buffer, sys.stdout.buffer
+os.umask(0)  # modes come from the tar, exactly
 def read(n):
-    data = b''
+    data = inp.read(n)
     while len(data) < n:
         part = inp.read(n - len(data))
         if not part:
             raise EOFError
         data += part
     return data
-class Chunks:
-    def __init__(self):
-        self.buf, self.done = b'', False
-    def read(self, n=-1):
-        while not self.done and (n < 0 or len(self.buf) < n):
+class Tar:
+    # The tar's bytes, out of its T frames; an empty frame ends it.
+    def __init__(self, first):
+        self.buf, self.done = bytearray(first), not first
+    def read(self, n):
+        while len(self.buf) < n and not self.done:
             kind, size = struct.unpack('>cI', read(5))
-            if size == 0:
-                self.done = True
-            else:
+            if size:
                 self.buf += read(size)
-        n = len(self.buf) if n < 0 else n
-        data, self.buf = self.buf[:n], self.buf[n:]
+            else:
+                self.done = True
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
         return data
+    def drain(self):
+        while not self.done:
+            self.read(1 << 16)
+            self.buf.clear()
+def octal(field):
+    field = field.rstrip(b'\0 ').strip()
+    return int(field, 8) if field else 0
+def members(tar):
+    # (name, type, mode, mtime, size, linkname) of each entry: ustar, with PAX overrides.
+    extra = {}
+    while True:
+        block = tar.read(512)
+        if len(block) < 512 or block == bytes(512):
+            return
+        size = octal(block[124:136])
+        kind = block[156:157]
+        body_size = size + (-size % 512)
+        if kind in (b'x', b'g'):
+            data = tar.read(body_size)[:size]
+            while data and kind == b'x':
+                length = int(data.split(b' ', 1)[0])
+                record, data = data[:length], data[length:]
+                key, _, value = record.split(b' ', 1)[1][:-1].partition(b'=')
+                extra[key] = value
+            continue
+        name = block[:100].split(b'\0', 1)[0]
+        if block[257:262] == b'ustar':
+            prefix = block[345:500].split(b'\0', 1)[0]
+            if prefix:
+                name = prefix + b'/' + name
+        link = block[157:257].split(b'\0', 1)[0]
+        name, link = extra.get(b'path', name), extra.get(b'linkpath', link)
+        size = int(extra.get(b'size', size))
+        mtime = int(float(extra.get(b'mtime', octal(block[136:148]))))
+        extra = {}
+        yield (os.fsdecode(name), kind, octal(block[100:108]), mtime, size,
+               os.fsdecode(link))
 def clear(path, keep_dir):
     try:
         st = os.lstat(path)
@@ -65,11 +105,6 @@ def clear(path, keep_dir):
             shutil.rmtree(path)
     else:
         os.unlink(path)
-def own(path, mode, mtime):
-    # Created by this process, an entry already belongs to the receiver's user (the
-    # container's USER, as copyUIDGID): only its mode and mtime come from the tar.
-    os.chmod(path, mode)
-    os.utime(path, (mtime, mtime))
 known = set()
 class Failed(Exception):
     pass
@@ -78,34 +113,51 @@ def parent_dir(parent):
         return
     if not os.path.isdir(parent):
         clear(parent, False)
-        os.makedirs(parent, exist_ok=True)
+        os.makedirs(parent, 0o755, exist_ok=True)
     known.add(parent)
 def extract(tar):
+    # Entries belong to the receiver's user (the container's USER, as copyUIDGID): only
+    # their mode and mtime come from the tar.
     dirs = []
-    for m in tar:
-        path = '/' + m.name.lstrip('/')
+    for name, kind, mode, mtime, size, link in members(tar):
+        path = '/' + name.lstrip('/')
         parent = os.path.dirname(path)
         parent_dir(parent)
-        if m.isdir():
+        padded = size + (-size % 512)
+        if kind == b'5':
             clear(path, True)
             if not os.path.isdir(path):
                 os.mkdir(path, 0o700)
             known.add(path)
-            dirs.append(m)
+            dirs.append((path, mode, mtime))
             continue
         tmp = os.path.join(parent, '.devbox-sync-%d-%s' % (os.getpid(), os.path.basename(path)))
         try:
-            if m.issym():
-                os.symlink(m.linkname, tmp)
-            elif m.isreg():
-                src = tar.extractfile(m)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with open(fd, 'wb') as f:
-                    shutil.copyfileobj(src, f)
-                    os.fchmod(fd, m.mode)
-                    f.flush()
-                    os.utime(fd, (m.mtime, m.mtime))
+            if kind == b'2':
+                tar.read(padded)
+                os.symlink(link, tmp)
+            elif kind in (b'0', b'\0', b'7'):
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                try:
+                    fd = os.open(tmp, flags, mode & 0o7777)
+                except FileExistsError:  # left by a receiver that died: its mode is not ours
+                    os.unlink(tmp)
+                    fd = os.open(tmp, flags, mode & 0o7777)
+                try:
+                    left = size
+                    while left > 0:
+                        data = tar.read(min(left, 1 << 20))
+                        if not data:
+                            raise EOFError
+                        left -= len(data)
+                        while data:  # a short write must not lose the rest
+                            data = data[os.write(fd, data):]
+                    tar.read(padded - size)
+                    os.utime(fd, (mtime, mtime))
+                finally:
+                    os.close(fd)
             else:
+                tar.read(padded)
                 continue
             try:
                 os.rename(tmp, path)
@@ -120,8 +172,9 @@ def extract(tar):
             except OSError:
                 pass
             raise Failed('%s: %s' % (path, exc.strerror or exc))
-    for m in reversed(dirs):
-        own('/' + m.name.lstrip('/'), m.mode, m.mtime)
+    for path, mode, mtime in reversed(dirs):
+        os.chmod(path, mode)
+        os.utime(path, (mtime, mtime))
 out.write(b'ready\n'); out.flush()
 while True:
     try:
@@ -130,22 +183,16 @@ while True:
         break
     try:
         if kind == b'T':
-            chunks = Chunks()
-            if size:
-                chunks.buf = read(size)
-            else:
-                chunks.done = True
+            tar = Tar(read(size) if size else b'')
             try:
-                with tarfile.open(fileobj=chunks, mode='r|') as tar:
-                    extract(tar)
+                extract(tar)
             finally:
-                while not chunks.done:
-                    chunks.read(1 << 16)
+                tar.drain()
         elif kind == b'D':
             known.clear()
             for path in read(size).split(b'\0'):
                 if path:
-                    clear(path.decode('utf-8', 'surrogateescape'), False)
+                    clear(os.fsdecode(path), False)
         elif kind == b'E':
             known.clear()  # the container may change its files between batches
             out.write(b'ok\n')
@@ -204,6 +251,8 @@ class Receiver:
 
     def __init__(self, argv: list[str]) -> None:
         self.child = process.start(argv, stdin=process.PIPE, stdout=process.PIPE)
+        self.written = 0.0  # when the last batch's stream was written (monotonic; telemetry)
+        self.sent = Sent()  # what this container has: an unchanged file is not sent again
         if self._line() != "ready":
             self.close()
             raise ReceiverError("the receiver did not start (no python3 in the image?)")
@@ -226,16 +275,19 @@ class Receiver:
         try:
             if copies:
                 framer = _Framer(stdin)
-                write_tar(copies, keep, framer)  # type: ignore[arg-type]
+                write_tar(copies, keep, framer, self.sent)  # type: ignore[arg-type]
                 framer.close()
             if deletes:
+                self.sent.forget(deletes)
                 payload = b"\0".join(p.encode(errors="surrogateescape") for p in sorted(deletes))
                 stdin.write(_HEADER.pack(b"D", len(payload)) + payload)
             stdin.write(_HEADER.pack(b"E", 0))
             stdin.flush()
+            self.written = time.monotonic()
         except (BrokenPipeError, OSError) as exc:
             raise ReceiverError(f"the receiver is gone ({exc})") from None
         answer = self._line()
+        self.sent.done(applied=answer == "ok")
         if answer != "ok":
             if not answer:
                 raise ReceiverError("the receiver is gone (container restarted?)")

@@ -16,7 +16,19 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from watchdog.events import DirModifiedEvent, FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
@@ -40,16 +52,62 @@ _CHANGES = {"created", "deleted", "modified", "moved", "closed"}
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, events: "queue.Queue[str]") -> None:
+    """Puts (when, path, hold) on the queue: stamped here, on watchdog's thread, so the time
+    an event waited in the queue (while a batch was applied) counts towards its batch's
+    `max_wait` and its save->applied figure."""
+
+    def __init__(self, events: "queue.Queue[_Event]") -> None:
         self._events = events
+        self.reports_closes = False  # inotify says when a written file is closed
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         # A folder's own "modified" only says its entries changed; those entries have events.
-        if event.event_type not in _CHANGES or isinstance(event, DirModifiedEvent):
+        kind = event.event_type
+        if kind not in _CHANGES or isinstance(event, DirModifiedEvent):
             return
-        self._events.put(str(event.src_path))
-        if event.event_type == "moved":  # an atomic save is a move onto the file
-            self._events.put(str(event.dest_path))
+        now = time.monotonic()
+        path = os.fsdecode(event.src_path)
+        if kind == "moved":  # an atomic save is a move onto the file: both ends are released
+            self._events.put((now, path, False))
+            self._events.put((now, os.fsdecode(event.dest_path), False))
+            return
+        if event.is_directory or kind == "deleted":
+            self._events.put((now, path, False))
+            return
+        # A file created or written is held until it is closed (where closes are reported);
+        # an editor's temp file, until it is renamed or deleted.
+        temporary = looks_temporary(path.rpartition(os.sep)[2])
+        hold = temporary or (self.reports_closes and kind in ("created", "modified"))
+        self._events.put((now, path, hold))
+
+
+_Event = tuple[float, str, bool]
+
+# Names editors and libraries give the temp file of an atomic save (write it, then rename it
+# onto the target). Swap, lock and backup files are not renamed onto anything: not listed.
+_TEMP_SUFFIXES = (".tmp", ".temp", "___jb_tmp___", ".crswap", ".vsctmp")
+_TEMP_PREFIXES = (".goutputstream-",)
+
+
+def looks_temporary(name: str) -> bool:
+    """Whether `name` looks like the temp file of an atomic save (pure)."""
+    if name.endswith(_TEMP_SUFFIXES) or name.startswith(_TEMP_PREFIXES):
+        return True
+    # Python's tempfile in the target's folder: `tmp` and 8 random characters.
+    return len(name) == 11 and name.startswith("tmp") and "." not in name
+
+
+# What the fallback needs from watchdog; the kernel is not even asked for opens and reads.
+_EVENT_FILTER = [
+    FileCreatedEvent,
+    DirCreatedEvent,
+    FileModifiedEvent,
+    FileDeletedEvent,
+    DirDeletedEvent,
+    FileMovedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+]
 
 
 def _ignore_warning(message: str) -> None:
@@ -91,12 +149,14 @@ class ProjectWatcher:
         poll_interval: float = POLL_INTERVAL,
     ) -> None:
         self.root = root
+        self._root_name = str(root)
+        self._state_prefix = f"{self._root_name}{os.sep}{STATE_DIR}{os.sep}"
         self._skip = skip
         self._batcher = batcher
         self._on_warning = on_warning
         self._factory = observer_factory
         self._poll_interval = poll_interval
-        self._events: queue.Queue[str] = queue.Queue()
+        self._events: queue.Queue[_Event] = queue.Queue()
         self._handler = _Handler(self._events)
         self._observer: BaseObserver | None = None
         self._watched: dict[Path, tuple[ObservedWatch, tuple[int, int]]] = {}
@@ -129,8 +189,11 @@ class ProjectWatcher:
         """Watch the root and its top-level folders with a new observer."""
         self._watched.clear()
         self._observer = factory()
+        self._handler.reports_closes = type(self._observer).__name__ == "InotifyObserver"
         try:
-            self._observer.schedule(self._handler, str(self.root), recursive=False)
+            self._observer.schedule(
+                self._handler, str(self.root), recursive=False, event_filter=_EVENT_FILTER
+            )
             for child in sorted(self.root.iterdir()):
                 self._watch_folder(child)
             self._observer.start()
@@ -165,7 +228,9 @@ class ProjectWatcher:
             return False
         assert self._observer is not None
         try:
-            watch = self._observer.schedule(self._handler, str(path), recursive=True)
+            watch = self._observer.schedule(
+                self._handler, str(path), recursive=True, event_filter=_EVENT_FILTER
+            )
         except (FileNotFoundError, NotADirectoryError):
             return False  # gone already: its event is still reported, so a delete syncs
         except OSError as exc:
@@ -194,11 +259,16 @@ class ProjectWatcher:
                 deadline = min(deadline or math.inf, last + idle)
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                path = self._events.get(timeout=timeout)
+                event = self._events.get(timeout=timeout)
             except queue.Empty:
                 pass
             else:
-                self._on_path(Path(path))
+                # Everything queued meanwhile (during the last batch) joins the batcher
+                # before it decides, so a batch due at once still takes all of it.
+                self._on_event(*event)
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        self._on_event(*self._events.get_nowait())
             batch = self._batcher.take(time.monotonic())
             if batch:
                 last = time.monotonic()
@@ -207,9 +277,12 @@ class ProjectWatcher:
                 last = time.monotonic()
                 yield frozenset()
 
-    def _on_path(self, path: Path) -> None:
-        now = time.monotonic()
-        if path.parent == self.root:
+    def _on_event(self, now: float, name: str, hold: bool) -> None:
+        # Plain string tests: a burst of `git checkout` brings thousands of events.
+        if name.startswith(self._state_prefix):
+            return  # devbox's own state never triggers a batch
+        if name.rpartition(os.sep)[0] == self._root_name:  # a top-level entry
+            path = Path(name)
             if path.name == STATE_DIR:
                 return
             watched = self._watched.get(path)
@@ -221,9 +294,7 @@ class ProjectWatcher:
                 # as Compose does when a folder is created.
                 for inner in _contents(path):
                     self._batcher.add(str(inner), now)
-        elif self.root / STATE_DIR in path.parents:
-            return
-        self._batcher.add(str(path), now)
+        self._batcher.add(name, now, hold=hold)
 
 
 def watch_needs(root: Path, skip: Callable[[Path], bool]) -> tuple[int, int]:

@@ -39,3 +39,13 @@ def test_status_shows_the_sessions_save_to_applied_percentiles() -> None:
 
 def test_status_says_nothing_of_syncs_before_the_first() -> None:
     assert not any("save->applied" in line for line in describe(report(session())))
+
+
+def test_status_counts_every_batch_of_the_session() -> None:
+    figures = {"syncs": 200, "sync_p50_ms": 9.6, "sync_p95_ms": 19.2, "batches": 1234}
+    lines = describe(report(session(**figures)))
+    assert (
+        "  save->applied: p50 10 ms, p95 19 ms over the last 200 batches (1234 this session)"
+        in lines
+    )
+    assert report(session(**figures)).to_dict()["session"]["batches"] == 1234  # type: ignore[index]

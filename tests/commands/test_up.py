@@ -60,7 +60,7 @@ def test_compose_watch_exiting_stops_every_child_and_tears_down(tmp_path: Path) 
 def test_options_keep_milliseconds_end_to_end() -> None:
     options = UpOptions(mode=Mode.FALLBACK, service="web", sync=SyncMode.COPY, quiet_ms=20)
     assert options.cli_args() == [
-        "--mode", "fallback", "--sync", "copy", "--quiet-ms", "20", "--max-wait-ms", "500", "web",
+        "--mode", "fallback", "--sync", "copy", "--quiet-ms", "20", "--max-wait-ms", "200", "web",
     ]  # fmt: skip
     assert options.batcher().quiet == 0.02
 
@@ -89,7 +89,8 @@ def test_interrupted_is_exit_130() -> None:
 
 
 def test_copy_mode_batches_after_a_shorter_quiet_unless_told() -> None:
-    assert UpOptions(sync=SyncMode.COPY).batcher().quiet == 0.015
+    assert UpOptions(sync=SyncMode.COPY).batcher().quiet == 0.005
+    assert UpOptions(sync=SyncMode.COPY).batcher().max_wait == 0.2
     assert UpOptions(sync=SyncMode.BIND).batcher().quiet == 0.05
     assert UpOptions(sync=SyncMode.COPY, quiet_ms=80).batcher().quiet == 0.08
     # unset, the detached child picks it for the sync it resolves (auto may become copy)

@@ -111,6 +111,7 @@ def test_the_recorder_keeps_a_bounded_list_of_save_to_applied_times(tmp_path: Pa
     assert loaded is not None
     assert len(loaded.latencies) == state.KEEP_LATENCIES
     assert loaded.latencies[0] == 0.005 and loaded.latencies[-1] == 0.204
+    assert loaded.batches == state.KEEP_LATENCIES + 6  # every batch counts
     assert state.percentile([0.03, 0.01, 0.02], 0.5) == 0.02
     assert state.percentile([float(i) for i in range(1, 101)], 0.95) == 95.0
 
@@ -131,9 +132,10 @@ def test_the_recorder_counts_every_batch_beyond_the_kept_latencies(tmp_path: Pat
 def test_a_record_with_mistyped_latencies_keeps_only_the_numbers(tmp_path: Path) -> None:
     state.save(tmp_path, session_record(os.getpid()))
     path = state.state_path(tmp_path)
-    path.write_text(path.read_text().replace('"latencies": []', '"latencies": [0.1, "x", true]'))
+    text = path.read_text().replace('"latencies": []', '"latencies": [0.1, "x", true]')
+    path.write_text(text.replace('"batches": 0', '"batches": "many"'))
     loaded = state.load(tmp_path)
-    assert loaded is not None and loaded.latencies == [0.1]
+    assert loaded is not None and loaded.latencies == [0.1] and loaded.batches == 0
 
 
 def test_a_record_that_cannot_be_written_warns_once_and_the_session_goes_on(

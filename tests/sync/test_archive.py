@@ -3,13 +3,14 @@
 import io
 import os
 import tarfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devbox.sync.archive import make_tar, write_tar
+from devbox.sync.archive import RACY_NS, Sent, make_tar, write_tar
 
 
 def _keep_all(rule: str, path: Path) -> bool:
@@ -137,3 +138,86 @@ def test_tar_is_streamed_to_a_non_seekable_writer(tmp_path: Path) -> None:
 def test_fifo_is_not_synced(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo")
     assert _members(make_tar({"/app/fifo": ("rule", tmp_path / "fifo")}, keep=_keep_all)) == {}
+
+
+def _names(copies: dict[str, tuple[str, Path]], sent: Sent) -> list[str]:
+    out = io.BytesIO()
+    write_tar(copies, _keep_all, out, sent)
+    return sorted(_members(out.getvalue()))
+
+
+def _settled(path: Path) -> None:
+    """Make `path` look written a while ago (its ctime is what the racy rule looks at)."""
+    past = time.time() - 10
+    os.utime(path, (past, past))  # moves ctime to now...
+    time.sleep(RACY_NS / 1e9 + 0.02)  # ...so wait until now is no longer racy
+
+
+def test_an_unchanged_file_is_not_sent_again_once_acknowledged(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("one")
+    _settled(tmp_path / "a.py")
+    copies = {"/app/a.py": ("r", tmp_path / "a.py")}
+    sent = Sent()
+    assert _names(copies, sent) == ["app/a.py"]
+    assert _names(copies, sent) == ["app/a.py"]  # not acknowledged yet: sent again
+    sent.done(applied=True)
+    assert _names(copies, sent) == []  # the burst's second event for the same content
+    sent.done(applied=True)
+    (tmp_path / "a.py").write_text("two")  # same size, maybe the same mtime tick
+    assert _names(copies, sent) == ["app/a.py"]
+
+
+def test_a_file_read_right_after_a_write_is_sent_again(tmp_path: Path) -> None:
+    """Two writes within one timestamp tick look alike: a racily read file is not trusted."""
+    (tmp_path / "a.py").write_text("one")
+    copies = {"/app/a.py": ("r", tmp_path / "a.py")}
+    sent = Sent()
+    assert _names(copies, sent) == ["app/a.py"]
+    sent.done(applied=True)
+    assert _names(copies, sent) == ["app/a.py"]
+
+
+def test_a_failed_batch_or_a_delete_forgets_what_was_sent(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("one")
+    _settled(tmp_path / "pkg" / "a.py")
+    copies = {"/app/pkg/a.py": ("r", tmp_path / "pkg" / "a.py")}
+    sent = Sent()
+    _names(copies, sent)
+    sent.done(applied=False)  # the container may hold anything now
+    assert _names(copies, sent) == ["app/pkg/a.py"]
+    sent.done(applied=True)
+    assert _names(copies, sent) == []
+    sent.forget(["/app/pkg"])  # `rm -rf /app/pkg` in the container
+    sent.done(applied=True)
+    assert _names(copies, sent) == ["app/pkg/a.py"]
+
+
+def test_a_file_under_a_synced_folder_is_written_once(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("one")
+    copies = {
+        "/app/pkg": ("r", tmp_path / "pkg"),
+        "/app/pkg/a.py": ("r", tmp_path / "pkg" / "a.py"),
+    }
+    out = io.BytesIO()
+    write_tar(copies, _keep_all, out)
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
+        assert [m.name for m in tar.getmembers()] == ["app/pkg", "app/pkg/a.py"]
+
+
+def test_headers_devbox_writes_read_back_as_written(tmp_path: Path) -> None:
+    """The ustar fast path and the PAX fallback (long and non-ASCII names) both read back
+    with tarfile as what was on disk."""
+    long = "x" * 120
+    for name in ("plain.py", long, "café.py"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "plain.py").chmod(0o640)
+    os.utime(tmp_path / "plain.py", (1_600_000_000, 1_600_000_000))
+    copies = {f"/app/{n}": ("r", tmp_path / n) for n in ("plain.py", long, "café.py")}
+    members = _members(make_tar(copies, _keep_all))
+    assert {n: data for n, (_, data) in members.items()} == {
+        f"app/{n}": n.encode() for n in ("plain.py", long, "café.py")
+    }
+    info = members["app/plain.py"][0]
+    assert (info.mode, info.mtime, info.uid) == (0o640, 1_600_000_000, os.getuid())

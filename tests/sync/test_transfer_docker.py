@@ -3,8 +3,10 @@ file replaced by a folder (and back), a 2,000-file burst, ownership as Compose's
 copyUIDGID, and a new receiver after the container restarts. Correctness only."""
 
 import dataclasses
+import hashlib
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +17,13 @@ from devbox.engine.client import Engine
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
 from devbox.runtime import state
+from devbox.sync.batcher import Batcher
 from devbox.sync.fallback import FallbackSession
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import current_copies
 from devbox.sync.rules import WatchRule
 from devbox.sync.transfer import RECEIVER, Receiver
+from devbox.sync.watcher import ProjectWatcher
 from tests.fakes import Said, session_record
 
 pytestmark = pytest.mark.docker
@@ -177,3 +181,85 @@ def test_without_python3_no_receiver_starts(tmp_path: Path) -> None:
             Receiver(argv)
     finally:
         subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
+
+
+def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
+    tmp_path: Path, session: FallbackSession, container: str
+) -> None:
+    """Entries the receiver's own tar reader must get right: a ustar header written by
+    devbox, PAX headers (a long name, a non-ASCII one), a link, a file over the spool limit."""
+    src = tmp_path / "src"
+    long_dir = src / ("d" * 60) / ("e" * 60)
+    long_dir.mkdir(parents=True)
+    (long_dir / "long.py").write_text("long")
+    (src / "café.py").write_text("accent")
+    (src / "run.sh").write_text("#!/bin/sh\n")
+    (src / "run.sh").chmod(0o751)
+    os.utime(src / "run.sh", (1_600_000_000, 1_600_000_000))
+    (src / "link").symlink_to("run.sh")
+    big = os.urandom(3 << 20)
+    (src / "big.bin").write_bytes(big)
+    sync_all(session)
+    script = (
+        "import hashlib, os\n"
+        "st = os.stat('/app/src/run.sh')\n"
+        "print(oct(st.st_mode & 0o7777), int(st.st_mtime), os.readlink('/app/src/link'))\n"
+        f"print(open('/app/src/{'d' * 60}/{'e' * 60}/long.py').read())\n"
+        "print(open('/app/src/café.py').read())\n"
+        "print(hashlib.sha256(open('/app/src/big.bin', 'rb').read()).hexdigest())\n"
+        "print(sorted(f for f in os.listdir('/app/src') if f.startswith('.devbox-sync')))\n"
+    )
+    assert docker("exec", container, "python3", "-c", script).splitlines() == [
+        "0o751 1600000000 run.sh",
+        "long",
+        "accent",
+        hashlib.sha256(big).hexdigest(),
+        "[]",
+    ]
+    assert session.receiver is not None
+    assert not session.echo
+
+
+BURST_STATE = """
+import glob, os
+files = glob.glob('/app/src/burst/d*/f*.txt')
+bad = [f for f in files if open(f).read() != 'v2 ' + f.rsplit('/f', 1)[1][:-4]]
+dirs = sorted(os.path.basename(d) for d in glob.glob('/app/src/burst/d*'))
+print(len(files), len(bad), len(dirs), 'd0' in dirs)
+"""
+
+
+def test_a_burst_through_the_watcher_arrives_complete_and_current(
+    tmp_path: Path, session: FallbackSession, container: str
+) -> None:
+    """`git checkout`-like: 2,000 files created, all rewritten, then 100 of them and their
+    folders deleted, watched and batched for real: every file ends with its last content,
+    the deleted ones are gone, all through the one stream. (How many batches it takes
+    depends on the machine: not asserted.)"""
+    burst = tmp_path / "src" / "burst"
+    batcher = Batcher(quiet=0.005, max_wait=0.2)
+    with ProjectWatcher(tmp_path, skip=lambda d: False, batcher=batcher) as watcher:
+        for i in range(2000):
+            path = burst / f"d{i // 10}" / f"f{i}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"v1 {i}")
+        for i in range(2000):
+            (burst / f"d{i // 10}" / f"f{i}.txt").write_text(f"v2 {i}")
+        for i in range(100):
+            (burst / f"d{i // 10}" / f"f{i}.txt").unlink()
+        for d in range(10):
+            (burst / f"d{d}").rmdir()
+        deadline = time.monotonic() + 120
+        found = ""
+        for batch in watcher.batches(idle=0.5):
+            if batch:
+                session.handle(batch, first_event=batcher.taken_first)
+            elif batcher.pending == 0:  # quiet: everything seen has been applied
+                found = docker("exec", container, "python3", "-c", BURST_STATE).strip()
+                if found == "1900 0 190 False" or time.monotonic() > deadline:
+                    break
+    assert found == "1900 0 190 False"
+    assert session.receiver is not None  # all through the stream, not docker cp
+    assert isinstance(session.echo, Said)
+    assert not [m for m, error in session.echo if error]
+    assert len(session.recorder.record.latencies) >= 1  # each batch's save->applied recorded

@@ -2,6 +2,7 @@
 
 import errno
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from watchdog.observers.api import BaseObserver
 
 from devbox.errors import DevboxError
 from devbox.sync.batcher import Batcher
-from devbox.sync.watcher import ProjectWatcher
+from devbox.sync.watcher import ProjectWatcher, looks_temporary
 
 
 @pytest.fixture
@@ -222,3 +223,61 @@ def test_idle_batches_come_while_nothing_changes(tmp_path: Path) -> None:
         assert next(batches) == frozenset()
         assert next(batches) == frozenset()
         assert 0.35 < time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("name", "temporary"),
+    [
+        (".a.py.tmp", True),
+        ("a.py___jb_tmp___", True),
+        (".goutputstream-QX1Y2Z", True),
+        ("tmpab3k_x9z", True),  # Python's tempfile beside the target
+        ("a.py", False),
+        ("a.py~", False),  # a backup: renamed away from, never onto the target
+        (".a.py.swp", False),
+        ("tmp_utils.py", False),
+    ],
+)
+def test_temp_files_of_atomic_saves_are_recognised(name: str, temporary: bool) -> None:
+    assert looks_temporary(name) is temporary
+
+
+def test_a_slow_atomic_save_is_one_batch(tmp_path: Path) -> None:
+    """An editor that fsyncs its temp file for longer than the quiet window before renaming
+    it: the save still arrives as one batch holding the target (no batch with only the
+    temp file, which would copy it in and delete it again)."""
+    (tmp_path / "src").mkdir()
+    batcher = Batcher(quiet=0.005, max_wait=10.0, settle=10.0)
+    seen: list[frozenset[Path]] = []
+    with ProjectWatcher(tmp_path, skip=lambda d: False, batcher=batcher) as watcher:
+        thread = threading.Thread(
+            target=lambda: seen.extend(b for b in watcher.batches()), daemon=True
+        )
+        thread.start()
+        tmp = tmp_path / "src" / ".a.py.tmp"
+        tmp.write_text("saved")
+        time.sleep(0.2)  # 40 quiet windows
+        tmp.replace(tmp_path / "src" / "a.py")
+        first = wait(seen, 1)
+    assert tmp_path / "src" / "a.py" in first
+
+
+def test_a_file_written_in_pieces_is_batched_once_closed(tmp_path: Path) -> None:
+    """A slow writer pauses longer than the quiet window between two writes: no batch
+    comes before it closes the file (inotify reports the close), so the container never
+    gets half of it."""
+    (tmp_path / "src").mkdir()
+    batcher = Batcher(quiet=0.005, max_wait=10.0, settle=10.0)
+    seen: list[frozenset[Path]] = []
+    with ProjectWatcher(tmp_path, skip=lambda d: False, batcher=batcher) as watcher:
+        thread = threading.Thread(
+            target=lambda: seen.extend(b for b in watcher.batches()), daemon=True
+        )
+        thread.start()
+        with (tmp_path / "src" / "big.py").open("w") as out:
+            out.write("first half\n")
+            out.flush()
+            time.sleep(0.2)  # 40 quiet windows
+            assert seen == []
+            out.write("second half\n")
+        assert tmp_path / "src" / "big.py" in wait(seen, 1)
