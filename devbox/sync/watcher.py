@@ -9,6 +9,7 @@ being applied go into the next one.
 
 import contextlib
 import errno
+import logging
 import math
 import os
 import queue
@@ -59,6 +60,10 @@ class _Handler(FileSystemEventHandler):
     def __init__(self, events: "queue.Queue[_Event]") -> None:
         self._events = events
         self.reports_closes = False  # inotify says when a written file is closed
+        # Wall time the current run of events began (no gap over BURST_GAP): the kernel
+        # can only have dropped events that happened after it.
+        self.burst_start = time.time()
+        self._last = 0.0
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         # A folder's own "modified" only says its entries changed; those entries have events.
@@ -66,6 +71,9 @@ class _Handler(FileSystemEventHandler):
         if kind not in _CHANGES or isinstance(event, DirModifiedEvent):
             return
         now = time.monotonic()
+        if now - self._last > BURST_GAP:
+            self.burst_start = time.time()
+        self._last = now
         path = os.fsdecode(event.src_path)
         if kind == "moved":  # an atomic save is a move onto the file: both ends are released
             self._events.put((now, path, False))
@@ -82,6 +90,25 @@ class _Handler(FileSystemEventHandler):
 
 
 _Event = tuple[float, str, bool]
+
+BURST_GAP = 1.0  # seconds without events that end a run of them
+OVERFLOW = "\0overflow"  # queued when the kernel dropped events: not a path
+WATCHDOG_LOGGER = "watchdog.observers.inotify_c"
+OVERFLOW_SLACK = 2.0  # seconds before the run's start a rescan looks back (timestamp ticks)
+
+
+class _OverflowSignal(logging.Handler):
+    """watchdog says a kernel queue overflow only in a log line (it re-adds its watches, but
+    the events are lost): that line queues OVERFLOW, so the watcher rescans."""
+
+    def __init__(self, events: "queue.Queue[_Event]") -> None:
+        super().__init__(logging.WARNING)
+        self._events = events
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Inotify queue overflowed; filesystem events"):
+            self._events.put((time.monotonic(), OVERFLOW, False))
+
 
 # Names editors and libraries give the temp file of an atomic save (write it, then rename it
 # onto the target). Swap, lock and backup files are not renamed onto anything: not listed.
@@ -158,11 +185,13 @@ class ProjectWatcher:
         self._poll_interval = poll_interval
         self._events: queue.Queue[_Event] = queue.Queue()
         self._handler = _Handler(self._events)
+        self._overflow = _OverflowSignal(self._events)
         self._observer: BaseObserver | None = None
         self._watched: dict[Path, tuple[ObservedWatch, tuple[int, int]]] = {}
         self.polling = False
 
     def __enter__(self) -> "ProjectWatcher":
+        logging.getLogger(WATCHDOG_LOGGER).addHandler(self._overflow)
         try:
             try:
                 self._start(self._factory)
@@ -180,6 +209,7 @@ class ProjectWatcher:
 
     def __exit__(self, *exc: object) -> None:
         self._stop()
+        logging.getLogger(WATCHDOG_LOGGER).removeHandler(self._overflow)
 
     @property
     def watched_folders(self) -> int:
@@ -278,6 +308,9 @@ class ProjectWatcher:
                 yield frozenset()
 
     def _on_event(self, now: float, name: str, hold: bool) -> None:
+        if name == OVERFLOW:
+            self._rescan(now)
+            return
         # Plain string tests: a burst of `git checkout` brings thousands of events.
         if name.startswith(self._state_prefix):
             return  # devbox's own state never triggers a batch
@@ -295,6 +328,42 @@ class ProjectWatcher:
                 for inner in _contents(path):
                     self._batcher.add(str(inner), now)
         self._batcher.add(name, now, hold=hold)
+
+    def _rescan(self, now: float) -> None:
+        """The kernel dropped events: every watched file changed since the run of events
+        began joins the batcher, so nothing stays stale (a deletion the kernel dropped is
+        not seen: it is said)."""
+        since = self._handler.burst_start - OVERFLOW_SLACK
+        changed = [
+            path
+            for path in changed_since(self.root, since, self._skip)
+            if not str(path).startswith(self._state_prefix)
+        ]
+        for path in changed:
+            self._batcher.add(str(path), now)
+        self._on_warning(
+            f"the kernel dropped file events (inotify queue overflow): {len(changed)} files "
+            "changed meanwhile are synced again; files deleted meanwhile may stay in the "
+            "container until they change again (raise `sysctl fs.inotify.max_queued_events`)"
+        )
+
+
+def changed_since(root: Path, since: float, skip: Callable[[Path], bool]) -> list[Path]:
+    """Files under `root` (not in skipped folders, links not followed) whose content or
+    metadata changed at or after `since` (wall clock)."""
+    found: list[Path] = []
+    for parent, dirs, files in os.walk(root):
+        here = Path(parent)
+        dirs[:] = [d for d in dirs if d != STATE_DIR and not skip(here / d)]
+        for name in files:
+            path = here / name
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            if max(st.st_mtime, st.st_ctime) >= since:
+                found.append(path)
+    return found
 
 
 def watch_needs(root: Path, skip: Callable[[Path], bool]) -> tuple[int, int]:
