@@ -86,17 +86,22 @@ def _in_container(
             "or start one with `devbox up --detach`"
         )
     engine, folder = session.engine, session.project.project_dir
-    # The container may still hold older files (copy and watch modes sync on events).
-    copies = {f"{APP_DIR}/{name}": (None, folder / name) for name in FILES}
-    engine.copy_tar(
-        container,
-        make_tar(
-            {k: v for k, v in copies.items() if v[1].is_file()}, keep=lambda _rule, _path: True
-        ),
-    )
     # The user devbox runs a bind-mounted dev container as owns its .venv and uv's cache
     # (and writes the project as the host user); else root, who can write the image's.
-    user = engine.container_label(container, labels.DEVBOX_USER) or "0"
+    mapped = engine.container_label(container, labels.DEVBOX_USER)
+    user = mapped or "0"
+    if mapped is None:
+        # The container may still hold older files (copy and watch modes sync on events);
+        # a mapped container bind-mounts the project (and `docker cp --archive` would look
+        # its uid up in a passwd file that has none).
+        copies = {f"{APP_DIR}/{name}": (None, folder / name) for name in FILES}
+        engine.copy_tar(
+            container,
+            make_tar(
+                {k: v for k, v in copies.items() if v[1].is_file()},
+                keep=lambda _rule, _path: True,
+            ),
+        )
     options = exec_options(workdir=APP_DIR, user=user)
     result = engine.exec(container, ["uv", *args], options=options, capture=True)
     if result.returncode != 0:

@@ -35,3 +35,14 @@ def keep_owners(paths: Iterable[Path], before: dict[Path, Owner | None], folder:
             continue
         with contextlib.suppress(OSError):
             os.chown(path, *wanted, follow_symlinks=False)
+
+
+def owned_mount_point(folder: Path, name: str) -> None:
+    """Create `folder/name` for a volume mounted over it in the container, owned like the
+    folder: else the engine creates it, as root, in the user's project."""
+    path = folder / name
+    if path.exists() or path.is_symlink():
+        return
+    with contextlib.suppress(OSError):
+        path.mkdir()
+        keep_owners([path], {}, folder)

@@ -28,7 +28,7 @@ from devbox.errors import BuildError, ConfigError, DevboxError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
 from devbox.project.locate import ProjectPaths
-from devbox.project.ownership import owner_of
+from devbox.project.ownership import owned_mount_point, owner_of
 from devbox.project.settings import read_settings
 from devbox.project.templates import dependency_sync
 from devbox.runtime import process
@@ -178,6 +178,8 @@ class FallbackSession:
         built are copied in again, so a restart does not revert them.
         """
         self.stop_container()
+        if self.spec.user is not None and self.bind is not None:
+            owned_mount_point(self.bind.host, ".venv")
         if self.spec.cache_volume is not None and not self.cache_ready:
             self.engine.ensure_cache_volume(self.spec.cache_volume, defaults.CACHE_VOLUME)
             self.cache_ready = True

@@ -20,7 +20,7 @@ import pytest
 from devbox.commands.init import init_project
 from devbox.commands.smoke import smoke
 from devbox.commands.smoke_report import SmokeOutcome
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, remove_project_volumes
 from tests.support import interrupt, start_devbox, wait_for
 
 pytestmark = pytest.mark.docker
@@ -137,6 +137,7 @@ def test_corpus_project(name: str, tmp_path: Path, request: pytest.FixtureReques
         raise
     finally:
         remove_containers(project.name)
+        remove_project_volumes(project.name)
 
     report = smoke(
         project_dir=project,

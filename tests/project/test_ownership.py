@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from devbox.project.ownership import keep_owners, owner_of
+from devbox.project.ownership import keep_owners, owned_mount_point, owner_of
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files away")
@@ -25,3 +25,13 @@ def test_keep_owners_gives_files_back(tmp_path: Path) -> None:
 
 def test_owner_of_a_missing_file(tmp_path: Path) -> None:
     assert owner_of(tmp_path / "nope") is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files away")
+def test_mount_point_belongs_to_the_folder_owner(tmp_path: Path) -> None:
+    os.chown(tmp_path, 1000, 1000)
+    owned_mount_point(tmp_path, ".venv")
+    assert owner_of(tmp_path / ".venv") == (1000, 1000)
+    (tmp_path / "other").symlink_to("nowhere")
+    owned_mount_point(tmp_path, "other")  # a dangling link is left alone
+    assert (tmp_path / "other").is_symlink()
