@@ -20,6 +20,7 @@ class FakeEngine(Engine):
         self.calls: list[tuple[str, ...]] = []
         self.is_running = True
         self.listed: list[ContainerInfo] = []
+        self.volumes: list[str] = []  # named volumes devbox made sure of
 
     def build_cmd(
         self,
@@ -70,6 +71,9 @@ class FakeEngine(Engine):
     ) -> Result:
         self.calls.append(("exec", *argv))
         return subprocess.CompletedProcess(list(argv), 0, b"", b"")
+
+    def ensure_cache_volume(self, name: str, key: str) -> None:
+        self.volumes.append(name)
 
     def compose_teardown(self, *, keep: object = ()) -> None:
         self.calls.append(("teardown",))
