@@ -153,9 +153,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def remove_project_volumes(project: str) -> None:
+    """Remove the named volumes of a test's own Compose project (uv's cache volume, which
+    `devbox down` keeps on purpose), on each engine a test may have used."""
+    hosts = [None, os.environ.get("DEVBOX_REMOTE_DOCKER_HOST")]
+    for host in hosts if shutil.which("docker") else []:
+        env = {**os.environ, **({"DOCKER_HOST": host} if host else {})}
+        label = f"label=com.docker.compose.project={project}"
+        listed = subprocess.run(
+            ["docker", "volume", "ls", "-q", "--filter", label],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        names = listed.stdout.split()
+        if names:
+            subprocess.run(
+                ["docker", "volume", "rm", *names], capture_output=True, env=env, check=False
+            )
+
+
 @pytest.fixture
-def sample_copy(tmp_path: Path) -> Path:
-    """A fresh copy of sample_project under a unique name (so Compose projects never collide)."""
+def sample_copy(tmp_path: Path) -> Iterator[Path]:
+    """A fresh copy of sample_project under a unique name (so Compose projects never
+    collide); its named volumes are removed after the test."""
     target = tmp_path / f"sample-{uuid.uuid4().hex[:8]}"
     shutil.copytree(
         SAMPLE,
@@ -164,7 +183,8 @@ def sample_copy(tmp_path: Path) -> Path:
             ".venv", "__pycache__", "Dockerfile", ".dockerignore", "compose.yaml"
         ),
     )
-    return target
+    yield target
+    remove_project_volumes(target.name)
 
 
 @pytest.fixture
@@ -183,3 +203,4 @@ def initialized_sample(sample_copy: Path) -> Iterator[tuple[Path, int]]:
     ).stdout.split()
     if ids:
         subprocess.run(["docker", "rm", "-fv", *ids], capture_output=True, check=False)
+    remove_project_volumes(sample_copy.name)

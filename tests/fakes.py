@@ -21,6 +21,7 @@ class FakeEngine(Engine):
         self.is_running = True
         self.is_up = True  # the engine answers
         self.listed: list[ContainerInfo] = []
+        self.volumes: list[str] = []  # named volumes devbox made sure of
 
     def build_cmd(
         self,
@@ -77,6 +78,9 @@ class FakeEngine(Engine):
     ) -> Result:
         self.calls.append(("exec", *argv))
         return subprocess.CompletedProcess(list(argv), 0, b"", b"")
+
+    def ensure_cache_volume(self, name: str, key: str) -> None:
+        self.volumes.append(name)
 
     def compose_teardown(self, *, keep: object = ()) -> None:
         self.calls.append(("teardown",))

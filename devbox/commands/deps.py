@@ -16,11 +16,13 @@ from pathlib import Path
 
 from devbox.commands.session import find_session
 from devbox.defaults import APP_DIR
+from devbox.engine import labels
 from devbox.engine.container import exec_options
 from devbox.errors import CommandFailed, ConfigError, DevboxError, NotRunning
 from devbox.project.compose import load_compose
 from devbox.project.files import write_all
 from devbox.project.locate import locate
+from devbox.project.ownership import keep_owners, owner_of
 from devbox.runtime import process
 from devbox.sync.archive import make_tar
 
@@ -57,6 +59,7 @@ def run_uv(
     project = load_compose(locate(project_dir))
     folder = project.project_dir
     before = {name: _digest(folder / name) for name in FILES}
+    owners = {folder / name: owner_of(folder / name) for name in FILES}
     uv = uv or shutil.which("uv")
     if uv is not None:
         try:
@@ -67,6 +70,8 @@ def run_uv(
     else:
         where = _in_container(project_dir=project_dir, service=service, args=args, before=before)
     changed = [name for name in FILES if _digest(folder / name) != before[name]]
+    # uv (or this process) run as root in a user's project: the files stay the user's.
+    keep_owners([folder / name for name in FILES if (folder / name).exists()], owners, folder)
     return DepsReport(where=where, changed=changed)
 
 
@@ -81,15 +86,23 @@ def _in_container(
             "or start one with `devbox up --detach`"
         )
     engine, folder = session.engine, session.project.project_dir
-    # The container may still hold older files (copy and watch modes sync on events).
-    copies = {f"{APP_DIR}/{name}": (None, folder / name) for name in FILES}
-    engine.copy_tar(
-        container,
-        make_tar(
-            {k: v for k, v in copies.items() if v[1].is_file()}, keep=lambda _rule, _path: True
-        ),
-    )
-    options = exec_options(workdir=APP_DIR, user="0")
+    # The user devbox runs a bind-mounted dev container as owns its .venv and uv's cache
+    # (and writes the project as the host user); else root, who can write the image's.
+    mapped = engine.container_label(container, labels.DEVBOX_USER)
+    user = mapped or "0"
+    if mapped is None:
+        # The container may still hold older files (copy and watch modes sync on events);
+        # a mapped container bind-mounts the project (and `docker cp --archive` would look
+        # its uid up in a passwd file that has none).
+        copies = {f"{APP_DIR}/{name}": (None, folder / name) for name in FILES}
+        engine.copy_tar(
+            container,
+            make_tar(
+                {k: v for k, v in copies.items() if v[1].is_file()},
+                keep=lambda _rule, _path: True,
+            ),
+        )
+    options = exec_options(workdir=APP_DIR, user=user)
     result = engine.exec(container, ["uv", *args], options=options, capture=True)
     if result.returncode != 0:
         reason = _last_line(process.text(result.stderr))
@@ -108,7 +121,8 @@ def _in_container(
                 f"run `devbox {args[0]}` again"
             )
         # Also when unchanged on the host through a bind mount: rewritten by this
-        # process, the file belongs to the host user again, not to the container's root.
+        # process, the file belongs to the host user again, not to the container's root
+        # (and `run_uv` gives it back its owner when this process is root).
         changes.append((path, data.decode("utf-8")))
     write_all(changes)
     return container

@@ -389,6 +389,28 @@ class Engine:
         if names:
             process.run(self.cmd("volume", "rm", *names), check=False)
 
+    def container_label(self, container: str, key: str) -> str | None:
+        """One label of a container, None when it has none (or is gone)."""
+        fmt = f"{{{{index .Config.Labels {json.dumps(key)}}}}}"
+        result = process.run(
+            self.cmd("container", "inspect", "--format", fmt, container), check=False
+        )
+        value = process.text(result.stdout)
+        return value if result.returncode == 0 and value not in ("", "<no value>") else None
+
+    def ensure_cache_volume(self, name: str, key: str) -> None:
+        """Create the project's named volume `name` unless it exists, labelled as Compose
+        labels the compose file's volume `key` (Compose then adopts it, and `down --volumes`
+        of either finds it)."""
+        if process.run(self.cmd("volume", "inspect", name), check=False).returncode == 0:
+            return
+        project = labels.label(labels.COMPOSE_PROJECT, self.project_name)
+        volume = labels.label(labels.COMPOSE_VOLUME, key)
+        process.run(
+            self.cmd("volume", "create", "--label", project, "--label", volume, name),
+            check=False,
+        )  # a failure shows when `run` mounts it (the engine creates it then)
+
     def remove_image(self, image: str) -> None:
         process.run(self.cmd("image", "rm", image), check=False)
 

@@ -34,6 +34,12 @@ class ContainerSpec:
     # and folders (an empty read-only tmpfs); the host's stay as they are.
     masked_files: tuple[str, ...] = ()
     masked_folders: tuple[str, ...] = ()
+    # `uid:gid` devbox runs the container as (the bind-mounted project's owner, see
+    # `engine.owner`), or None: the service's or the image's user.
+    user: str | None = None
+    # The engine name of uv's cache volume devbox mounts at UV_CACHE_DIR, or None when
+    # the service mounts one there itself (compose files devbox init writes do).
+    cache_volume: str | None = None
 
 
 def image_tag(project: ComposeProject, service: Service) -> str:
@@ -56,6 +62,7 @@ def run_args(spec: ContainerSpec) -> list[str]:
         args += ["--volume", f"{spec.bind}:{defaults.APP_DIR}"]
         args += mask_args(spec.masked_files, spec.masked_folders)
     args += ["--volume", f"{defaults.APP_DIR}/.venv"]
+    args += own_args(spec)
     if spec.resolved is not None:
         return args + _resolved_args(spec.resolved, spec.image)
     for port in svc.ports:
@@ -63,6 +70,21 @@ def run_args(spec: ContainerSpec) -> list[str]:
     args += exec_options(env=svc.environment, workdir=svc.working_dir, user=svc.user)
     args.append(spec.image)
     args += list(svc.command or ())
+    return args
+
+
+def own_args(spec: ContainerSpec) -> list[str]:
+    """devbox's own additions: uv's cache volume (with UV_CACHE_DIR pointing at it, so any
+    image uses it), and the mapped user with a HOME it can write (the service's
+    environment, applied after these, wins)."""
+    args: list[str] = []
+    if spec.cache_volume is not None:
+        args += ["--volume", f"{spec.cache_volume}:{defaults.UV_CACHE_DIR}"]
+        args += ["--env", f"UV_CACHE_DIR={defaults.UV_CACHE_DIR}"]
+    if spec.user is not None:
+        args += ["--user", spec.user, "--env", f"HOME={defaults.MAPPED_HOME}"]
+        args += ["--tmpfs", f"{defaults.MAPPED_HOME}:mode=1777"]  # Podman 4 has no uid=
+        args += ["--label", labels.label(labels.DEVBOX_USER, spec.user)]
     return args
 
 

@@ -9,6 +9,8 @@ COMPOSE_SERVICE = "com.docker.compose.service"
 COMPOSE_ONEOFF = "com.docker.compose.oneoff"  # "True" on `compose run` containers
 DEVBOX_PROJECT = "dev.devbox.project"  # the fallback's containers: the Compose project name
 DEVBOX_SERVICE = "dev.devbox.service"
+DEVBOX_USER = "dev.devbox.user"  # `uid:gid` devbox runs a bind-mounted dev container as
+COMPOSE_VOLUME = "com.docker.compose.volume"  # a volume's key in the compose file
 SMOKE = "dev.devbox.smoke"  # smoke's containers: the project name
 
 SERVICE_LABELS = (COMPOSE_SERVICE, DEVBOX_SERVICE)  # watch mode's, then the fallback's

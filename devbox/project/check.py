@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from devbox.defaults import CACHE_VOLUME, UV_CACHE_DIR
 from devbox.project.compose import ComposeProject, Service, load_compose
 from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
 from devbox.project.files import read_text
@@ -169,6 +170,18 @@ def check_compose(
         and "uv.lock" not in installs
     ):
         found.append(Finding(name, "no rebuild when dependencies change", "rebuild on ./uv.lock"))
+    if any(_runs_uv_sync(rule) for rule in rules) and not _caches_uv(project, svc):
+        at = f"services.{svc.name}" if svc is not None else "the service"
+        found.append(
+            Finding(
+                name,
+                f"{at}: `uv sync` in the container starts from an empty cache every time "
+                f"(no volume at {UV_CACHE_DIR})",
+                f"add `- {CACHE_VOLUME}:{UV_CACHE_DIR}` under {at}.volumes, a top-level "
+                f"`volumes: {{{CACHE_VOLUME}: {{}}}}`, and `ENV UV_CACHE_DIR={UV_CACHE_DIR}` "
+                "at the end of the Dockerfile's dev stage (devbox init writes them)",
+            )
+        )
     if sync_exec:
         for path in rebuilds:
             if PurePosixPath(path).name in ("uv.lock", "pyproject.toml"):
@@ -181,6 +194,32 @@ def check_compose(
                     )
                 )
     return found + target
+
+
+def _runs_uv_sync(rule: dict[str, Any]) -> bool:
+    execute = rule.get("exec")
+    command = execute.get("command") if isinstance(execute, dict) else None
+    words = command.split() if isinstance(command, str) else command
+    return isinstance(words, list) and [str(w) for w in words[:2]] == ["uv", "sync"]
+
+
+def _caches_uv(project: ComposeProject, svc: Service | None) -> bool:
+    """Whether the service mounts a volume where uv keeps its cache: devbox's UV_CACHE_DIR,
+    the one its environment names, or uv's default for root."""
+    if svc is None:
+        return True
+    raw = (project.data.get("services") or {}).get(svc.name) or {}
+    volumes = raw.get("volumes") if isinstance(raw, dict) else None
+    targets = set()
+    for item in volumes if isinstance(volumes, list) else []:
+        if isinstance(item, dict):
+            targets.add(str(item.get("target", "")).rstrip("/"))
+        elif isinstance(item, str):
+            parts = item.split(":")
+            targets.add((parts[1] if len(parts) > 1 else parts[0]).rstrip("/"))
+    cache_dirs = {UV_CACHE_DIR, "/root/.cache/uv"}
+    cache_dirs |= {str(v).rstrip("/") for k, v in svc.environment if k == "UV_CACHE_DIR"}
+    return bool(targets & cache_dirs)
 
 
 def _ignores_venv(rule: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from devbox import __version__
-from devbox.defaults import APP_DIR
+from devbox.defaults import APP_DIR, CACHE_VOLUME, UV_CACHE_DIR
 from devbox.project.detect import ProjectKind
 from devbox.project.settings import ProjectSettings
 
@@ -101,7 +101,20 @@ def template_values(
     frozen = settings.local_deps or settings.kind is ProjectKind.WORKSPACE
     deps = f"{'--frozen' if frozen else '--locked'} --no-install-local {scope}".strip()
     dev_requirements = project_dir / "requirements-dev.txt"
+    # uv's cache in a named volume, for `uv sync` in the running container (uv projects only:
+    # a requirements project rebuilds on every dependency change).
+    cached = settings.kind is not ProjectKind.REQUIREMENTS
     return {
+        "uv_cache_dir": UV_CACHE_DIR,
+        "cache_mount": (
+            "    volumes:\n"
+            "      # uv's cache, kept between containers and sessions: `uv sync` after a\n"
+            "      # dependency change is warm (`devbox down --volumes` removes it).\n"
+            f"      - {CACHE_VOLUME}:{UV_CACHE_DIR}\n"
+            if cached
+            else ""
+        ),
+        "cache_volume": f"volumes:\n  {CACHE_VOLUME}: {{}}\n" if cached else "",
         "devbox_version": __version__,
         "python_image": settings.python_image,
         "uv_image": settings.uv_image,

@@ -21,11 +21,14 @@ from devbox.engine.container import (
     image_tag,
     run_args,
 )
+from devbox.engine.kind import EngineKind
+from devbox.engine.owner import cache_volume_name, give_to, mapped_user, mount_target
 from devbox.engine.resolve import ResolvedService
 from devbox.errors import BuildError, ConfigError, DevboxError, EngineError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
 from devbox.project.locate import ProjectPaths
+from devbox.project.ownership import owned_mount_point, owner_of
 from devbox.project.settings import read_settings
 from devbox.project.templates import dependency_sync
 from devbox.runtime import process
@@ -78,6 +81,11 @@ class FallbackSession:
             BindMount(project.project_dir, defaults.APP_DIR) if sync is SyncMode.BIND else None
         )
         self.masks = Masks() if self.bind is None else secret_masks(self.rules, self.bind.host)
+        mounts = resolved.volumes if resolved is not None else ()
+        env = resolved.environment if resolved is not None else service.environment
+        # The service's own cache volume (devbox init's compose file mounts one), or ours.
+        cached_by_service = any(mount_target(v) == defaults.UV_CACHE_DIR for v in mounts)
+        own_cache = not cached_by_service and not any(k == "UV_CACHE_DIR" for k, _ in env)
         self.spec = ContainerSpec(
             name=container_name(project, service),
             image=engine.local_image(image_tag(project, service)),
@@ -87,7 +95,14 @@ class FallbackSession:
             resolved=resolved,
             masked_files=self.masks.files,
             masked_folders=self.masks.folders,
+            user=self._mapped_user(resolved),
+            cache_volume=cache_volume_name(project.name) if own_cache else None,
         )
+        # What the mapped user must be able to write: the .venv, and uv's cache.
+        self.owned_paths = [f"{defaults.APP_DIR}/.venv"] + (
+            [defaults.UV_CACHE_DIR] if own_cache or cached_by_service else []
+        )
+        self.cache_ready = False
         self.child: process.Child | None = None
         self.starting = False  # a `docker run` started, its container not yet seen running
         self.restart_on_exit = restart_on_exit
@@ -103,6 +118,44 @@ class FallbackSession:
         self.engine_lost = False
         self.rebuild_missed = False
         self.volumes: list[str] = []  # the running container's anonymous volumes
+
+    def _mapped_user(self, resolved: ResolvedService | None) -> str | None:
+        """The project owner's `uid:gid` in bind mode (see `engine.owner`), else None."""
+        if self.bind is None:
+            return None
+        if self.engine.podman:
+            kind, local = EngineKind.PODMAN, not os.environ.get("CONTAINER_HOST")
+        else:
+            local = self.engine.is_local()
+            kind = EngineKind.DOCKER if local else EngineKind.REMOTE
+        return mapped_user(
+            owner=owner_of(self.bind.host),
+            kind=kind,
+            local=local,
+            service_user=resolved.user if resolved is not None else self.service.user,
+            devbox_is_root=os.geteuid() == 0,
+        )
+
+    @property
+    def uv_user(self) -> str:
+        """Who runs `uv` in the container: the mapped user, who owns the .venv and the cache
+        there (root would leave root-owned files in the bind-mounted project); else root, so
+        a service running as another user can still write the image's root-owned .venv."""
+        return self.spec.user or "0"
+
+    def _give_to_user(self) -> None:
+        """Give the freshly started container's .venv (initialised from the image, root's)
+        and uv's cache to the mapped user, as root; only what others own is changed."""
+        if self.spec.user is None:
+            return
+        argv = give_to(self.spec.user, self.owned_paths)
+        result = self.engine.exec(self.spec.name, argv, options=["--user", "0"], capture=True)
+        if result.returncode != 0:
+            lines = process.text(result.stderr).splitlines() or [f"exit {result.returncode}"]
+            self.warn(
+                f"could not give {', '.join(self.owned_paths)} to {self.spec.user}: {lines[-1]}; "
+                "`uv sync` in the container may fail"
+            )
 
     def build(self) -> bool:
         """Build the dev image with BuildKit: through Compose v2 if present, else `docker build`."""
@@ -131,6 +184,11 @@ class FallbackSession:
         built are copied in again, so a restart does not revert them.
         """
         self.stop_container()
+        if self.spec.user is not None and self.bind is not None:
+            owned_mount_point(self.bind.host, ".venv")
+        if self.spec.cache_volume is not None and not self.cache_ready:
+            self.engine.ensure_cache_volume(self.spec.cache_volume, defaults.CACHE_VOLUME)
+            self.cache_ready = True
         args = run_args(self.spec)
         # `run` joins one network; Compose joins the others before the start, so the app
         # reaches them from its first line: create, connect, then start attached.
@@ -158,6 +216,7 @@ class FallbackSession:
         # A daemon restart removes the `--rm` container but keeps its anonymous volumes:
         # their names now, to remove them then.
         self.volumes = self.engine.anonymous_volumes(self.spec.name)
+        self._give_to_user()
         if resync and self.bind is None:
             self.copy(current_copies(self.rules))
 
@@ -325,13 +384,15 @@ class FallbackSession:
         if plan.restart and not plan.rebuild:
             self.start_container(resync=True)
         for spec in plan.execs:
+            uv_sync = spec.command[:2] == ("uv", "sync")
             options = exec_options(
                 env=spec.environment,
                 workdir=spec.working_dir,
-                user=spec.user,
+                # devbox init writes `user: root` for Compose; a mapped user owns the .venv
+                user=self.spec.user if uv_sync and self.spec.user else spec.user,
                 privileged=spec.privileged,
             )
-            if spec.command[:2] != ("uv", "sync"):
+            if not uv_sync:
                 self.engine.exec(self.spec.name, spec.command, options=options)
                 continue
             # A sync+exec rule's `uv sync` (devbox init writes them for Compose >= 2.32):
@@ -343,8 +404,7 @@ class FallbackSession:
     def sync_dependencies(self, plan: Plan) -> None:
         """New pyproject.toml / uv.lock: `uv sync` in the running container, into its .venv,
         instead of a rebuild (seconds, and the app keeps serving; its reloader restarts it
-        when code that imports the new package is saved). Run as root, so a service running
-        as another user can still write the .venv and uv's cache. A failed sync rebuilds
+        when code that imports the new package is saved). Run as `uv_user`. A failed sync rebuilds
         the image, saying why; a failed rebuild keeps the old container serving."""
         if self.bind is None:  # copy mode: the files may have no sync rule of their own
             copied = {path for _, path in plan.copies.values()}
@@ -356,7 +416,7 @@ class FallbackSession:
                     for rule in self.rules.matching(path)[:1]
                 }
             )
-        options = exec_options(workdir=defaults.APP_DIR, user="0")
+        options = exec_options(workdir=defaults.APP_DIR, user=self.uv_user)
         result = self.engine.exec(
             self.spec.name, self.dependency_command(), options=options, capture=True
         )

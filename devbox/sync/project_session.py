@@ -9,8 +9,10 @@ are used and the settings that cannot be applied are named at start.
 
 from pathlib import Path
 
+from devbox.defaults import UV_CACHE_DIR
 from devbox.engine import labels
 from devbox.engine.client import Engine
+from devbox.engine.owner import mount_target
 from devbox.engine.resolve import ResolvedProject
 from devbox.engine.stack import Stack
 from devbox.errors import BuildError
@@ -36,13 +38,27 @@ def unapplied_without_compose(project: ComposeProject, developed: list[str]) -> 
     services = project.data.get("services") or {}
     for name in developed:
         raw = services.get(name) or {}
-        found += [f"services.{name}.{key}" for key in raw if key not in _READ_WITHOUT_COMPOSE]
+        found += [
+            f"services.{name}.{key}"
+            for key, value in raw.items()
+            if key not in _READ_WITHOUT_COMPOSE and not _only_uv_cache(key, value)
+        ]
         if "${" in repr(raw):
             found.append(f"services.{name}: ${{VAR}} substitution")
     others = [name for name in services if name not in developed]
     if others:
         found.append(f"services {', '.join(others)} (not started)")
     return found
+
+
+def _only_uv_cache(key: str, value: object) -> bool:
+    """A `volumes` list holding only uv's cache mount, which the fallback mounts itself."""
+    return (
+        key == "volumes"
+        and isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, str) and mount_target(v) == UV_CACHE_DIR for v in value)
+    )
 
 
 def _ordered(services: list[Service], resolved: ResolvedProject | None) -> list[Service]:

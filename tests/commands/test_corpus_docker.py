@@ -22,7 +22,7 @@ import pytest
 from devbox.commands.init import init_project
 from devbox.commands.smoke import smoke
 from devbox.commands.smoke_report import SmokeOutcome
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, remove_project_volumes
 from tests.support import interrupt, start_devbox, wait_for
 
 pytestmark = pytest.mark.docker
@@ -148,6 +148,7 @@ def up_serves_an_edit(
         raise
     finally:
         remove_containers(project.name)
+        remove_project_volumes(project.name)
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))

@@ -146,7 +146,7 @@ def test_podman_sample(
         assert podman("ps", "-aq", "--filter", f"label=dev.devbox.project={project.name}") == []
         assert podman("ps", "-aq", "--filter", "label=dev.devbox.smoke") == []
     finally:
-        devbox("down", "--project-dir", str(project))
+        devbox("down", "--volumes", "--project-dir", str(project))  # uv's cache volume too
         subprocess.run(["podman", "rmi", "--force", image], capture_output=True, check=False)
 
 

@@ -1,5 +1,6 @@
 import io
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -12,6 +13,7 @@ from devbox.engine.container import (
     one_off_args,
     run_args,
 )
+from devbox.engine.resolve import ResolvedService
 from devbox.project.compose import ComposeProject, Service
 from devbox.sync.archive import make_tar
 
@@ -46,6 +48,29 @@ def test_run_args_mirror_the_service(tmp_path: Path) -> None:
         "--publish", "127.0.0.1:8000:8000", "--env", "A=1", "--env", "FROM_HOST",
         "--workdir", "/app", "--user", "1000", "devbox-shop-web:dev", "app", "--reload",
     ]  # fmt: skip
+
+
+def test_run_args_of_a_mapped_user_and_cache_volume(tmp_path: Path) -> None:
+    """The owner's uid with a writable HOME and a label `devbox add` reads; the cache volume
+    with UV_CACHE_DIR pointing at it; the service's environment comes after, so it wins."""
+    service = Service(name="web", context=tmp_path, environment=(("HOME", "/srv"),))
+    spec = ContainerSpec(
+        name="n", image="i", project="p", service=service, bind=tmp_path,
+        user="1000:1001", cache_volume="p_uv-cache",
+    )  # fmt: skip
+    args = run_args(spec)
+    assert args[args.index("/app/.venv") + 1 :] == [
+        "--volume", "p_uv-cache:/opt/uv-cache", "--env", "UV_CACHE_DIR=/opt/uv-cache",
+        "--user", "1000:1001", "--env", "HOME=/home/devbox",
+        "--tmpfs", "/home/devbox:mode=1777", "--label", "dev.devbox.user=1000:1001",
+        "--env", "HOME=/srv", "i",
+    ]  # fmt: skip
+    resolved = ResolvedService(name="web", user=None, volumes=("x:/data",))
+    with_compose = run_args(
+        replace(spec, resolved=resolved, service=Service(name="web", context=None))
+    )
+    assert with_compose.count("--user") == 1
+    assert with_compose[with_compose.index("--user") + 1] == "1000:1001"
 
 
 def test_copy_sync_has_no_bind_mount(tmp_path: Path) -> None:

@@ -80,13 +80,38 @@ def test_lock_rebuild_reported_where_sync_exec_exists(tmp_path: Path) -> None:
     assert check_compose(project, service="web", sync_exec=False) == []
 
 
-def test_sync_exec_on_the_lock_is_no_drift(tmp_path: Path) -> None:
+SYNC_EXEC_COMPOSE = (
+    "services:\n  web:\n    build: {context: ., target: dev}\n{volumes}    develop:\n"
+    "      watch:\n"
+    "        - {action: sync, path: ., target: /app, ignore: [.venv/]}\n"
+    "        - {action: sync+exec, path: ./uv.lock, target: /app/uv.lock,"
+    " exec: {command: [uv, sync, --locked], user: root}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "volumes",
+    [
+        "    volumes: [uv-cache:/opt/uv-cache]\n",
+        "    volumes: [{type: volume, source: c, target: /root/.cache/uv/}]\n",
+        "    environment: {UV_CACHE_DIR: /cache}\n    volumes: [c:/cache:rw]\n",
+    ],
+)
+def test_sync_exec_on_the_lock_is_no_drift(tmp_path: Path, volumes: str) -> None:
     (tmp_path / "Dockerfile").write_text(DEV_PROD)
-    (tmp_path / "compose.yaml").write_text(
-        "services:\n  web:\n    build: {context: ., target: dev}\n    develop:\n      watch:\n"
-        "        - {action: sync, path: ., target: /app, ignore: [.venv/]}\n"
-        "        - {action: sync+exec, path: ./uv.lock, target: /app/uv.lock,"
-        " exec: {command: [uv, sync, --locked], user: root}}\n"
-    )
+    (tmp_path / "compose.yaml").write_text(SYNC_EXEC_COMPOSE.replace("{volumes}", volumes))
     project = load_compose(locate(tmp_path))
     assert check_compose(project, service="web", sync_exec=True) == []
+
+
+def test_sync_exec_without_a_cache_volume_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(DEV_PROD)
+    (tmp_path / "compose.yaml").write_text(SYNC_EXEC_COMPOSE.replace("{volumes}", ""))
+    project = load_compose(locate(tmp_path))
+    assert [str(f) for f in check_compose(project, service="web", sync_exec=True)] == [
+        "compose.yaml: services.web: `uv sync` in the container starts from an empty cache "
+        "every time (no volume at /opt/uv-cache); add `- uv-cache:/opt/uv-cache` under "
+        "services.web.volumes, a top-level `volumes: {uv-cache: {}}`, and "
+        "`ENV UV_CACHE_DIR=/opt/uv-cache` at the end of the Dockerfile's dev stage "
+        "(devbox init writes them)"
+    ]

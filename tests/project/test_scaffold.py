@@ -88,6 +88,29 @@ def test_sample_files(sample_copy: Path, compose_2_40: str) -> None:
     assert recorded["dev-command"] == ["sample-app", "--reload"]  # the user's, kept
 
 
+def test_uv_cache_volume_in_compose_and_dockerfile(sample_copy: Path) -> None:
+    """uv projects: the compose file mounts a named cache volume where the dev stage points
+    UV_CACHE_DIR (after its build steps, which keep their cache mounts), so a `uv sync` in
+    the running container is warm; requirements projects rebuild, so they get none."""
+    files = render_files(read_settings(sample_copy), sample_copy)
+    compose = yaml.safe_load(files["compose.yaml"])
+    assert compose["services"]["sample-app"]["volumes"] == ["uv-cache:/opt/uv-cache"]
+    assert compose["volumes"] == {"uv-cache": {}}
+    dev_stage = files["Dockerfile"].split("AS builder")[0]
+    assert dev_stage.index("uv sync --locked\n") < dev_stage.index("ENV UV_CACHE_DIR=/opt/uv-cache")
+    (sample_copy / "Dockerfile").write_text(files["Dockerfile"])
+    (sample_copy / "compose.yaml").write_text(files["compose.yaml"])
+    project = load_compose(locate(sample_copy))
+    assert check_compose(project, service="sample-app", sync_exec=True) == []
+    requirements = sample_copy / "req"
+    requirements.mkdir()
+    (requirements / "requirements.txt").write_text("bottle\n")
+    settings = read_settings(requirements, overrides={"command": "python app.py"})
+    plain = render_files(settings, requirements)
+    assert "volumes" not in yaml.safe_load(plain["compose.yaml"])
+    assert "UV_CACHE_DIR" not in plain["Dockerfile"]
+
+
 def test_init_twice_is_unchanged(sample_copy: Path) -> None:
     init_project(project_dir=sample_copy)
     assert {r.outcome for r in init_project(project_dir=sample_copy).files} == {Outcome.UNCHANGED}

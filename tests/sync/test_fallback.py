@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from devbox.engine.resolve import ResolvedService
 from devbox.errors import BuildError
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
@@ -209,3 +210,52 @@ def test_a_container_created_after_an_interrupted_start_is_removed(
     fallback.stop_container()
     assert ("remove", "late") in engine.calls
     assert not fallback.starting
+
+
+def test_copy_mode_mounts_the_projects_uv_cache_once(tmp_path: Path, engine: FakeEngine) -> None:
+    fallback = session(tmp_path, engine)
+    assert fallback.spec.user is None and fallback.uv_user == "0"
+    assert fallback.spec.cache_volume == f"{fallback.project.name}_uv-cache"
+    try:
+        fallback.start_container()
+        fallback.start_container()
+    finally:
+        fallback.stop_container()
+    assert engine.volumes == [f"{fallback.project.name}_uv-cache"]
+
+
+def test_a_cache_volume_of_the_service_is_not_doubled(tmp_path: Path, engine: FakeEngine) -> None:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    project = load_compose(locate(tmp_path))
+    fallback = FallbackSession(
+        engine=engine,
+        project=project,
+        service=project.services["app"],
+        compose_v2=True,
+        sync=SyncMode.COPY,
+        recorder=state.Recorder(tmp_path, session_record(os.getpid())),
+        echo=Said(),
+        resolved=ResolvedService(name="app", volumes=("p_uv-cache:/opt/uv-cache",)),
+    )
+    assert fallback.spec.cache_volume is None
+    assert fallback.owned_paths == ["/app/.venv", "/opt/uv-cache"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the folder to another uid")
+def test_bind_mode_runs_as_the_folder_owner(
+    tmp_path: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project's owner, the .venv mount point made theirs, the .venv and cache given to
+    them as the container starts, and uv run as them."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    os.chown(tmp_path, 1000, 1001)
+    fallback = session(tmp_path, engine, sync=SyncMode.BIND)
+    assert fallback.spec.user == fallback.uv_user == "1000:1001"
+    try:
+        fallback.start_container()
+    finally:
+        fallback.stop_container()
+    assert (tmp_path / ".venv").stat().st_uid == 1000
+    execs = [c for c in engine.calls if c[0] == "exec"]
+    assert execs[0][:4] == ("exec", "find", "/app/.venv", "/opt/uv-cache")
