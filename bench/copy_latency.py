@@ -10,7 +10,6 @@ time went (first event -> flushed -> planned -> stream written -> acked, medians
 
 import argparse
 import json
-import math
 import os
 import shutil
 import signal
@@ -24,21 +23,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.report import percentile as pct  # noqa: E402
+from bench.run import PROBE, atomic_write  # noqa: E402 (the probe bench/run.py uses)
+
 DEVBOX = [sys.executable, "-m", "devbox"]
-PROBE = r"""
-import sys, time
-path, last = sys.argv[1], None
-while True:
-    try:
-        with open(path) as f:
-            data = f.readline().strip()
-    except OSError:
-        data = None
-    if data != last:
-        last = data
-        print('%s %.6f' % (data, time.time()), flush=True)
-    time.sleep(0.0002)
-"""
 BURST_CHECK = r"""
 import glob, sys, time
 n, deadline = int(sys.argv[1]), time.time() + float(sys.argv[2])
@@ -63,17 +53,6 @@ while True:
 
 def sh(argv: list[str], cwd: Path, **kw: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, **kw)
-
-
-def pct(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, math.ceil(len(ordered) * share) - 1))]
-
-
-def atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 class Probe:
