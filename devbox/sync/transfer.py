@@ -91,7 +91,7 @@ def members(tar):
         link = block[157:257].split(b'\0', 1)[0]
         name, link = extra.get(b'path', name), extra.get(b'linkpath', link)
         size = int(extra.get(b'size', size))
-        mtime = int(float(extra.get(b'mtime', octal(block[136:148]))))
+        mtime = float(extra.get(b'mtime', octal(block[136:148])))
         extra = {}
         yield (os.fsdecode(name), kind, octal(block[100:108]), mtime, size,
                os.fsdecode(link))

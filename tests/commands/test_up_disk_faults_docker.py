@@ -141,5 +141,6 @@ def test_a_full_container_disk_and_a_read_only_devbox_folder_keep_the_session(
     assert output.count(warning) == 1, output
     assert [line for line in output.splitlines() if "No space left" in line] == [failed], output
     assert docker_lines("ps", "-aq", "--filter", f"label=dev.devbox.project={project.name}") == []
-    assert [v for v in volumes if volume_exists(v)] == []
+    # uv's cache volume outlives sessions by design
+    assert [v for v in volumes if volume_exists(v) and not v.endswith("_uv-cache")] == []
     assert processes_naming(project.name) == []

@@ -71,7 +71,8 @@ def test_sigterm_while_starting_and_while_rebuilding_leaves_nothing(
         assert "Traceback" not in output
         assert output.rstrip().endswith("devbox: interrupted"), output
         assert docker_lines("ps", "-aq", "--filter", label) == [], phase
-        assert [v for v in volumes if volume_exists(v)] == [], phase
+        left = [v for v in volumes if volume_exists(v) and not v.endswith("_uv-cache")]
+        assert left == [], phase  # uv's cache volume outlives sessions by design
         assert processes_naming(project.name) == [], phase
         return early
 

@@ -221,3 +221,21 @@ def test_headers_devbox_writes_read_back_as_written(tmp_path: Path) -> None:
     }
     info = members["app/plain.py"][0]
     assert (info.mode, info.mtime, info.uid) == (0o640, 1_600_000_000, os.getuid())
+
+
+def test_sub_second_mtimes_survive(tmp_path: Path) -> None:
+    """Two saves within one second must differ in the container: a reloader comparing
+    mtimes would miss the second otherwise (ustar holds whole seconds; PAX carries the
+    rest)."""
+    import os
+    import tarfile
+
+    for name, mtime in (("a.py", 1_700_000_000.25), ("b.py", 1_700_000_000.0)):
+        (tmp_path / name).write_text(name)
+        os.utime(tmp_path / name, (mtime, mtime))
+    copies = {f"/app/{n}": ("rule", tmp_path / n) for n in ("a.py", "b.py")}
+    with tarfile.open(fileobj=io.BytesIO(make_tar(copies, _keep_all))) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        assert members["app/a.py"].mtime == 1_700_000_000.25
+        assert members["app/b.py"].mtime == 1_700_000_000
+        assert tar.extractfile(members["app/a.py"]).read() == b"a.py"  # type: ignore[union-attr]

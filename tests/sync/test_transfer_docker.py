@@ -187,7 +187,8 @@ def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
     tmp_path: Path, session: FallbackSession, container: str
 ) -> None:
     """Entries the receiver's own tar reader must get right: a ustar header written by
-    devbox, PAX headers (a long name, a non-ASCII one), a link, a file over the spool limit."""
+    devbox, PAX headers (a long name, a non-ASCII one, a sub-second mtime), a link, a file
+    over the spool limit."""
     src = tmp_path / "src"
     long_dir = src / ("d" * 60) / ("e" * 60)
     long_dir.mkdir(parents=True)
@@ -196,6 +197,8 @@ def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
     (src / "run.sh").write_text("#!/bin/sh\n")
     (src / "run.sh").chmod(0o751)
     os.utime(src / "run.sh", (1_600_000_000, 1_600_000_000))
+    (src / "fine.py").write_text("fine")  # two saves within a second must still differ
+    os.utime(src / "fine.py", (1_600_000_000.25, 1_600_000_000.25))
     (src / "link").symlink_to("run.sh")
     big = os.urandom(3 << 20)
     (src / "big.bin").write_bytes(big)
@@ -204,6 +207,7 @@ def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
         "import hashlib, os\n"
         "st = os.stat('/app/src/run.sh')\n"
         "print(oct(st.st_mode & 0o7777), int(st.st_mtime), os.readlink('/app/src/link'))\n"
+        "print(os.stat('/app/src/fine.py').st_mtime)\n"
         f"print(open('/app/src/{'d' * 60}/{'e' * 60}/long.py').read())\n"
         "print(open('/app/src/café.py').read())\n"
         "print(hashlib.sha256(open('/app/src/big.bin', 'rb').read()).hexdigest())\n"
@@ -211,6 +215,7 @@ def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
     )
     assert docker("exec", container, "python3", "-c", script).splitlines() == [
         "0o751 1600000000 run.sh",
+        "1600000000.25",
         "long",
         "accent",
         hashlib.sha256(big).hexdigest(),
