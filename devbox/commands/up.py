@@ -7,6 +7,7 @@ Every session is recorded in `.devbox/state.json` (see `runtime.state`), so that
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -199,30 +200,76 @@ def run_compose_watch(
 
     stopping = "removing the project's containers, networks and anonymous volumes"
     with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
-        watch = process.start(
-            engine.compose_cmd("watch", *([service] if service else [])),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        children.append(watch)
-        recorder.child(watch)
-        assert watch.stdout is not None
-        for raw in watch.stdout:
-            line = raw.decode(errors="replace")
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            if line.startswith("Watch enabled"):
-                developed = labels.label(labels.COMPOSE_SERVICE, recorder.record.service)
-                found = engine.containers(project, developed)
-                recorder.ready(next((c.name for c in found if c.running), None))
-                if len(children) == 1:
-                    app_logs = process.start(engine.compose_cmd("logs", "--follow"))
-                    children.append(app_logs)
-                    recorder.child(app_logs)
-            elif line.startswith(("Syncing", "Rebuilding", "service(s)", "Restarting")):
-                recorder.applied(line.strip(), 0.0)
-        code = watch.wait()
-        raise DevboxError(f"docker compose watch exited with code {code} (see its output above)")
+        while True:
+            code = _one_compose_watch(engine, service, recorder, children, project)
+            if engine.answers():
+                raise DevboxError(
+                    f"docker compose watch exited with code {code} (see its output above)"
+                )
+            # A daemon restart ends Compose watch with it: run it again once the engine is
+            # back (it rebuilds and starts the containers the restart took).
+            echo(
+                "the engine stopped answering (restarted?) and docker compose watch ended with "
+                "it; devbox runs it again when the engine is back (Ctrl-C stops)",
+                error=True,
+            )
+            for child in children:
+                process.stop(child)
+            children.clear()
+            while not engine.answers():
+                time.sleep(ENGINE_POLL)
+            echo("the engine is back: running docker compose watch again")
+
+
+ENGINE_POLL = 1.0  # seconds between asking a lost engine whether it is back
+
+
+def _end_with_the_engine(engine: Engine, watch: process.Child, app_logs: process.Child) -> None:
+    """Compose watch outlives a lost engine (it waits, syncing nothing), but `compose logs
+    --follow` ends with it: then stop watch too, so the run loop sees the loss. Free while
+    all is well (no polling)."""
+    app_logs.wait()
+    if watch.poll() is None and not engine.answers():
+        process.stop(watch)
+
+
+def _one_compose_watch(
+    engine: Engine,
+    service: str | None,
+    recorder: state.Recorder,
+    children: list[process.Child],
+    project: str,
+) -> int:
+    """One `docker compose watch` until it exits (its code); `compose logs --follow` is
+    started beside it once it watches."""
+    watch = process.start(
+        engine.compose_cmd("watch", *([service] if service else [])),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    children.append(watch)
+    recorder.child(watch)
+    assert watch.stdout is not None
+    logs_started = False
+    for raw in watch.stdout:
+        line = raw.decode(errors="replace")
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if line.startswith("Watch enabled"):
+            developed = labels.label(labels.COMPOSE_SERVICE, recorder.record.service)
+            found = engine.containers(project, developed)
+            recorder.ready(next((c.name for c in found if c.running), None))
+            if not logs_started:
+                logs_started = True
+                app_logs = process.start(engine.compose_cmd("logs", "--follow"))
+                children.append(app_logs)
+                recorder.child(app_logs)
+                threading.Thread(
+                    target=_end_with_the_engine, args=(engine, watch, app_logs), daemon=True
+                ).start()
+        elif line.startswith(("Syncing", "Rebuilding", "service(s)", "Restarting")):
+            recorder.applied(line.strip(), 0.0)
+    return watch.wait()
 
 
 def _detach(project_dir: Path, options: UpOptions, echo: Echo) -> None:
