@@ -32,9 +32,10 @@ DEFAULT_SHELL = [
 
 
 def facts_files(project_dir: Path, compose_files: tuple[Path, ...]) -> list[Path]:
-    """What decides the recorded shell facts: the compose files (services, working_dir),
-    pyproject.toml ([tool.devbox] engine) and .env (Compose's interpolation)."""
-    return [*compose_files, project_dir / "pyproject.toml", project_dir / ".env"]
+    """What decides the recorded shell facts: the compose files (services, working_dir) and
+    .env (Compose's interpolation). Not pyproject.toml: `uv add` edits it all day, and the
+    session's engine is recorded (a later `[tool.devbox] engine` is for the next `up`)."""
+    return [*compose_files, project_dir / ".env"]
 
 
 def shell_facts(project: "ComposeProject", service: "Service", client: str) -> state.ShellFacts:

@@ -67,8 +67,15 @@ def test_another_service_goes_the_full_way(live: Path) -> None:
     assert direct(live, "db", "true") is None
 
 
+def test_a_dependency_edit_keeps_the_direct_way(live: Path) -> None:
+    pyproject = live / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'dependencies = ["six"]\n')
+    os.utime(pyproject, ns=(1, 1))
+    assert direct(live, "true") is not None
+
+
 def test_edited_files_go_the_full_way(live: Path) -> None:
-    for name in ("compose.yaml", "pyproject.toml", ".env"):
+    for name in ("compose.yaml", ".env"):
         path = live / name
         before = path.stat().st_mtime_ns if path.exists() else None
         path.write_text(path.read_text() + "\n" if path.exists() else "A=1\n")
