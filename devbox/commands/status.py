@@ -67,7 +67,8 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
     record = session.record
     now = datetime.now(UTC)
     compose = session.engine.compose_version()
-    v1 = compose_v1_version()
+    # v1 serves only where no Compose v2 is (as in `up`); asking it costs most of a second.
+    v1 = None if compose else compose_v1_version()
     rules: list[RuleInfo] | str
     try:
         rules = [
@@ -149,7 +150,8 @@ def describe(report: StatusReport) -> list[str]:
         seen = sees.get(info["sees_project"], "not asked yet")  # type: ignore[call-overload]
         lines.append(f"engine: {info['kind']} at {info['location']} ({info['why']}); {seen}")
     compose = report.compose or "none"
-    lines.append(f"engine: {report.engine}; compose: {compose}; compose v1: {report.compose_v1}")
+    v1 = f"; compose v1: {report.compose_v1}" if report.compose is None else ""
+    lines.append(f"engine: {report.engine}; compose: {compose}{v1}")
     for c in report.containers:
         uptime = f", up {c.uptime_s} s" if c.uptime_s is not None else ""
         lines.append(f"container: {c.name} ({c.status}{uptime}) {' '.join(c.ports)}")
