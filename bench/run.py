@@ -374,7 +374,7 @@ class Variant:
                 self.child.wait(timeout=10)
         else:
             with contextlib.suppress(BenchError):
-                self.devbox("down", timeout=120)
+                self.devbox("down", "--volumes", timeout=120)  # uv's cache volume too
         with contextlib.suppress(BenchError):
             if self.key in ("compose", "devbox_watch"):
                 sh(
