@@ -26,29 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.report import percentile as pct  # noqa: E402
-from bench.run import PROBE, atomic_write  # noqa: E402 (the probe bench/run.py uses)
+from bench.run import BURST_CHECK, PROBE, atomic_write  # noqa: E402 (bench/run.py's probes)
 
 DEVBOX = [sys.executable, "-m", "devbox"]
-BURST_CHECK = r"""
-import glob, sys, time
-n, deadline = int(sys.argv[1]), time.time() + float(sys.argv[2])
-print('ready', flush=True)
-while True:
-    bad = n
-    files = glob.glob('/app/src/burst/d*/f*.txt')
-    if len(files) == n:
-        bad = 0
-        for f in files:
-            try:
-                if open(f).read() != 'v2 ' + f.rsplit('/f', 1)[1][:-4]:
-                    bad += 1
-            except OSError:
-                bad += 1
-    if bad == 0 or time.time() > deadline:
-        print('%.6f %d %d' % (time.time(), bad, len(files)), flush=True)
-        break
-    time.sleep(0.005)
-"""
 
 
 def sh(argv: list[str], cwd: Path, **kw: Any) -> subprocess.CompletedProcess[str]:

@@ -86,6 +86,7 @@ while True:
 BURST_CHECK = r"""
 import glob, sys, time
 n, deadline = int(sys.argv[1]), time.time() + float(sys.argv[2])
+print('ready', flush=True)
 while True:
     bad = n
     files = glob.glob('/app/src/burst/d*/f*.txt')
@@ -100,7 +101,7 @@ while True:
     if bad == 0 or time.time() > deadline:
         print('%.6f %d %d' % (time.time(), bad, len(files)), flush=True)
         break
-    time.sleep(0.01)
+    time.sleep(0.005)
 """
 
 T = TypeVar("T")
@@ -505,12 +506,15 @@ def burst(v: Variant, files: int) -> Figures:
     root = v.project / "src/burst"
     before = v.batches()
     check = subprocess.Popen(
-        ["docker", "exec", v.container, "python3", "-c", BURST_CHECK, str(files), "150"],
+        ["docker", "exec", v.container, "python3", "-u", "-c", BURST_CHECK, str(files), "150"],
         stdout=subprocess.PIPE,
         text=True,
         env=v.env,
     )
-    time.sleep(1.5)
+    assert check.stdout is not None
+    if check.stdout.readline().strip() != "ready":  # the check runs before the first write
+        check.kill()
+        raise BenchError("the burst check in the container did not start")
     pids = v.watcher_pids()
     cpu_before = cpu_seconds(pids)
     log(f"  writing {files} files twice; the container checks for up to 150 s")
