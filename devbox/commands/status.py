@@ -27,6 +27,7 @@ class SessionInfo:
     sync_p50_ms: float | None = None
     sync_p95_ms: float | None = None
     batches: int = 0  # every batch applied in the session
+    log: str | None = None  # a detached session's output
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
             alive=record.alive(),
             detached=record.detached,
             started=record.started,
+            log=record.log,
             last=record.last,
             syncs=len(record.latencies),
             sync_p50_ms=_ms(record.latencies, 0.5),
@@ -134,6 +136,8 @@ def describe(report: StatusReport) -> list[str]:
         where = "in the background" if session.detached else "in a terminal"
         lines.append(f"session: {session.mode} mode, pid {session.pid} {where}, {health}")
         lines.append(f"  why: {session.reason}")
+        if session.log:
+            lines.append(f"  output: {session.log}")
         last = session.last
         if last:
             ago = round(time.time() - last.at)

@@ -113,6 +113,7 @@ def up(
     if options.restart_on_exit and chosen is Mode.WATCH:
         echo("--restart-on-exit is the fallback's; in watch mode, give the service a `restart:`")
     pid = os.getpid()
+    detached = os.environ.get(DETACHED_ENV) == "1"
     recorder = state.Recorder(
         project.project_dir,
         state.State(
@@ -124,7 +125,8 @@ def up(
             service=developed[0].name,
             services=[svc.name for svc in developed],
             container=None,
-            detached=os.environ.get(DETACHED_ENV) == "1",
+            detached=detached,
+            log=str(state.log_path(project.project_dir)) if detached else None,
             shell=shell_facts(project, developed[0], engine.client[0]),
         ),
         warn=lambda message: echo(f"warning: {message}", error=True),
@@ -275,7 +277,7 @@ def _one_compose_watch(
 def _detach(project_dir: Path, options: UpOptions, echo: Echo) -> None:
     """Start `devbox up` in the background and return once its session is ready."""
     argv = [sys.executable, "-m", "devbox", "up", "--project-dir", str(project_dir)]
-    log = state.state_dir(project_dir) / "up.log"
+    log = state.log_path(project_dir)
     with log.open("wb") as out:
         child = process.start(
             [*argv, *options.cli_args()],

@@ -70,6 +70,7 @@ class State:
     # sessions of their own, so they outlive a devbox that was killed, and `down` ends them.
     children: dict[str, float | None] = field(default_factory=dict)
     detached: bool = False
+    log: str | None = None  # a detached session's output (state.log_path)
     ready: bool = False
     last: Last | None = None
     # Save->applied seconds (first event of a batch -> the container has it) of recent batches.
@@ -118,6 +119,38 @@ def state_dir(project_dir: Path) -> Path:
             "make the project folder writable, or move away a file named .devbox"
         ) from None
     return folder
+
+
+def log_path(project_dir: Path) -> Path:
+    """Where a detached session writes its output (the app's logs included): outside the
+    project. A file written on every request inside the tree starves Compose watch, whose
+    500 ms quiet period starts again at every event anywhere under a watched path, so
+    nothing synced while the app was busy. `$XDG_STATE_HOME/devbox/` (`~/.local/state`),
+    else the temp folder; one folder per project path, private to the user."""
+    import hashlib
+    import tempfile
+
+    project = project_dir.resolve()
+    name = f"{project.name or 'root'}-{hashlib.sha256(str(project).encode()).hexdigest()[:12]}"
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    bases = [Path(xdg) / "devbox", Path(tempfile.gettempdir()) / f"devbox-{os.getuid()}"]
+    problems = []
+    for base in bases:
+        folder = base.resolve() / name
+        if folder.is_relative_to(project):
+            problems.append(f"{base} is inside the project")
+            continue
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            problems.append(f"{base}: {exc.strerror}")
+            continue
+        return folder / "up.log"
+    raise ConfigError(
+        "no folder outside the project for the background session's log ("
+        + "; ".join(problems)
+        + "); set XDG_STATE_HOME to a writable folder"
+    )
 
 
 def _read_only(folder: Path) -> bool:
@@ -193,6 +226,7 @@ def load(project_dir: Path) -> State | None:
     if not pid_ok or not isinstance(record.children, dict):
         return None  # pids 0, 1 and -1 would signal many processes
     record.pid_start = _number(record.pid_start)
+    record.log = record.log if isinstance(record.log, str) else None
     figures = record.latencies if isinstance(record.latencies, list) else []
     record.latencies = [v for v in map(_number, figures) if v is not None]
     record.children = {str(k): _number(v) for k, v in record.children.items()}

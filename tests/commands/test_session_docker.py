@@ -7,6 +7,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from devbox.commands.shell_direct import recorded_exec
 from devbox.runtime import process, state
-from tests.support import dangling_volumes, docker_lines
+from tests.support import dangling_volumes, docker_lines, http_json, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -73,8 +74,35 @@ def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def served_while_busy(project: Path, port: int) -> None:
+    """A source edit is served while requests keep coming (each one a line of the session's
+    output): a log inside the tree restarted Compose watch's 500 ms quiet period at every
+    request, and nothing synced until the requests stopped."""
+    busy = threading.Event()
+
+    def requests() -> None:
+        while not busy.is_set():
+            http_json(port, "/health")
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=requests, daemon=True)
+    poller.start()
+    try:
+        time.sleep(1)
+        app_py = project / "src" / "sample_app" / "app.py"
+        app_py.write_text(app_py.read_text().replace("hello from", "busy in"))
+        wait_for(
+            lambda: http_json(port, "/") == {"message": "busy in sample-app"},
+            timeout=30,
+            what="the edit to be served while the app answers requests",
+        )
+    finally:
+        busy.set()
+        poller.join()
+
+
 def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> None:
-    project, _ = initialized_sample
+    project, port = initialized_sample
     volumes_before = dangling_volumes()
     started = devbox(project, "up", "--detach")
     assert started.returncode == 0, started.stderr
@@ -108,6 +136,11 @@ def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> No
 
         logged = devbox(project, "logs")  # the app writes to stderr, and so does `logs`
         assert "Listening on http://0.0.0.0:8000/" in logged.stderr
+        output = Path(record["log"])  # the session's own output, outside the project
+        assert not output.is_relative_to(project)
+        assert f"output: {output}" in devbox(project, "status").stdout
+        served_while_busy(project, port)
+        assert "GET /health" in output.read_text()  # the requests were logged there
     finally:
         stopped = devbox(project, "down")
     assert stopped.returncode == 0, stopped.stderr

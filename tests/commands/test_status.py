@@ -49,3 +49,9 @@ def test_status_counts_every_batch_of_the_session() -> None:
         in lines
     )
     assert report(session(**figures)).to_dict()["session"]["batches"] == 1234  # type: ignore[index]
+
+
+def test_status_names_a_detached_sessions_output() -> None:
+    lines = describe(report(session(log="/home/me/.local/state/devbox/shop-1/up.log")))
+    assert "  output: /home/me/.local/state/devbox/shop-1/up.log" in lines
+    assert not any(line.startswith("  output:") for line in describe(report(session())))

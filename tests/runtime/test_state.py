@@ -1,6 +1,9 @@
 import os
 import subprocess
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from devbox.runtime import process, state
 from tests.fakes import session_record
@@ -157,3 +160,50 @@ def test_a_record_that_cannot_be_written_warns_once_and_the_session_goes_on(
     assert loaded is not None and loaded.ready and loaded.last is not None
     assert loaded.last.what == "src/b.py: copy 1, delete 0"
     assert len(warnings) == 1
+
+
+def test_a_detached_sessions_log_is_outside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the tree, the app's request log would starve Compose watch's debouncer."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    project = tmp_path / "shop"
+    project.mkdir()
+    log = state.log_path(project)
+    assert log.parent.parent == tmp_path / "state" / "devbox"
+    assert log.name == "up.log" and log.parent.name.startswith("shop-")
+    assert not log.is_relative_to(project)
+    assert log.parent.stat().st_mode & 0o077 == 0  # the app's output is the user's alone
+    assert state.log_path(project) == log  # the same folder every time: status can find it
+    other = tmp_path / "elsewhere" / "shop"
+    other.mkdir(parents=True)
+    assert state.log_path(other) != log  # two projects of one name keep their own logs
+
+
+def test_a_state_home_inside_the_project_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "home"  # HOME is the project (a container's /app, say)
+    project.mkdir()
+    monkeypatch.setenv("XDG_STATE_HOME", str(project / ".local/state"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    log = state.log_path(project)
+    assert log.is_relative_to(tmp_path / "tmp") and not (project / ".local").exists()
+
+
+def test_no_folder_for_the_log_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devbox.errors import ConfigError
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "file"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "file"))
+    with pytest.raises(ConfigError) as caught:
+        state.log_path(tmp_path / "shop")
+    assert caught.value.message == (
+        "no folder outside the project for the background session's log "
+        f"({tmp_path / 'file'}/devbox: Not a directory; "
+        f"{tmp_path / 'file'}/devbox-{os.getuid()}: Not a directory); "
+        "set XDG_STATE_HOME to a writable folder"
+    )
