@@ -286,14 +286,17 @@ GOALS = (
         0.2,
         relative=True,
     ),
-    Goal(
-        14,
-        "no request fails for longer than the app's own reload (+0.1 s), copy",
-        "dependency_change",
-        "copy",
-        "app_down_s",
-        0,
-        limit_from=_reload_outage,
+    *(
+        Goal(
+            14,
+            f"no request fails for longer than the app's own reload (+0.1 s), {where}",
+            "dependency_change",
+            row,
+            "app_down_s",
+            0,
+            limit_from=_reload_outage,
+        )
+        for row, where in (("copy", "copy"), ("bind", "bind"), ("devbox_watch", "watch path"))
     ),
 )
 
