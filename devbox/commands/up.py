@@ -24,6 +24,7 @@ from devbox.project.locate import locate
 from devbox.runtime import process, state
 from devbox.runtime.signals import interruptible, shielded
 from devbox.sync.batcher import Batcher
+from devbox.sync.dependencies import COMPOSE_BATCH_FAILED, recover_compose_watch
 from devbox.sync.modes import SyncMode, resolve_sync
 from devbox.sync.rules import load_rules
 
@@ -149,7 +150,9 @@ def _run(
     recorder.save()  # `down` and `status` see it building
     try:
         if chosen is Mode.WATCH:
-            run_compose_watch(engine, service=options.service, recorder=recorder, echo=echo)
+            run_compose_watch(
+                engine, project=project, service=options.service, recorder=recorder, echo=echo
+            )
         else:
             from devbox.sync.project_session import run_project
 
@@ -182,17 +185,23 @@ def developed_services(project: ComposeProject, name: str | None) -> list[Servic
 
 
 def run_compose_watch(
-    engine: Engine, *, service: str | None, recorder: state.Recorder, echo: Echo
+    engine: Engine,
+    *,
+    project: ComposeProject,
+    service: str | None,
+    recorder: state.Recorder,
+    echo: Echo,
 ) -> None:
     """`docker compose watch`, its output passed through and watched for what it did.
 
     Compose watch prints only its own lines; the app's output (tracebacks included)
-    comes from `compose logs --follow`, which also follows rebuilt containers.
+    comes from `compose logs --follow`, which also follows rebuilt containers. A batch
+    Compose failed may be a failed `uv sync`: devbox then says why and rebuilds
+    (sync/dependencies.py), where Compose would leave the old packages.
     """
-    project = labels.label(labels.COMPOSE_PROJECT, engine.project_name)
     # Containers of this project that were running before (a database started with
     # `compose up -d`, say) are not this session's to remove.
-    before = {c.name for c in engine.containers(project)}
+    before = {c.name for c in engine.containers(_project_label(engine))}
     children: list[process.Child] = []
 
     def cleanup() -> None:
@@ -203,7 +212,7 @@ def run_compose_watch(
     stopping = "removing the project's containers, networks and anonymous volumes"
     with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
         while True:
-            code = _one_compose_watch(engine, service, recorder, children, project)
+            code = _one_compose_watch(engine, service, recorder, children, project, echo)
             if engine.answers():
                 raise DevboxError(
                     f"docker compose watch exited with code {code} (see its output above)"
@@ -226,6 +235,10 @@ def run_compose_watch(
 ENGINE_POLL = 1.0  # seconds between asking a lost engine whether it is back
 
 
+def _project_label(engine: Engine) -> str:
+    return labels.label(labels.COMPOSE_PROJECT, engine.project_name)
+
+
 def _end_with_the_engine(engine: Engine, watch: process.Child, app_logs: process.Child) -> None:
     """Compose watch outlives a lost engine (it waits, syncing nothing), but `compose logs
     --follow` ends with it: then stop watch too, so the run loop sees the loss. Free while
@@ -240,7 +253,8 @@ def _one_compose_watch(
     service: str | None,
     recorder: state.Recorder,
     children: list[process.Child],
-    project: str,
+    compose: ComposeProject,
+    echo: Echo,
 ) -> int:
     """One `docker compose watch` until it exits (its code); `compose logs --follow` is
     started beside it once it watches."""
@@ -259,7 +273,7 @@ def _one_compose_watch(
         sys.stdout.flush()
         if line.startswith("Watch enabled"):
             developed = labels.label(labels.COMPOSE_SERVICE, recorder.record.service)
-            found = engine.containers(project, developed)
+            found = engine.containers(_project_label(engine), developed)
             recorder.ready(next((c.name for c in found if c.running), None))
             if not logs_started:
                 logs_started = True
@@ -271,6 +285,8 @@ def _one_compose_watch(
                 ).start()
         elif line.startswith(("Syncing", "Rebuilding", "service(s)", "Restarting")):
             recorder.applied(line.strip(), 0.0)
+        elif COMPOSE_BATCH_FAILED in line:
+            recover_compose_watch(engine, compose, recorder.record.services, echo)
     return watch.wait()
 
 

@@ -37,6 +37,7 @@ from devbox.runtime.signals import deferred
 from devbox.runtime.state import Recorder
 from devbox.sync import trace
 from devbox.sync.archive import make_tar
+from devbox.sync.dependencies import LOCK_LAGS, REBUILD_FAILED, failure_reason, rebuilding
 from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
@@ -48,8 +49,6 @@ HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file ch
 MAX_RESTART_DELAY = 30.0  # a container that keeps exiting is restarted at most this often
 LATE_CREATE = 5.0  # seconds the engine may still create a container its client asked for
 QUICK_EXIT = 10.0  # an exit this soon after a start counts towards the back-off
-# What `uv sync --locked` says when pyproject.toml asks for more than uv.lock holds.
-STALE_LOCK = "needs to be updated, but `--locked` was provided"
 
 
 class FallbackSession:
@@ -369,9 +368,7 @@ class FallbackSession:
             self.reload_rules()
         if plan.rebuild:
             if not self.build():
-                raise BuildError(
-                    "build failed: the previous container keeps running; save a fix to retry"
-                )
+                raise BuildError(REBUILD_FAILED)
             self.start_container()
         elif not self._receiver_alive() and not self.engine.running(self.spec.name):
             # A live receiver proves the container runs (its exec ends with the container):
@@ -424,25 +421,13 @@ class FallbackSession:
             self.rebuild_after_failed_sync(result)
 
     def rebuild_after_failed_sync(self, result: process.Result) -> None:
-        stderr = process.text(result.stderr)
-        if STALE_LOCK in stderr:
-            # pyproject.toml saved before the new uv.lock (`uv add` writes both, in that
-            # order), or edited by hand: a rebuild's `uv sync --locked` would fail too.
-            self.echo(
-                "uv.lock does not match pyproject.toml yet: the container keeps its packages "
-                "until the new lock is saved (`uv lock` or `devbox lock` writes it)"
-            )
+        reason = failure_reason(process.text(result.stderr), result.returncode)
+        if reason is None:
+            self.echo(LOCK_LAGS)
             return
-        lines = [line for line in stderr.splitlines() if line.strip()]
-        reason = lines[-1].strip() if lines else f"exit code {result.returncode}"
-        self.echo(
-            f"uv sync in {self.spec.name} failed ({reason}); rebuilding the image instead",
-            error=True,
-        )
+        self.echo(rebuilding(self.spec.name, reason), error=True)
         if not self.build():
-            raise BuildError(
-                "build failed: the previous container keeps running; save a fix to retry"
-            )
+            raise BuildError(REBUILD_FAILED)
         self.start_container()
 
     def dependency_command(self) -> list[str]:

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from devbox.commands.up import UpOptions, run_compose_watch, up
+from devbox.engine.answers import ContainerInfo
 from devbox.engine.modes import Mode
 from devbox.errors import DevboxError, Interrupted, UsageError
+from devbox.project.compose import ComposeProject, load_compose
+from devbox.project.locate import locate
 from devbox.runtime import state
 from devbox.sync.modes import SyncMode
 from tests.fakes import FakeEngine, Said, session_record
@@ -20,6 +23,8 @@ WATCH = """
 import sys, time
 print("Watch enabled", flush=True)
 print("Syncing service app after 1 changes", flush=True)
+for line in sys.argv[2:]:
+    print(line, flush=True)
 sys.exit(int(sys.argv[1]))
 """
 
@@ -27,15 +32,15 @@ sys.exit(int(sys.argv[1]))
 class WatchEngine(FakeEngine):
     """`compose watch` is a script that says it is watching, syncs once, then exits."""
 
-    def __init__(self, project_dir: Path, exit_code: int | str) -> None:
+    def __init__(self, project_dir: Path, exit_code: int | str, *said: str) -> None:
         super().__init__(project_dir)
         self.exit_code = str(exit_code)
+        self.said = said
         self.started: list[list[str]] = []
 
     def compose_cmd(self, *args: str, files: Sequence[Path] | None = None) -> list[str]:
-        argv = (
-            [sys.executable, "-c", WATCH, self.exit_code] if args[0] == "watch" else ["sleep", "30"]
-        )
+        watch = [sys.executable, "-c", WATCH, self.exit_code, *self.said]
+        argv = watch if args[0] == "watch" else ["sleep", "30"]
         self.started.append(argv)
         return argv
 
@@ -44,10 +49,15 @@ def recorder(tmp_path: Path) -> state.Recorder:
     return state.Recorder(tmp_path, session_record(os.getpid(), mode="watch"))
 
 
+def a_project(tmp_path: Path) -> ComposeProject:
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    build: .\n")
+    return load_compose(locate(tmp_path))
+
+
 def test_compose_watch_exiting_stops_every_child_and_tears_down(tmp_path: Path) -> None:
-    engine, rec = WatchEngine(tmp_path, 3), recorder(tmp_path)
+    engine, rec, project = WatchEngine(tmp_path, 3), recorder(tmp_path), a_project(tmp_path)
     with pytest.raises(DevboxError) as caught:
-        run_compose_watch(engine, service=None, recorder=rec, echo=Said())
+        run_compose_watch(engine, project=project, service=None, recorder=rec, echo=Said())
     assert caught.value.message == "docker compose watch exited with code 3 (see its output above)"
     assert rec.record.ready
     assert rec.record.last is not None and rec.record.last.what.startswith("Syncing service app")
@@ -55,6 +65,24 @@ def test_compose_watch_exiting_stops_every_child_and_tears_down(tmp_path: Path) 
     assert [argv[0] for argv in engine.started] == [sys.executable, "sleep"]  # watch, logs
     assert rec.record.children  # recorded for `down`, should devbox die
     assert rec.record.live_children() == {}  # ... and all stopped
+
+
+def test_a_batch_compose_failed_runs_the_uv_sync_rule_again(tmp_path: Path) -> None:
+    """Compose only logs a failed sync+exec; devbox asks uv why (sync/dependencies.py)."""
+    failed = 'time="..." level=warning msg="Error handling changed files: exit status 2"'
+    engine = WatchEngine(tmp_path, 3, failed)
+    rec = state.Recorder(tmp_path, session_record(os.getpid(), mode="watch", services=["app"]))
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  app:\n    build: .\n    develop:\n      watch:\n"
+        "        - {action: sync+exec, path: ./uv.lock, target: /app/uv.lock,"
+        " exec: {command: [uv, sync, --locked]}}\n"
+    )
+    engine.listed = [ContainerInfo("fake-app-1", "app", "running", True, None, (), "i")]
+    with pytest.raises(DevboxError):
+        run_compose_watch(
+            engine, project=load_compose(locate(tmp_path)), service=None, recorder=rec, echo=Said()
+        )
+    assert ("exec", "uv", "sync", "--locked") in engine.calls
 
 
 def test_options_keep_milliseconds_end_to_end() -> None:

@@ -1,0 +1,100 @@
+"""A failed `uv sync` in the running container: say why, and rebuild the image instead.
+
+Both modes install a dependency change with `uv sync` in the running container. When that
+fails (a broken lock, a package that needs a compiler), the fallback rebuilds as a rebuild
+rule would. Under Compose watch, Compose only logs `Error handling changed files` and the
+container keeps its old packages, so devbox runs the rule's command once more to learn why
+and rebuilds the service itself (`docker compose build`, then `up --no-deps`).
+"""
+
+from collections.abc import Iterable
+
+from devbox.engine.client import BUILDKIT, Engine
+from devbox.engine.container import exec_options
+from devbox.errors import DevboxError
+from devbox.output import Echo
+from devbox.project.compose import ComposeProject
+from devbox.runtime import process
+from devbox.runtime.progress import run_step
+from devbox.sync.rules import Action, WatchRule, load_rules
+
+# What `uv sync --locked` says when pyproject.toml asks for more than uv.lock holds.
+STALE_LOCK = "needs to be updated, but `--locked` was provided"
+LOCK_LAGS = (
+    "uv.lock does not match pyproject.toml yet: the container keeps its packages "
+    "until the new lock is saved (`uv lock` or `devbox lock` writes it)"
+)
+REBUILD_FAILED = "build failed: the previous container keeps running; save a fix to retry"
+# Compose watch's log line for a batch that failed (a sync, a restart or an exec).
+COMPOSE_BATCH_FAILED = "Error handling changed files"
+
+
+def failure_reason(stderr: str, returncode: int) -> str | None:
+    """Why `uv sync` failed (uv's last line), or None when the lock only lags behind
+    pyproject.toml (saved first, or edited by hand): a rebuild would fail the same way."""
+    if STALE_LOCK in stderr:
+        return None
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit code {returncode}"
+
+
+def rebuilding(container: str, reason: str) -> str:
+    return f"uv sync in {container} failed ({reason}); rebuilding the image instead"
+
+
+def uv_sync_rule(rules: Iterable[WatchRule]) -> WatchRule | None:
+    """The first sync+exec rule that runs `uv sync` (what `devbox init` writes)."""
+    return next(
+        (
+            r
+            for r in rules
+            if r.action is Action.SYNC_EXEC and r.exec and r.exec.command[:2] == ("uv", "sync")
+        ),
+        None,
+    )
+
+
+def recover_compose_watch(
+    engine: Engine, project: ComposeProject, services: list[str], echo: Echo
+) -> None:
+    """After Compose watch logged a failed batch: for each service whose `uv sync` rule
+    fails when run again now, say why and rebuild and recreate it; a failed build keeps
+    the old container serving. A rule that succeeds now (the failure was something else,
+    or passed) changes nothing."""
+    for name in services:
+        try:
+            rule = uv_sync_rule(load_rules(project, project.services[name]).rules)
+        except (DevboxError, KeyError):
+            continue
+        running = [c.name for c in engine.project_containers() if c.service == name and c.running]
+        if rule is None or rule.exec is None or not running:
+            continue
+        spec = rule.exec
+        options = exec_options(
+            env=spec.environment,
+            workdir=spec.working_dir,
+            user=spec.user,
+            privileged=spec.privileged,
+        )
+        result = engine.exec(running[0], spec.command, options=options, capture=True)
+        if result.returncode == 0:
+            continue
+        reason = failure_reason(process.text(result.stderr), result.returncode)
+        if reason is None:
+            echo(LOCK_LAGS)
+            continue
+        echo(rebuilding(running[0], reason), error=True)
+        built, _ = run_step(
+            engine.compose_cmd("build", name), title=f"building {name}", echo=echo, env=BUILDKIT
+        )
+        if not built:
+            echo(REBUILD_FAILED, error=True)
+            continue
+        started = process.run(
+            engine.compose_cmd("up", "--detach", "--no-deps", "--no-build", name), check=False
+        )
+        if started.returncode == 0:
+            echo(f"{name}: recreated from the new image")
+        else:
+            why = failure_reason(process.text(started.stderr), started.returncode)
+            echo(f"{name}: the new image is built, but its container did not start ({why})")
