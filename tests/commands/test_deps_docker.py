@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from devbox.sync.dependencies import REBUILD_FAILED
 from tests.support import docker_lines, http_json, interrupt, start_devbox, wait_for
 
 pytestmark = pytest.mark.docker
@@ -63,8 +64,7 @@ def test_fallback_uv_add_is_installed_in_the_running_container(
             lock = project / "uv.lock"
             good = lock.read_text()
             lock.write_text(good.replace("[[package]]", "[[package", 1))
-            failure = "build failed: the previous container keeps running; save a fix to retry"
-            wait_for(lambda: failure in log_path.read_text(), timeout=120, what="the failure")
+            wait_for(lambda: REBUILD_FAILED in log_path.read_text(), timeout=120, what="failure")
             output = log_path.read_text()
             assert f"uv sync in {name} failed (" in output
             assert "; rebuilding the image instead" in output
@@ -120,6 +120,17 @@ def test_watch_uv_add_and_devbox_add_without_uv(
             assert 'name = "toml"' in (project / "uv.lock").read_text()
             assert '"toml>=' in (project / "pyproject.toml").read_text()
             wait_for(lambda: imports(name, "toml"), timeout=60, what="toml installed")
+            assert image_and_id(name) == before
+
+            # a broken lock: Compose only logs the failed exec; devbox says why, rebuilds,
+            # the rebuild fails too, and the old container keeps serving
+            lock = project / "uv.lock"
+            lock.write_text(lock.read_text().replace("[[package]]", "[[package", 1))
+            wait_for(lambda: REBUILD_FAILED in log_path.read_text(), timeout=120, what="failure")
+            output = log_path.read_text()
+            assert f"uv sync in {project.name}-sample-app-1 failed (" in output, output
+            assert "; rebuilding the image instead" in output
+            assert http_json(port, "/health") == {"status": "ok"}
             assert image_and_id(name) == before
         finally:
             assert interrupt(devbox) == 130, log_path.read_text()
