@@ -29,13 +29,16 @@ REBUILD_FAILED = "build failed: the previous container keeps running; save a fix
 COMPOSE_BATCH_FAILED = "Error handling changed files"
 
 
-def failure_reason(stderr: str, returncode: int) -> str | None:
-    """Why `uv sync` failed (uv's last line), or None when the lock only lags behind
-    pyproject.toml (saved first, or edited by hand): a rebuild would fail the same way."""
-    if STALE_LOCK in stderr:
+def failure_reason(result: process.Result) -> str | None:
+    """Why a command failed (the last line it printed, uv's error for `uv sync`; stdout when
+    stderr is empty, as the docker CLI prints an exec that could not start), or None when the
+    lock only lags behind pyproject.toml (saved first, or edited by hand): a rebuild would
+    fail the same way."""
+    said = process.text(result.stderr) or process.text(result.stdout)
+    if STALE_LOCK in said:
         return None
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit code {returncode}"
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit code {result.returncode}"
 
 
 def rebuilding(container: str, reason: str) -> str:
@@ -79,7 +82,7 @@ def recover_compose_watch(
         result = engine.exec(running[0], spec.command, options=options, capture=True)
         if result.returncode == 0:
             continue
-        reason = failure_reason(process.text(result.stderr), result.returncode)
+        reason = failure_reason(result)
         if reason is None:
             echo(LOCK_LAGS)
             continue
@@ -96,5 +99,5 @@ def recover_compose_watch(
         if started.returncode == 0:
             echo(f"{name}: recreated from the new image")
         else:
-            why = failure_reason(process.text(started.stderr), started.returncode)
+            why = failure_reason(started)
             echo(f"{name}: the new image is built, but its container did not start ({why})")

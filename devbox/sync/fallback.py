@@ -421,7 +421,7 @@ class FallbackSession:
             self.rebuild_after_failed_sync(result)
 
     def rebuild_after_failed_sync(self, result: process.Result) -> None:
-        reason = failure_reason(process.text(result.stderr), result.returncode)
+        reason = failure_reason(result)
         if reason is None:
             self.echo(LOCK_LAGS)
             return

@@ -14,6 +14,8 @@ from tests.support import docker_lines, http_json, interrupt, start_devbox, wait
 
 pytestmark = pytest.mark.docker
 
+REBUILT = "devbox: sample-app: recreated from the new image"
+
 UV = Path(sys.executable).parent / "uv"
 
 
@@ -122,15 +124,25 @@ def test_watch_uv_add_and_devbox_add_without_uv(
             wait_for(lambda: imports(name, "toml"), timeout=60, what="toml installed")
             assert image_and_id(name) == before
 
-            # a broken lock: Compose only logs the failed exec; devbox says why, rebuilds,
-            # the rebuild fails too, and the old container keeps serving
+            # uv sync cannot run in the container (uv gone from it): Compose only logs the
+            # failed exec; devbox says why and rebuilds, and the new container has the package
+            container = f"{project.name}-sample-app-1"
+            docker_lines("exec", container, "rm", "/bin/uv")
+            uv_add(project, "iniconfig")
+            recreated = f"{REBUILT}\n"
+            wait_for(lambda: recreated in log_path.read_text(), timeout=120, what="the rebuild")
+            output = log_path.read_text()
+            assert f"uv sync in {container} failed (" in output, output
+            assert image_and_id(container) != before  # a new image and container
+            wait_for(lambda: imports(container, "iniconfig"), timeout=30, what="iniconfig")
+            rebuilt = image_and_id(container)
+
+            # a broken lock: uv sync fails, the rebuild fails too, the old container serves
             lock = project / "uv.lock"
             lock.write_text(lock.read_text().replace("[[package]]", "[[package", 1))
             wait_for(lambda: REBUILD_FAILED in log_path.read_text(), timeout=120, what="failure")
-            output = log_path.read_text()
-            assert f"uv sync in {project.name}-sample-app-1 failed (" in output, output
-            assert "; rebuilding the image instead" in output
-            assert http_json(port, "/health") == {"status": "ok"}
-            assert image_and_id(name) == before
+            assert log_path.read_text().count("; rebuilding the image instead") == 2
+            wait_for(lambda: http_json(port, "/health"), timeout=30, what="the app")
+            assert image_and_id(container) == rebuilt
         finally:
             assert interrupt(devbox) == 130, log_path.read_text()

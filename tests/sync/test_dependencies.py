@@ -43,13 +43,22 @@ STALE = (
 )
 
 
+def failed(code: int, stderr: bytes, stdout: bytes = b"") -> Result:
+    return subprocess.CompletedProcess(["uv", "sync"], code, stdout, stderr)
+
+
 def test_the_reason_is_uvs_last_line() -> None:
-    assert failure_reason(BROKEN.decode(), 2) == "Caused by: TOML parse error at line 3"
-    assert failure_reason("", 137) == "exit code 137"
+    assert failure_reason(failed(2, BROKEN)) == "Caused by: TOML parse error at line 3"
+    assert failure_reason(failed(137, b"")) == "exit code 137"
+
+
+def test_an_exec_that_could_not_start_says_so_on_stdout() -> None:
+    oci = b'OCI runtime exec failed: exec: "uv": executable file not found in $PATH: unknown\n'
+    assert failure_reason(failed(126, b"", oci)) == oci.decode().strip()
 
 
 def test_a_lock_that_lags_pyproject_is_no_reason_to_rebuild() -> None:
-    assert failure_reason(STALE.decode(), 2) is None
+    assert failure_reason(failed(2, STALE)) is None
 
 
 class ComposeEngine(FakeEngine):
