@@ -7,7 +7,7 @@ container keeps its old packages, so devbox runs the rule's command once more to
 and rebuilds the service itself (`docker compose build`, then `up --no-deps`).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.container import exec_options
@@ -45,13 +45,17 @@ def rebuilding(container: str, reason: str) -> str:
     return f"uv sync in {container} failed ({reason}); rebuilding the image instead"
 
 
+def runs_uv_sync(command: Sequence[str]) -> bool:
+    return tuple(command[:2]) == ("uv", "sync")
+
+
 def uv_sync_rule(rules: Iterable[WatchRule]) -> WatchRule | None:
     """The first sync+exec rule that runs `uv sync` (what `devbox init` writes)."""
     return next(
         (
             r
             for r in rules
-            if r.action is Action.SYNC_EXEC and r.exec and r.exec.command[:2] == ("uv", "sync")
+            if r.action is Action.SYNC_EXEC and r.exec and runs_uv_sync(r.exec.command)
         ),
         None,
     )

@@ -37,7 +37,13 @@ from devbox.runtime.signals import deferred
 from devbox.runtime.state import Recorder
 from devbox.sync import trace
 from devbox.sync.archive import make_tar
-from devbox.sync.dependencies import LOCK_LAGS, REBUILD_FAILED, failure_reason, rebuilding
+from devbox.sync.dependencies import (
+    LOCK_LAGS,
+    REBUILD_FAILED,
+    failure_reason,
+    rebuilding,
+    runs_uv_sync,
+)
 from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
@@ -381,7 +387,7 @@ class FallbackSession:
         if plan.restart and not plan.rebuild:
             self.start_container(resync=True)
         for spec in plan.execs:
-            uv_sync = spec.command[:2] == ("uv", "sync")
+            uv_sync = runs_uv_sync(spec.command)
             options = exec_options(
                 env=spec.environment,
                 workdir=spec.working_dir,
