@@ -6,6 +6,7 @@ DEVBOX_REQUIRE_DOCKER=1 (CI), where a missing engine fails them instead.
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import uuid
@@ -49,6 +50,11 @@ def _load_env_file(path: Path, *, unless: str) -> None:
             key, _, value = line.removeprefix("export ").partition("=")
             os.environ[key] = os.path.expandvars(value.strip('"'))
 
+
+# A test run started as a background job inherits SIGINT ignored, and so would every devbox
+# it starts: Ctrl-C tests need it as a terminal has it (exec resets a handler to default).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # scripts/provision-engine's, then scripts/provision-extra's (the second engine, Podman)
 _load_env_file(ENGINE_ENV, unless="DEVBOX_DOCKER_CONFIG_COMPOSE_2_40")
