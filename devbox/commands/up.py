@@ -293,6 +293,7 @@ def _one_compose_watch(
 def _detach(project_dir: Path, options: UpOptions, echo: Echo) -> None:
     """Start `devbox up` in the background and return once its session is ready."""
     argv = [sys.executable, "-m", "devbox", "up", "--project-dir", str(project_dir)]
+    state.state_dir(project_dir)  # a read-only project: its one-line error, before the start
     log = state.log_path(project_dir)
     with log.open("wb") as out:
         child = process.start(

@@ -70,7 +70,7 @@ def test_fallback_uv_add_is_installed_in_the_running_container(
             output = log_path.read_text()
             assert f"uv sync in {name} failed (" in output
             assert "; rebuilding the image instead" in output
-            assert http_json(port, "/health") == {"status": "ok"}
+            wait_for(lambda: http_json(port, "/health"), timeout=30, what="the old container")
             assert image_and_id(name) == before
         finally:
             assert interrupt(devbox) == 130, log_path.read_text()

@@ -114,7 +114,8 @@ def run_scenario(project: Path, port: int, log_path: Path, *extra: str) -> str:
                 timeout=120,
                 what="the build error",
             )
-            assert http_json(port, "/health") == {"status": "ok"}
+            # the old container serves (its app may be restarting after the sync above)
+            wait_for(lambda: http_json(port, "/health"), timeout=30, what="the old container")
             assert in_container(name, "python", "-c", "import six").returncode == 0
             # fixing it recovers: `uv sync` in the container succeeds again, and the app serves
             synced = log_path.read_text().count("pyproject.toml: ")
