@@ -30,15 +30,17 @@ COMPOSE_BATCH_FAILED = "Error handling changed files"
 
 
 def failure_reason(result: process.Result) -> str | None:
-    """Why a command failed (the last line it printed, uv's error for `uv sync`; stdout when
-    stderr is empty, as the docker CLI prints an exec that could not start), or None when the
-    lock only lags behind pyproject.toml (saved first, or edited by hand): a rebuild would
-    fail the same way."""
+    """Why a command failed, or None when the lock only lags behind pyproject.toml (saved
+    first, or edited by hand): a rebuild would fail the same way. The reason is the last
+    `error...` line it printed (uv's, or a build backend's such as a missing compiler),
+    else its last line that is not a hint; stdout when stderr is empty, as the docker CLI
+    prints an exec that could not start."""
     said = process.text(result.stderr) or process.text(result.stdout)
     if STALE_LOCK in said:
         return None
-    lines = [line.strip() for line in said.splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit code {result.returncode}"
+    lines = [s for line in said.splitlines() if (s := line.strip()) and not s.startswith("hint:")]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    return (errors or lines or [f"exit code {result.returncode}"])[-1]
 
 
 def rebuilding(container: str, reason: str) -> str:

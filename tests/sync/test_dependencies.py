@@ -47,9 +47,21 @@ def failed(code: int, stderr: bytes, stdout: bytes = b"") -> Result:
     return subprocess.CompletedProcess(["uv", "sync"], code, stdout, stderr)
 
 
-def test_the_reason_is_uvs_last_line() -> None:
-    assert failure_reason(failed(2, BROKEN)) == "Caused by: TOML parse error at line 3"
+def test_the_reason_is_the_last_error_line() -> None:
+    assert failure_reason(failed(2, BROKEN)) == "error: Failed to parse `uv.lock`"
     assert failure_reason(failed(137, b"")) == "exit code 137"
+
+
+def test_a_missing_compiler_is_named_not_uvs_hint() -> None:
+    said = (
+        b"  x Failed to build `cext @ file:///app/cext`\n"
+        b"         [stderr]\n"
+        b"         error: [Errno 2] No such file or directory: 'x86_64-linux-gnu-gcc'\n\n"
+        b"hint: Build failures usually indicate a problem with the package or the build "
+        b"environment\n"
+    )
+    reason = "error: [Errno 2] No such file or directory: 'x86_64-linux-gnu-gcc'"
+    assert failure_reason(failed(1, said)) == reason
 
 
 def test_an_exec_that_could_not_start_says_so_on_stdout() -> None:
@@ -117,7 +129,7 @@ def test_a_sync_that_passes_now_changes_nothing(tmp_path: Path) -> None:
 def test_a_broken_lock_says_why_and_rebuilds_the_service(tmp_path: Path) -> None:
     engine, said = recover(tmp_path, (2, BROKEN))
     assert said[0] == (
-        "uv sync in fake-app-1 failed (Caused by: TOML parse error at line 3); "
+        "uv sync in fake-app-1 failed (error: Failed to parse `uv.lock`); "
         "rebuilding the image instead",
         True,
     )
