@@ -28,11 +28,28 @@ def image_and_id(container: str) -> list[str]:
     return docker_lines("inspect", "--format", "{{.Image}} {{.Id}}", container)
 
 
-def uv_add(project: Path, package: str) -> None:
+def uv_add(project: Path, *args: str) -> None:
     subprocess.run(
-        [str(UV), "add", "--quiet", "--no-sync", "--python", sys.executable, package],
+        [str(UV), "add", "--quiet", "--no-sync", "--python", sys.executable, *args],
         cwd=project,
         check=True,
+    )
+
+
+def c_extension(folder: Path) -> None:
+    """A package whose wheel must be compiled (no C compiler in the dev image)."""
+    (folder / "src").mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(
+        '[project]\nname = "cext"\nversion = "0.1.0"\n\n[build-system]\n'
+        'requires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    (folder / "setup.py").write_text(
+        'from setuptools import Extension, setup\n\nsetup(ext_modules=[Extension("cext", ["src/cext.c"])])\n'
+    )
+    (folder / "src" / "cext.c").write_text(
+        "#include <Python.h>\n"
+        'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "cext", NULL, -1, NULL};\n'
+        "PyMODINIT_FUNC PyInit_cext(void) { return PyModule_Create(&m); }\n"
     )
 
 
@@ -62,14 +79,30 @@ def test_fallback_uv_add_is_installed_in_the_running_container(
             assert "uv.lock does not match pyproject.toml yet" in log_path.read_text()
             wait_for(lambda: http_json(port, "/health"), timeout=30, what="the app")
 
+            # a package that needs a C compiler the image lacks: uv sync fails and names
+            # the compiler, the rebuild fails too, the old container serves
+            c_extension(project / "cext")
+            uv_add(project, "--no-workspace", "./cext")
+            wait_for(lambda: REBUILD_FAILED in log_path.read_text(), timeout=180, what="failure")
+            failed = [
+                line
+                for line in log_path.read_text().splitlines()
+                if line.startswith(f"devbox: uv sync in {name} failed (")
+            ]
+            assert failed and "gcc" in failed[-1], failed
+            assert failed[-1].endswith("); rebuilding the image instead")
+            wait_for(lambda: http_json(port, "/health"), timeout=30, what="the old container")
+            assert image_and_id(name) == before
+
             # a broken lock: uv sync fails, the rebuild fails too, the old container serves
             lock = project / "uv.lock"
-            good = lock.read_text()
-            lock.write_text(good.replace("[[package]]", "[[package", 1))
-            wait_for(lambda: REBUILD_FAILED in log_path.read_text(), timeout=120, what="failure")
-            output = log_path.read_text()
-            assert f"uv sync in {name} failed (" in output
-            assert "; rebuilding the image instead" in output
+            lock.write_text(lock.read_text().replace("[[package]]", "[[package", 1))
+            wait_for(
+                lambda: log_path.read_text().count(REBUILD_FAILED) == 2,
+                timeout=120,
+                what="failure",
+            )
+            assert "failed (error: Failed to parse `uv.lock`)" in log_path.read_text()
             wait_for(lambda: http_json(port, "/health"), timeout=30, what="the old container")
             assert image_and_id(name) == before
         finally:
