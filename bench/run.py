@@ -231,6 +231,7 @@ class Variant:
             host = os.environ.get("DEVBOX_REMOTE_DOCKER_HOST", "unix:///var/run/docker-remote.sock")
             self.env.update(DOCKER_HOST=host, DOCKER_CONTEXT="")
         self.env["DOCKER_BUILDKIT"] = "1"
+        self.env["XDG_STATE_HOME"] = str(root / "state")  # detached logs go with the run
         self.port = free_port()
         self.log_path = root / f"{self.name}.log"
         self.child: subprocess.Popen[bytes] | None = None
