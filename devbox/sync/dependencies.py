@@ -16,7 +16,7 @@ from devbox.output import Echo
 from devbox.project.compose import ComposeProject
 from devbox.runtime import process
 from devbox.runtime.progress import run_step
-from devbox.sync.rules import Action, WatchRule, load_rules
+from devbox.sync.rules import Action, ExecSpec, WatchRule, load_rules
 
 # What `uv sync --locked` says when pyproject.toml asks for more than uv.lock holds.
 STALE_LOCK = "needs to be updated, but `--locked` was provided"
@@ -70,15 +70,21 @@ def recover_compose_watch(
     fails when run again now, say why and rebuild and recreate it; a failed build keeps
     the old container serving. A rule that succeeds now (the failure was something else,
     or passed) changes nothing."""
+    syncs: dict[str, ExecSpec] = {}
     for name in services:
         try:
             rule = uv_sync_rule(load_rules(project, project.services[name]).rules)
         except (DevboxError, KeyError):
             continue
-        running = [c.name for c in engine.project_containers() if c.service == name and c.running]
-        if rule is None or rule.exec is None or not running:
+        if rule is not None and rule.exec is not None:
+            syncs[name] = rule.exec
+    if not syncs:
+        return  # no engine question for a failure that no `uv sync` rule could explain
+    containers = engine.project_containers()
+    for name, spec in syncs.items():
+        running = [c.name for c in containers if c.service == name and c.running]
+        if not running:
             continue
-        spec = rule.exec
         options = exec_options(
             env=spec.environment,
             workdir=spec.working_dir,
