@@ -185,7 +185,12 @@ def init(
 def up(
     project_dir: ProjectDir = Path(),
     mode: Annotated[
-        Mode, typer.Option(help="watch: Compose watch; fallback: docker run + devbox's watcher.")
+        Mode,
+        typer.Option(
+            help="compose (the default with Compose >= 2.22): Compose runs the project, "
+            "devbox syncs; watch: `docker compose watch`; fallback: docker run + devbox's "
+            "watcher (older Compose, none, Podman)."
+        ),
     ] = Mode.AUTO,
     service: Annotated[
         str | None, typer.Argument(help="Service to develop (default: the watched one).")
@@ -193,22 +198,23 @@ def up(
     sync: Annotated[
         SyncMode,
         typer.Option(
-            help="Fallback: bind-mount the sources, or copy each change in (auto: bind when "
-            "the engine sees the project folder, else copy)."
+            help="Not in watch mode: bind-mount the sources, or copy each change in "
+            "(auto: bind when the engine sees the project folder, else copy)."
         ),
     ] = SyncMode.AUTO,
     quiet_ms: Annotated[
         int | None,
         typer.Option(
-            help="Fallback: sync once no file changed for this long [default: 50, 5 with "
-            "--sync copy]."
+            help="Not in watch mode: sync once no file changed for this long "
+            "[default: 50, 5 with --sync copy]."
         ),
     ] = None,
     detach: Annotated[
         bool, typer.Option("--detach", "-d", help="Run in the background; `devbox down` stops it.")
     ] = False,
     max_wait_ms: Annotated[
-        int, typer.Option(help="Fallback: sync at least this often while files keep changing.")
+        int,
+        typer.Option(help="Not in watch mode: sync at least this often while files keep changing."),
     ] = 200,
     engine: EngineOpt = None,
     restart_on_exit: Annotated[

@@ -102,7 +102,7 @@ def up(
         compose = engine.compose_version()
         v1 = None if compose else compose_v1_version()
         chosen, reason = choose_mode(options.mode, compose, v1)
-    if chosen is Mode.FALLBACK:
+    if chosen is not Mode.WATCH:
         sync = resolve_sync(
             options.sync,
             sees_project=bool(info.sees_project),
@@ -112,7 +112,7 @@ def up(
         options = replace(options, sync=sync)
     echo(reason)
     if options.restart_on_exit and chosen is Mode.WATCH:
-        echo("--restart-on-exit is the fallback's; in watch mode, give the service a `restart:`")
+        echo("--restart-on-exit is devbox's own; in watch mode, give the service a `restart:`")
     pid = os.getpid()
     detached = os.environ.get(DETACHED_ENV) == "1"
     recorder = state.Recorder(
@@ -167,6 +167,8 @@ def _run(
                 restart_on_exit=options.restart_on_exit,
                 recorder=recorder,
                 echo=echo,
+                mode=chosen,
+                named=options.service,
             )
     finally:
         state.clear(project.project_dir, pid=recorder.record.pid)

@@ -40,13 +40,37 @@ def container_info(inspected: dict[str, object]) -> ContainerInfo:
         service=next((labels[k] for k in SERVICE_LABELS if k in labels), None),
         status=str(state.get("Status") or "unknown"),
         running=running,
-        # Docker writes nanoseconds; Python parses microseconds.
-        started_at=datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00")
-        if running and started and not started.startswith("0001")
-        else None,
+        started_at=_timestamp(started) if running else None,
         ports=tuple(ports),
         image=str(config.get("Image") or ""),
     )
+
+
+def _timestamp(text: str) -> datetime | None:
+    """An engine timestamp ('2026-12-02T21:50:01.123456789Z'); None for none or Go's zero."""
+    text = text.strip()
+    if not text or text.startswith("0001"):
+        return None
+    # Docker writes nanoseconds and `Z` (or an offset); Python parses microseconds.
+    head, dot, rest = text.partition(".")
+    zone = ""
+    if dot:
+        digits = rest.rstrip("Z").split("+")[0].split("-")[0]
+        zone = rest[len(digits) :]
+        head += "." + digits[:6]
+    else:
+        head, zone = text.rstrip("Z")[:19], text[19:]
+    zone = "+00:00" if zone in ("", "Z") else zone
+    try:
+        return datetime.fromisoformat(head + zone)
+    except ValueError:
+        return None
+
+
+def parse_created(text: str) -> float | None:
+    """Seconds since the epoch from `image inspect --format '{{.Created}}'`."""
+    when = _timestamp(text)
+    return None if when is None else when.timestamp()
 
 
 def parse_image_facts(text: str) -> tuple[int, str]:

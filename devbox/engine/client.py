@@ -19,7 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from devbox.engine import labels
-from devbox.engine.answers import ContainerInfo, container_info, parse_image_facts
+from devbox.engine.answers import (
+    ContainerInfo,
+    container_info,
+    parse_created,
+    parse_image_facts,
+)
 from devbox.engine.kind import (
     EngineInfo,
     choose_client,
@@ -82,6 +87,17 @@ class Engine:
             compose_files=project.files,
             client=(client,),
             why=why,
+        )
+
+    def with_files(self, *extra: Path) -> "Engine":
+        """The same engine with more compose files laid over the project's (compose mode's
+        override), so every Compose command of the session reads the same model."""
+        return Engine(
+            project_dir=self.project_dir,
+            project_name=self.project_name,
+            compose_files=(*self.compose_files, *extra),
+            client=self.client,
+            why=self.why,
         )
 
     @property
@@ -264,6 +280,28 @@ class Engine:
 
     def image_exists(self, image: str) -> bool:
         return process.run(self.cmd("image", "inspect", image), check=False).returncode == 0
+
+    def image_created(self, image: str) -> float | None:
+        """When an image was built (seconds since the epoch), None when there is none."""
+        result = process.run(
+            self.cmd("image", "inspect", "--format", "{{.Created}}", image), check=False
+        )
+        return parse_created(process.text(result.stdout)) if result.returncode == 0 else None
+
+    def service_containers(self, service: str) -> list[ContainerInfo]:
+        """The containers Compose made for one service of the project (not `run` one-offs)."""
+        return self.containers(
+            labels.label(labels.COMPOSE_PROJECT, self.project_name),
+            labels.label(labels.COMPOSE_SERVICE, service),
+            labels.label(labels.COMPOSE_ONEOFF, "False"),
+        )
+
+    def follow_logs_cmd(self, container: str, *, since: float | None = None) -> list[str]:
+        """`logs --follow` of one container: its output from `since` (epoch seconds) or from
+        its start. It ends when the container stops, which is how compose mode learns of an
+        exit without polling."""
+        since_args = ["--since", f"{since:.6f}"] if since is not None else []
+        return self.cmd("logs", "--follow", *since_args, container)
 
     def image_facts(self, image: str) -> tuple[int, str] | None:
         """(size in bytes, Config.User) of an image, or None when it cannot be inspected."""

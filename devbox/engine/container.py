@@ -144,3 +144,60 @@ def one_off_args(
 def dev_image_candidates(project: ComposeProject, service: Service) -> list[str]:
     """The dev image's tag as the fallback builds it, then as Compose names it."""
     return [image_tag(project, service), f"{project.name}-{service.name}"]
+
+
+CACHE_KEY = "devbox-uv-cache"  # the override's key for uv's cache volume devbox adds
+
+
+def compose_override(specs: Sequence[ContainerSpec]) -> str | None:
+    """A compose file laid over the project's in compose mode: what `run_args` gives a
+    fallback container (the project bind-mounted at /app with an anonymous volume on
+    `.venv` and its secrets masked, the owner's uid, uv's cache), for Compose itself to
+    apply. Compose merges `volumes` by target, so a mount of the user's own at /app is
+    replaced, not doubled. None when there is nothing to add."""
+    services: dict[str, Any] = {}
+    volumes: dict[str, Any] = {}
+    for spec in specs:
+        svc = spec.service
+        mounts: list[dict[str, Any]] = []
+        environment: dict[str, str] = {}
+        service: dict[str, Any] = {}
+        if spec.bind is not None:
+            app = defaults.APP_DIR
+            mounts.append({"type": "bind", "source": str(spec.bind), "target": app})
+            mounts += [
+                {
+                    "type": "bind",
+                    "source": "/dev/null",
+                    "target": f"{app}/{name}",
+                    "read_only": True,
+                }
+                for name in spec.masked_files
+            ]
+            mounts += [
+                {"type": "tmpfs", "target": f"{app}/{name}", "read_only": True}
+                for name in spec.masked_folders
+            ]
+            mounts.append({"type": "volume", "target": f"{app}/.venv"})
+        if spec.cache_volume is not None:
+            mounts.append({"type": "volume", "source": CACHE_KEY, "target": defaults.UV_CACHE_DIR})
+            volumes[CACHE_KEY] = {"name": spec.cache_volume, "external": True}
+            environment["UV_CACHE_DIR"] = defaults.UV_CACHE_DIR
+        if spec.user is not None:
+            service["user"] = spec.user
+            if not any(key == "HOME" for key, _ in svc.environment):
+                environment["HOME"] = defaults.MAPPED_HOME
+            service["tmpfs"] = [f"{defaults.MAPPED_HOME}:mode=1777"]
+            service["labels"] = {labels.DEVBOX_USER: spec.user}
+        if mounts:
+            service["volumes"] = mounts
+        if environment:
+            service["environment"] = environment
+        if service:
+            services[svc.name] = service
+    if not services:
+        return None
+    data: dict[str, Any] = {"services": services}
+    if volumes:
+        data["volumes"] = volumes
+    return yaml.safe_dump(data, sort_keys=False)

@@ -58,7 +58,14 @@ QUICK_EXIT = 10.0  # an exit this soon after a start counts towards the back-off
 
 
 class FallbackSession:
-    """One dev container and the rules that keep it in step with the project."""
+    """One dev container and the rules that keep it in step with the project.
+
+    This class runs the container itself (`docker run`); compose mode's `ComposedService`
+    (sync/composed.py) lets Compose create it and overrides only the container's life
+    (build, start, restart, stop, exit): applying a batch is the same in both.
+    """
+
+    builds_itself = True  # the dev image is built here: the service needs `build:`
 
     def __init__(
         self,
@@ -73,7 +80,7 @@ class FallbackSession:
         resolved: ResolvedService | None = None,
         restart_on_exit: bool = False,
     ) -> None:
-        if service.context is None:
+        if service.context is None and self.builds_itself:
             raise ConfigError(
                 f"{project.file}: services.{service.name}.build: missing; the fallback builds the "
                 "dev image itself, add `build: .`"
@@ -123,6 +130,7 @@ class FallbackSession:
         self.engine_lost = False
         self.rebuild_missed = False
         self.volumes: list[str] = []  # the running container's anonymous volumes
+        self.output_prefix = ""  # put before each line of the app's output (several services)
 
     def _mapped_user(self, resolved: ResolvedService | None) -> str | None:
         """The project owner's `uid:gid` in bind mode (see `engine.owner`), else None."""
@@ -189,11 +197,7 @@ class FallbackSession:
         built are copied in again, so a restart does not revert them.
         """
         self.stop_container()
-        if self.spec.user is not None and self.bind is not None:
-            owned_mount_point(self.bind.host, ".venv")
-        if self.spec.cache_volume is not None and not self.cache_ready:
-            self.engine.ensure_cache_volume(self.spec.cache_volume, defaults.CACHE_VOLUME)
-            self.cache_ready = True
+        self.prepare_mounts()
         args = run_args(self.spec)
         # `run` joins one network; Compose joins the others before the start, so the app
         # reaches them from its first line: create, connect, then start attached.
@@ -224,6 +228,15 @@ class FallbackSession:
         self._give_to_user()
         if resync and self.bind is None:
             self.copy(current_copies(self.rules))
+
+    def prepare_mounts(self) -> None:
+        """What the container's mounts need before it is created: a `.venv` mount point
+        the mapped user owns (the engine would make it root's), uv's cache volume."""
+        if self.spec.user is not None and self.bind is not None:
+            owned_mount_point(self.bind.host, ".venv")
+        if self.spec.cache_volume is not None and not self.cache_ready:
+            self.engine.ensure_cache_volume(self.spec.cache_volume, defaults.CACHE_VOLUME)
+            self.cache_ready = True
 
     def stop_container(self) -> None:
         # The client first: stopped before it creates the container, it cannot create one
@@ -258,7 +271,7 @@ class FallbackSession:
         if self.engine_lost:
             self._recover_engine()
             return
-        code = None if self.child is None else self.child.poll()
+        code = self.exit_code()
         if code is None:
             return
         now = time.monotonic()
@@ -294,6 +307,15 @@ class FallbackSession:
                 self.echo(f"error: {exc.message}", error=True)
             else:
                 self.echo(f"container {self.spec.name} running again")
+
+    def exit_code(self) -> int | None:
+        """The container's exit code once it has exited, None while it runs."""
+        return None if self.child is None else self.child.poll()
+
+    def restart(self) -> None:
+        """A restart rule: a new container from the same image, the synced sources copied in
+        again (copy mode)."""
+        self.start_container(resync=True)
 
     def _recover_engine(self) -> None:
         """Once the engine answers again: the missed rebuild, a new container, and (copy
@@ -360,7 +382,9 @@ class FallbackSession:
             return None
         return self.receiver
 
-    def _receiver_alive(self) -> bool:
+    def known_running(self) -> bool:
+        """Running, known without asking the engine: a live receiver proves it (its exec
+        ends with the container)."""
         return self.receiver is not None and self.receiver.alive()
 
     def close_receiver(self) -> None:
@@ -376,16 +400,15 @@ class FallbackSession:
             if not self.build():
                 raise BuildError(REBUILD_FAILED)
             self.start_container()
-        elif not self._receiver_alive() and not self.engine.running(self.spec.name):
-            # A live receiver proves the container runs (its exec ends with the container):
-            # no `docker inspect` process per batch on the copy path.
+        elif not self.known_running() and not self.engine.running(self.spec.name):
+            # No `docker inspect` process per batch where the container is known to run.
             self.echo(f"container {self.spec.name} is not running: starting it again")
             self.start_container(resync=True)
         self.copy(plan.copies, plan.deletes)
         if plan.dependencies and not plan.rebuild:
             self.sync_dependencies(plan)
         if plan.restart and not plan.rebuild:
-            self.start_container(resync=True)
+            self.restart()
         for spec in plan.execs:
             uv_sync = runs_uv_sync(spec.command)
             options = exec_options(

@@ -11,16 +11,20 @@ from pathlib import Path
 
 from devbox.defaults import UV_CACHE_DIR
 from devbox.engine import labels
-from devbox.engine.client import Engine
+from devbox.engine.client import BUILDKIT, Engine
+from devbox.engine.container import compose_override
+from devbox.engine.modes import Mode
 from devbox.engine.owner import mount_target
 from devbox.engine.resolve import ResolvedProject
 from devbox.engine.stack import Stack
-from devbox.errors import BuildError
+from devbox.errors import BuildError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject, Service
+from devbox.runtime.progress import run_step
 from devbox.runtime.signals import interruptible
-from devbox.runtime.state import Recorder
+from devbox.runtime.state import Recorder, log_path
 from devbox.sync.batcher import Batcher
+from devbox.sync.composed import ComposedService
 from devbox.sync.fallback import HEALTH_INTERVAL, FallbackSession
 from devbox.sync.modes import SyncMode
 from devbox.sync.watcher import ProjectWatcher
@@ -93,10 +97,14 @@ def run_project(
     sync: SyncMode = SyncMode.BIND,
     batcher: Batcher | None = None,
     restart_on_exit: bool = False,
+    mode: Mode = Mode.FALLBACK,
+    named: str | None = None,
 ) -> None:
-    """Start what the developed services need, build and run them, keep each in step with
-    its rules until Ctrl-C; what this session started is always removed (named volumes
-    and containers that were running before stay)."""
+    """Start the project (compose mode: all of it, by Compose; the fallback: what the
+    developed services need, then their own containers), keep each developed service in
+    step with its rules until Ctrl-C; what this session started is always removed (named
+    volumes and containers that were running before stay). `named` is the service the
+    user asked for, if any."""
     developed = [s.name for s in services]
     resolved = stack.resolve() if stack is not None else None
     if resolved is None:
@@ -104,8 +112,9 @@ def run_project(
         if missing:
             echo(f"no Compose to resolve the project; not applied: {'; '.join(missing)}")
     services = _ordered(services, resolved)
+    kind = ComposedService if mode is Mode.COMPOSE else FallbackSession
     sessions = [
-        FallbackSession(
+        kind(
             engine=engine,
             project=project,
             service=svc,
@@ -118,33 +127,88 @@ def run_project(
         )
         for svc in services
     ]
+    if len(sessions) > 1:
+        for session in sessions:
+            session.output_prefix = f"{session.service.name} | "
     before = stack.existing() if stack is not None else set()
+    override: Path | None = None
+    if mode is Mode.COMPOSE:
+        override, engine = _with_override(engine, project, sessions)
 
     def cleanup() -> None:
         for session in sessions:
             session.stop_container()
+        if mode is Mode.COMPOSE:
+            engine.compose_teardown(keep=before)
+            if override is not None:
+                override.unlink(missing_ok=True)
+            return
         engine.remove_labelled(
             labels.label(labels.DEVBOX_PROJECT, project.name), named_volumes=False
         )
         if stack is not None:
             stack.teardown(keep=before)
 
-    names = ", ".join(s.spec.name for s in sessions)
-    stopping = f"removing {names}, the services started for them and anonymous volumes"
+    names = ", ".join(s.service.name for s in sessions)
+    stopping = (
+        "removing the project's containers, networks and anonymous volumes"
+        if mode is Mode.COMPOSE
+        else f"removing {names}, the services started for them and anonymous volumes"
+    )
     with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
-        if stack is not None and resolved is not None:
-            _start_needed(stack, resolved, developed, echo)
-        for session in sessions:
-            if not session.build():
-                raise BuildError(f"the dev image of {session.service.name} did not build")
         hidden = sorted({name for session in sessions for name in session.masks.names})
+        if mode is Mode.COMPOSE:
+            composed = [s for s in sessions if isinstance(s, ComposedService)]
+            _start_composed(engine, composed, named, echo)
+        else:
+            if stack is not None and resolved is not None:
+                _start_needed(stack, resolved, developed, echo)
+            for session in sessions:
+                if not session.build():
+                    raise BuildError(f"the dev image of {session.service.name} did not build")
+            for session in sessions:
+                session.start_container()
         if hidden:
             echo(f"hidden in the container (the watch rules leave them out): {', '.join(hidden)}")
         for session in sessions:
-            session.start_container()
             echo(f"container {session.spec.name} running ({sync.value} sync)")
         recorder.ready(sessions[0].spec.name)
         _watch(project, sessions, batcher or Batcher(), echo)
+
+
+def _with_override(
+    engine: Engine, project: ComposeProject, sessions: list[FallbackSession]
+) -> tuple[Path | None, Engine]:
+    """compose mode's additions (`compose_override`) in a file outside the tree (a file
+    inside would be synced and watched), laid over the project's files for the session."""
+    text = compose_override([s.spec for s in sessions])
+    if text is None:
+        return None, engine
+    path = log_path(project.project_dir).with_name("compose.devbox.yaml")
+    path.write_text(text, encoding="utf-8")
+    engine = engine.with_files(path)
+    for session in sessions:
+        session.engine = engine
+    return path, engine
+
+
+def _start_composed(
+    engine: Engine, sessions: list[ComposedService], named: str | None, echo: Echo
+) -> None:
+    """Build the images that are missing or stale, then `compose up --detach` the project
+    (or the service named and what it needs), and attach to each developed service."""
+    built = set()
+    for session in sessions:
+        if session.needs_build():
+            if not session.build():
+                raise BuildError(f"the image of {session.service.name} did not build")
+            built.add(session.service.name)
+        session.prepare_mounts()
+    argv = engine.compose_cmd("up", "--detach", *([named] if named else []))
+    if not run_step(argv, title="starting the project with Compose", echo=echo, env=BUILDKIT)[0]:
+        raise StartError("Compose did not start the project; its output is above")
+    for session in sessions:  # an image built now holds the sources: no copy needed
+        session.attach(resync=session.service.name not in built)
 
 
 _RANK = {"service_started": 0, "service_healthy": 1, "service_completed_successfully": 2}

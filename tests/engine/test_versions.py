@@ -26,14 +26,15 @@ def test_parse_version(text: str, expected: Version | None) -> None:
         (
             Mode.AUTO,
             Version(2, 40, 3),
-            Mode.WATCH,
-            "watch mode: Compose 2.40.3 has `docker compose watch`",
+            Mode.COMPOSE,
+            "compose mode: Compose 2.40.3 runs the project and devbox syncs it "
+            "(Compose watch waits for 500 ms without a change before it syncs, so a file written continuously stalls it; --mode watch runs it)",
         ),
         (
-            Mode.AUTO,
+            Mode.WATCH,
             Version(2, 22, 0),
             Mode.WATCH,
-            "watch mode: Compose 2.22.0 has `docker compose watch`",
+            "watch mode: asked for with --mode watch (Compose 2.22.0)",
         ),
         (
             Mode.AUTO,
@@ -59,10 +60,11 @@ def test_choose_mode(requested: Mode, compose: Version | None, mode: Mode, reaso
     assert choose_mode(requested, compose) == (mode, reason)
 
 
-def test_watch_mode_on_old_compose_is_an_error() -> None:
+@pytest.mark.parametrize("requested", [Mode.COMPOSE, Mode.WATCH])
+def test_compose_and_watch_modes_on_old_compose_are_an_error(requested: Mode) -> None:
     with pytest.raises(DevboxError) as caught:
-        choose_mode(Mode.WATCH, Version(2, 21, 0))
+        choose_mode(requested, Version(2, 21, 0))
     assert caught.value.code is ExitCode.ENGINE
     assert caught.value.message == (
-        "--mode watch needs Compose >= 2.22.0, found Compose 2.21.0; upgrade Compose or use --mode fallback"
+        f"--mode {requested.value} needs Compose >= 2.22.0, found Compose 2.21.0; upgrade Compose or use --mode fallback"
     )

@@ -1,0 +1,167 @@
+"""Compose mode: Compose creates and runs every container, devbox keeps them in step.
+
+The project is started with `docker compose up --detach`, so every Compose setting
+applies because Compose applies it (override files, profiles, `depends_on`
+conditions, healthchecks, secrets, ...). devbox adds what the fallback's
+`docker run` adds through one override file outside the tree (`compose_override`):
+the bind mount, the secrets masks, the owner's uid and uv's cache. Applying a batch
+is the fallback's (`FallbackSession.apply`); only the container's life differs, and
+it is Compose's own: `compose build`, `compose up --no-deps`, `compose restart`.
+"""
+
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Any
+
+from devbox.engine.client import BUILDKIT
+from devbox.errors import StartError
+from devbox.project.compose import ComposeProject, Service
+from devbox.runtime import process
+from devbox.runtime.progress import run_step
+from devbox.runtime.signals import deferred
+from devbox.sync.fallback import FallbackSession
+from devbox.sync.plan import current_copies
+
+# Files whose change makes the image Compose has for a service stale: its dependency
+# layer and the Dockerfile. Compose's own `up` builds only a missing image.
+IMAGE_INPUTS = (".dockerignore", "pyproject.toml", "uv.lock", ".python-version")
+
+
+def compose_image(project: ComposeProject, service: Service) -> str:
+    """The image Compose builds for a service: its `image:`, else `<project>-<service>`."""
+    return service.image or f"{project.name}-{service.name}"
+
+
+def stale(image_created: float | None, inputs: list[Path]) -> bool:
+    """An image is rebuilt when missing or older than one of its inputs (pure)."""
+    if image_created is None:
+        return True
+    newest = max((p.stat().st_mtime for p in inputs if p.is_file()), default=0.0)
+    return newest > image_created
+
+
+class ComposedService(FallbackSession):
+    """One developed service of a project Compose runs.
+
+    Its container is Compose's (`<project>-<service>-1`, or its `container_name`),
+    found once Compose has made it. The app's output streams to the terminal through
+    `docker logs --follow`, which also tells of an exit for free: it ends when the
+    container stops.
+    """
+
+    builds_itself = False  # Compose builds (and may not need `build:` at all)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = replace(self.spec, image=compose_image(self.project, self.service))
+        self.logs: process.Child | None = None
+        self.exited: int | None = None  # the exit code once the container has stopped
+
+    def image_inputs(self) -> list[Path]:
+        context = self.service.context or self.project.project_dir
+        dockerfile = context / self.service.dockerfile
+        return [dockerfile, *(context / name for name in IMAGE_INPUTS)]
+
+    def needs_build(self) -> bool:
+        if self.service.context is None:
+            return False  # an `image:` service: Compose pulls or finds it
+        return stale(self.engine.image_created(self.spec.image), self.image_inputs())
+
+    def build(self) -> bool:
+        argv = self.engine.compose_cmd("build", self.service.name)
+        return run_step(argv, title=f"building {self.spec.image}", echo=self.echo, env=BUILDKIT)[0]
+
+    def attach(self, *, resync: bool) -> None:
+        """Find the container Compose made, follow its output, give the mapped user its
+        `.venv`, and (copy sync, with `resync`) copy every synced source in."""
+        found = [c for c in self.engine.service_containers(self.service.name) if c.running]
+        if not found:
+            raise StartError(
+                f"Compose did not start service {self.service.name}; `devbox logs "
+                f"{self.service.name}` shows why"
+            )
+        self.spec = replace(self.spec, name=found[0].name)
+        self.exited, self.exit_reported = None, False
+        self.started_at = time.monotonic()
+        self._follow(since=None)
+        self._give_to_user()
+        if resync and self.bind is None:
+            self.copy(current_copies(self.rules))
+
+    def start_container(self, *, resync: bool = False) -> None:
+        """After a rebuild: recreate the service only, with fresh anonymous volumes (the
+        old `.venv` would hide the new image's). Else start it (and what it needs) as it
+        is, every synced source copied in again (copy sync)."""
+        self.stop_container()
+        if resync:
+            argv = self.engine.compose_cmd("up", "--detach", self.service.name)
+        else:
+            argv = self.engine.compose_cmd(
+                "up", "--detach", "--no-deps", "--force-recreate", "--renew-anon-volumes",
+                self.service.name,
+            )  # fmt: skip
+        result = process.run(argv, check=False, merge=True, env=BUILDKIT)
+        if result.returncode != 0:
+            tail = " / ".join(process.text(result.stdout).splitlines()[-3:])
+            raise StartError(f"Compose did not start {self.service.name}: {tail}")
+        self.attach(resync=resync)
+
+    def restart(self) -> None:
+        """A restart rule, as Compose watch does it: `compose restart` (the container and
+        what was synced into it stay)."""
+        self.stop_container()
+        process.run(self.engine.compose_cmd("restart", self.service.name), check=False)
+        self.attach(resync=False)
+
+    def stop_container(self) -> None:
+        """Let go of the container (Compose's, removed at the session's end)."""
+        self.close_receiver()
+        if self.logs is not None:
+            process.stop(self.logs, grace=2)
+            self.logs = None
+
+    def _follow(self, *, since: float | None) -> None:
+        argv = self.engine.follow_logs_cmd(self.spec.name, since=since)
+        with deferred():  # recorded before an interruption can orphan it
+            if not self.output_prefix:
+                self.logs = process.start(argv)
+            else:
+                self.logs = process.start(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                assert self.logs.stdout is not None
+                threading.Thread(
+                    target=_prefixed, args=(self.logs.stdout, self.output_prefix), daemon=True
+                ).start()
+        self.recorder.child(self.logs)
+
+    def exit_code(self) -> int | None:
+        """The code once the container stopped; its log stream ending says when. A stream
+        that ended while the container runs (Compose's `restart:` policy restarted it) is
+        followed again from then."""
+        if self.logs is None or self.logs.poll() is None:
+            return self.exited
+        ended = time.time()
+        self.logs = None
+        running, code = self.engine.state(self.spec.name)
+        if running:
+            self._follow(since=ended)
+            return None
+        self.exited = code
+        return code
+
+    def known_running(self) -> bool:
+        return super().known_running() or (self.logs is not None and self.logs.poll() is None)
+
+    def _recover_engine(self) -> None:
+        self.volumes = []  # Compose's containers keep their volumes across a daemon restart
+        super()._recover_engine()
+
+
+def _prefixed(stream: IO[bytes], prefix: str) -> None:
+    """Copy a container's output to the terminal, each line under its service's name."""
+    for raw in stream:
+        sys.stdout.write(prefix + raw.decode(errors="replace"))
+        sys.stdout.flush()
