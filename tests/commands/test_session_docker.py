@@ -1,4 +1,4 @@
-"""`up --detach`, `shell`, `status`, `logs`, `down` against a real engine, in both modes."""
+"""`up --detach`, `shell`, `status`, `logs`, `down` against a real engine, in every mode."""
 
 import json
 import os
@@ -67,9 +67,11 @@ def leftovers(project: str) -> list[str]:
     return found
 
 
-@pytest.fixture(params=["watch", "fallback"])
+@pytest.fixture(params=["compose", "watch", "fallback"])
 def mode(request: pytest.FixtureRequest) -> str:
-    fixture = "compose_2_40" if request.param == "watch" else "compose_2_21"
+    """compose: plain `up` under Compose 2.40; watch: `--mode watch`; fallback: plain `up`
+    under Compose 2.21."""
+    fixture = "compose_2_21" if request.param == "fallback" else "compose_2_40"
     request.getfixturevalue(fixture)
     return str(request.param)
 
@@ -104,7 +106,7 @@ def served_while_busy(project: Path, port: int) -> None:
 def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> None:
     project, port = initialized_sample
     volumes_before = dangling_volumes()
-    started = devbox(project, "up", "--detach")
+    started = devbox(project, "up", "--detach", *(["--mode", "watch"] if mode == "watch" else []))
     assert started.returncode == 0, started.stderr
     try:
         record = json.loads((project / ".devbox" / "state.json").read_text())
@@ -150,7 +152,7 @@ def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> No
     assert not (project / ".devbox" / "state.json").exists()
 
 
-@pytest.mark.parametrize("setup", ["compose_2_40", "compose_2_21"])
+@pytest.mark.parametrize("setup", ["compose_2_40", "compose_2_21"])  # compose, fallback
 def test_killed_watcher_is_reported(
     initialized_sample: tuple[Path, int], setup: str, request: pytest.FixtureRequest
 ) -> None:

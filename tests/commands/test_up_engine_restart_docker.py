@@ -2,7 +2,7 @@
 dockerd of this test's own (tests/private_engine.py): the shared engines must never stop
 under other tests.
 
-Chosen behaviour, fallback (copy sync): devbox says the engine stopped answering and
+Chosen behaviour, fallback and compose mode (copy sync): devbox says the engine stopped answering and
 keeps watching; once the engine answers again it starts the dev container again by itself
 (a daemon restart is not the app exiting, so no change is needed) and copies every synced
 source in again, the edits saved while the engine was down included. Watch mode: Compose
@@ -25,14 +25,18 @@ pytestmark = [
 ]
 
 
+@pytest.mark.parametrize("setup", ["compose_2_21", "compose_2_40"], ids=["fallback", "compose"])
 def test_a_daemon_restart_is_said_and_the_session_recovers(
     initialized_sample: tuple[Path, int],
-    compose_2_21: str,
+    setup: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
+    request.getfixturevalue(setup)
     project, port = initialized_sample
-    name = f"devbox-{project.name}-sample-app"
+    compose = setup == "compose_2_40"
+    name = f"{project.name}-sample-app-1" if compose else f"devbox-{project.name}-sample-app"
     app_py = project / "src" / "sample_app" / "app.py"
     log_path = tmp_path / "up.log"
 
@@ -76,6 +80,7 @@ def test_a_daemon_restart_is_said_and_the_session_recovers(
         label = f"label=dev.devbox.project={project.name}"
         assert engine.docker("ps", "-aq", "--filter", label).stdout.split() == []
         compose_label = f"label=com.docker.compose.project={project.name}"
+        assert engine.docker("ps", "-aq", "--filter", compose_label).stdout.split() == []
         assert engine.docker("network", "ls", "-q", "--filter", compose_label).stdout.split() == []
         dangling = engine.docker("volume", "ls", "-q", "--filter", "dangling=true").stdout.split()
         assert [v for v in dangling if not v.endswith(b"_uv-cache")] == []  # uv's cache stays
@@ -101,7 +106,9 @@ def test_watch_mode_runs_compose_watch_again_after_a_daemon_restart(
     with private_engine(tmp_path / "engine") as engine:
         monkeypatch.setenv("DOCKER_HOST", engine.host)
         with log_path.open("wb") as out:
-            up = start_devbox_group(["up", "--project-dir", str(project)], log=out)
+            up = start_devbox_group(
+                ["up", "--mode", "watch", "--project-dir", str(project)], log=out
+            )
             try:
                 wait_for(lambda: served("hello from"), timeout=240, what="the app")
                 engine.stop()

@@ -45,8 +45,11 @@ def in_container(name: str, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def run_scenario(project: Path, port: int, log_path: Path, *extra: str) -> str:
-    name = f"devbox-{project.name}-sample-app"
+def run_scenario(
+    project: Path, port: int, log_path: Path, *extra: str, name: str | None = None
+) -> str:
+    """The dev loop's whole scenario; `name`: the dev container (default: the fallback's)."""
+    name = name or f"devbox-{project.name}-sample-app"
     volumes_before = dangling_volumes()
     app_py = project / "src" / "sample_app" / "app.py"
     pyproject = project / "pyproject.toml"

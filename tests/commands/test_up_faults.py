@@ -11,6 +11,7 @@ copy sync (test_up_signal_phases_docker.py), full and read-only disks
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,17 @@ pytestmark = pytest.mark.docker
 
 def fallback_name(project: Path) -> str:
     return f"devbox-{project.name}-sample-app"
+
+
+@pytest.fixture(params=["fallback", "compose"])
+def dev_name(request: pytest.FixtureRequest) -> Callable[[Path], str]:
+    """Plain `up` in the fallback (Compose 2.21) and in compose mode (Compose 2.40): the
+    dev container's name for a project."""
+    if request.param == "fallback":
+        request.getfixturevalue("compose_2_21")
+        return fallback_name
+    request.getfixturevalue("compose_2_40")
+    return lambda project: f"{project.name}-sample-app-1"
 
 
 def plant_venv(project: Path) -> dict[str, str]:
@@ -77,13 +89,13 @@ def assert_nothing_left(project: Path, volumes: list[str]) -> None:
 
 
 def test_killed_container_is_reported_and_the_next_change_starts_it(
-    initialized_sample: tuple[Path, int], compose_2_21: str, tmp_path: Path
+    initialized_sample: tuple[Path, int], dev_name: Callable[[Path], str], tmp_path: Path
 ) -> None:
     """Bind sync. Also: a second `up` is refused while this one runs, and the host's
     `.venv` is left byte for byte as it was."""
     project, port = initialized_sample
     venv_before = plant_venv(project)
-    name = fallback_name(project)
+    name = dev_name(project)
     app_py = project / "src" / "sample_app" / "app.py"
     log_path = tmp_path / "up.log"
     with log_path.open("wb") as log:
@@ -118,13 +130,13 @@ def test_killed_container_is_reported_and_the_next_change_starts_it(
 
 
 def test_restart_on_exit_starts_a_killed_container_at_once(
-    initialized_sample: tuple[Path, int], compose_2_21: str, tmp_path: Path
+    initialized_sample: tuple[Path, int], dev_name: Callable[[Path], str], tmp_path: Path
 ) -> None:
     """Copy sync: the restarted container gets the edits synced since the build, and the
     host's `.venv` is never written."""
     project, port = initialized_sample
     venv_before = plant_venv(project)
-    name = fallback_name(project)
+    name = dev_name(project)
     app_py = project / "src" / "sample_app" / "app.py"
     log_path = tmp_path / "up.log"
     args = ["up", "--project-dir", str(project), "--sync", "copy", "--restart-on-exit"]
@@ -175,13 +187,13 @@ PHASES = [
 )
 def test_a_signal_in_each_phase_leaves_nothing(
     initialized_sample: tuple[Path, int],
-    compose_2_21: str,
+    dev_name: Callable[[Path], str],
     tmp_path: Path,
     phase: str,
     sig: int,
 ) -> None:
     project, _ = initialized_sample
-    name = fallback_name(project)
+    name = dev_name(project)
     log_path = tmp_path / "up.log"
     volumes: list[str] = []
     with log_path.open("wb") as log:
@@ -216,7 +228,7 @@ def test_sigterm_in_watch_mode_leaves_nothing(
     project, port = initialized_sample
     log_path = tmp_path / "up.log"
     with log_path.open("wb") as log:
-        up = start_devbox_group(["up", "--project-dir", str(project)], log=log)
+        up = start_devbox_group(["up", "--mode", "watch", "--project-dir", str(project)], log=log)
         try:
             wait_for(lambda: http_json(port, "/"), timeout=180, what="the app")
             compose_label = f"label=com.docker.compose.project={project.name}"

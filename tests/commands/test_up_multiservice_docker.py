@@ -1,7 +1,7 @@
 """A whole Compose project (tests/multiservice): an app and a worker developed, a database
 stand-in that turns healthy after a delay, a named volume, env_file, .env, an override
-file, a profile service. One scenario per Compose: 2.21.0 and v1 through the fallback,
-2.40.3 through compose watch."""
+file, a profile service, a one-shot migration waited for. One scenario per Compose: 2.21.0
+and v1 through the fallback, 2.40.3 in compose mode (the default) and in watch mode."""
 
 import json
 import shutil
@@ -88,8 +88,10 @@ def scenario(project: Path, app_port: int, worker_port: int, log_path: Path, *ex
                     "BUILT_WITH": "build-arg",
                 }
                 assert body["message"] == "app v1"
+                # the worker started once the one-shot migration had completed
                 assert wait_for(lambda: http(worker_port), timeout=60, what="the worker") == {
-                    "message": "worker v1"
+                    "message": "worker v1",
+                    "migrated": True,
                 }
                 # edits in either developed service reach its container
                 (project / "app" / "message.txt").write_text("app v2\n")
@@ -145,10 +147,11 @@ def test_whole_project_under_compose_v1(
     scenario(*multiservice, tmp_path / "up.log")
 
 
-def test_whole_project_under_compose_watch_2_40(
-    compose_2_40: str, multiservice: tuple[Path, int, int], tmp_path: Path
+@pytest.mark.parametrize("mode", ["compose", "watch"])
+def test_whole_project_under_compose_2_40(
+    compose_2_40: str, multiservice: tuple[Path, int, int], tmp_path: Path, mode: str
 ) -> None:
-    scenario(*multiservice, tmp_path / "up.log")
+    scenario(*multiservice, tmp_path / "up.log", "--mode", mode)
 
 
 del sys
