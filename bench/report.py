@@ -20,6 +20,8 @@ VARIANTS = {
     "copy": "devbox fallback copy",
     "copy_remote": "devbox fallback copy (remote engine)",
     "devbox_watch": "devbox on the watch path",
+    "up_bind": "plain devbox up (compose mode, bind)",
+    "up_copy": "plain devbox up (compose mode, copy)",
 }
 SCENARIOS = {
     "edit_latency": "Edit latency: an atomic save on the host until the container's probe reads it",
@@ -285,6 +287,86 @@ GOALS = (
         "seconds",
         0.2,
         relative=True,
+    ),
+    Goal(21, "plain up, copy: save→visible p50 ≤ 10 ms", "edit_latency", "up_copy", "p50_ms", 10),
+    Goal(21, "plain up, copy: save→visible p95 ≤ 20 ms", "edit_latency", "up_copy", "p95_ms", 20),
+    Goal(
+        21,
+        "plain up, copy: save→visible p95 ≤ 0.02 x Compose watch",
+        "edit_latency",
+        "up_copy",
+        "p95_ms",
+        0.02,
+        relative=True,
+    ),
+    Goal(21, "plain up, bind: save→visible p95 ≤ 5 ms", "edit_latency", "up_bind", "p95_ms", 5),
+    Goal(
+        21,
+        "plain up, copy: continuous writes lag ≤ 50 ms",
+        "continuous",
+        "up_copy",
+        "max_lag_ms",
+        50,
+    ),
+    Goal(
+        21,
+        "plain up, bind: continuous writes lag ≤ 10 ms",
+        "continuous",
+        "up_bind",
+        "max_lag_ms",
+        10,
+    ),
+    *(
+        goal
+        for row, share in (("up_copy", 0.5), ("up_bind", 0.2))
+        for goal in (
+            Goal(
+                21,
+                f"plain up, {row[3:]}: 2,000-file burst ≤ {share} x Compose watch",
+                "burst",
+                row,
+                "seconds",
+                share,
+                relative=True,
+                only_if=("files", 2000),
+            ),
+            Goal(
+                21,
+                f"plain up, {row[3:]}: 2,000-file burst, nothing missed or stale",
+                "burst",
+                row,
+                "missed_or_stale",
+                0,
+                only_if=("files", 2000),
+            ),
+            Goal(
+                21,
+                f"plain up, {row[3:]}: up until the app answers ≤ 1.0 x Compose watch",
+                "watcher",
+                row,
+                "up_s",
+                1.0,
+                relative=True,
+            ),
+            Goal(
+                21,
+                f"plain up, {row[3:]}: resident memory ≤ 1.0 x Compose watch",
+                "watcher",
+                row,
+                "rss_mb",
+                1.0,
+                relative=True,
+            ),
+            Goal(
+                21,
+                f"plain up, {row[3:]}: dependency importable ≤ 0.1 x Compose watch's rebuild",
+                "dependency_change",
+                row,
+                "seconds",
+                0.1,
+                relative=True,
+            ),
+        )
     ),
     *(
         Goal(

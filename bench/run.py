@@ -297,6 +297,8 @@ class Variant:
                 "copy": ["--mode", "fallback", "--sync", "copy"],
                 "copy_remote": ["--mode", "fallback", "--sync", "copy"],
                 "devbox_watch": ["--mode", "watch"],
+                "up_bind": ["--sync", "bind"],  # plain `devbox up`: compose mode
+                "up_copy": ["--sync", "copy"],
             }[self.key]
             log(f"  devbox up --detach {' '.join(mode)} (up to 600 s)")
             done = self.devbox("up", "--detach", *mode, timeout=600)

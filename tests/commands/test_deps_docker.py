@@ -177,8 +177,8 @@ def test_uv_add_and_devbox_add_without_uv_on_compose_2_40(
             wait_for(lambda: rebuilt_from(container, before), timeout=120, what="the rebuild")
             output = log_path.read_text()
             assert f"uv sync in {container} failed (" in output, output
-            if args == ["--mode", "watch"]:
-                assert f"{REBUILT}\n" in output
+            if args == ["--mode", "watch"]:  # said once Compose recreated it
+                wait_for(lambda: f"{REBUILT}\n" in log_path.read_text(), timeout=30, what="it")
             wait_for(lambda: imports(container, "iniconfig"), timeout=30, what="iniconfig")
             rebuilt = image_and_id(container)
 
