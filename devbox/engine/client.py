@@ -14,6 +14,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import urllib.parse
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,10 +29,12 @@ from devbox.engine.answers import (
 from devbox.engine.kind import (
     EngineInfo,
     choose_client,
+    docker_location,
     engine_info,
     local_image,
     podman_run_options,
 )
+from devbox.engine.logstream import LogFollower, Sink
 from devbox.engine.versions import Version, parse_version
 from devbox.errors import CommandFailed, EngineError
 from devbox.project.compose import ComposeProject
@@ -76,6 +79,7 @@ class Engine:
         self.compose_files = tuple(compose_files)
         self.client = tuple(client)
         self.why = why  # why this client: --engine, [tool.devbox] engine, ...
+        self._location: str | None = None  # the engine's address, once asked
 
     @classmethod
     def for_project(cls, project: ComposeProject) -> "Engine":
@@ -296,12 +300,28 @@ class Engine:
             labels.label(labels.COMPOSE_ONEOFF, "False"),
         )
 
-    def follow_logs_cmd(self, container: str, *, since: float | None = None) -> list[str]:
-        """`logs --follow` of one container: its output from `since` (epoch seconds) or from
-        its start. It ends when the container stops, which is how compose mode learns of an
-        exit without polling."""
+    def follow_logs(self, container: str, *, since: float | None, sink: Sink) -> LogFollower:
+        """One container's output from `since` (epoch seconds) or from its start, until it
+        stops (see `engine.logstream`): through the API where the engine is a local socket."""
         since_args = ["--since", f"{since:.6f}"] if since is not None else []
-        return self.cmd("logs", "--follow", *since_args, container)
+        socket_path = None
+        if not self.podman:
+            if self._location is None:
+                self._location = docker_location(self.client[0])
+            url = urllib.parse.urlsplit(self._location)
+            socket_path = url.path if url.scheme == "unix" else None
+        tty = process.run(
+            self.cmd("container", "inspect", "--format", "{{.Config.Tty}}", container),
+            check=False,
+        )
+        return LogFollower(
+            socket_path=socket_path,
+            argv=self.cmd("logs", "--follow", *since_args, container),
+            container=container,
+            since=since,
+            tty=process.text(tty.stdout) == "true",
+            sink=sink,
+        )
 
     def image_facts(self, image: str) -> tuple[int, str] | None:
         """(size in bytes, Config.User) of an image, or None when it cannot be inspected."""

@@ -9,20 +9,18 @@ is the fallback's (`FallbackSession.apply`); only the container's life differs, 
 it is Compose's own: `compose build`, `compose up --no-deps`, `compose restart`.
 """
 
-import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from devbox.engine.client import BUILDKIT
+from devbox.engine.logstream import LogFollower
 from devbox.errors import StartError
 from devbox.project.compose import ComposeProject, Service
 from devbox.runtime import process
 from devbox.runtime.progress import run_step
-from devbox.runtime.signals import deferred
 from devbox.sync.fallback import FallbackSession
 from devbox.sync.plan import current_copies
 
@@ -48,8 +46,8 @@ class ComposedService(FallbackSession):
     """One developed service of a project Compose runs.
 
     Its container is Compose's (`<project>-<service>-1`, or its `container_name`),
-    found once Compose has made it. The app's output streams to the terminal through
-    `docker logs --follow`, which also tells of an exit for free: it ends when the
+    found once Compose has made it. The app's output streams to the terminal
+    (`engine.logstream`), which also tells of an exit for free: the stream ends when the
     container stops.
     """
 
@@ -58,7 +56,8 @@ class ComposedService(FallbackSession):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = replace(self.spec, image=compose_image(self.project, self.service))
-        self.logs: process.Child | None = None
+        self.logs: LogFollower | None = None
+        self.pending = b""  # the app's last line, not yet ended
         self.exited: int | None = None  # the exit code once the container has stopped
 
     def image_inputs(self) -> list[Path]:
@@ -121,27 +120,32 @@ class ComposedService(FallbackSession):
         """Let go of the container (Compose's, removed at the session's end)."""
         self.close_receiver()
         if self.logs is not None:
-            process.stop(self.logs, grace=2)
+            self.logs.stop()
             self.logs = None
 
     def _follow(self, *, since: float | None) -> None:
-        argv = self.engine.follow_logs_cmd(self.spec.name, since=since)
-        with deferred():  # recorded before an interruption can orphan it
-            if not self.output_prefix:
-                self.logs = process.start(argv)
-            else:
-                self.logs = process.start(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-                assert self.logs.stdout is not None
-                threading.Thread(
-                    target=_prefixed, args=(self.logs.stdout, self.output_prefix), daemon=True
-                ).start()
-        self.recorder.child(self.logs)
+        self.logs = self.engine.follow_logs(self.spec.name, since=since, sink=self._write)
+        if self.logs.child is not None:
+            self.recorder.child(self.logs.child)
+
+    def _write(self, data: bytes) -> None:
+        """The app's output to the terminal, each line under its service's name when there
+        are several (then lines are whole: the API's frames may split them)."""
+        if not self.output_prefix:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            return
+        self.pending += data
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
+            sys.stdout.write(f"{self.output_prefix}{line.decode(errors='replace')}\n")
+        sys.stdout.flush()
 
     def exit_code(self) -> int | None:
         """The code once the container stopped; its log stream ending says when. A stream
         that ended while the container runs (Compose's `restart:` policy restarted it) is
         followed again from then."""
-        if self.logs is None or self.logs.poll() is None:
+        if self.logs is None or self.logs.alive():
             return self.exited
         ended = time.time()
         self.logs = None
@@ -153,15 +157,8 @@ class ComposedService(FallbackSession):
         return code
 
     def known_running(self) -> bool:
-        return super().known_running() or (self.logs is not None and self.logs.poll() is None)
+        return super().known_running() or (self.logs is not None and self.logs.alive())
 
     def _recover_engine(self) -> None:
         self.volumes = []  # Compose's containers keep their volumes across a daemon restart
         super()._recover_engine()
-
-
-def _prefixed(stream: IO[bytes], prefix: str) -> None:
-    """Copy a container's output to the terminal, each line under its service's name."""
-    for raw in stream:
-        sys.stdout.write(prefix + raw.decode(errors="replace"))
-        sys.stdout.flush()
