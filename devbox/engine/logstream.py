@@ -2,7 +2,8 @@
 
 Over a local socket the engine's API streams it into a thread of devbox's own (a
 `docker logs --follow` client would cost one more resident CLI process, ~40 MB, per
-developed service); elsewhere (ssh://, tcp://) `docker logs --follow` does it. Either
+developed service); elsewhere (ssh://, tcp://), or when the API does not answer as
+expected, `docker logs --follow` does it. Either
 way the stream ends when the container stops, which is how compose mode learns of an
 exit without polling the engine.
 """
@@ -49,25 +50,31 @@ class LogFollower:
         self.child: process.Child | None = None
         self._conn: _UnixConnection | None = None
         self._done = threading.Event()
-        if socket_path is None:
+        response = None if socket_path is None else self._request(socket_path, container, since)
+        if response is None:  # no socket, or the API would not stream: the CLI does it
             self.child = process.start(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             threading.Thread(target=self._copy_child, daemon=True).start()
             return
+        threading.Thread(target=self._copy_api, args=(response,), daemon=True).start()
+
+    def _request(
+        self, socket_path: str, container: str, since: float | None
+    ) -> http.client.HTTPResponse | None:
         query = {"follow": "1", "stdout": "1", "stderr": "1"}
         if since is not None:
             query["since"] = f"{since:.6f}"
-        self._conn = _UnixConnection(socket_path)
         path = f"/containers/{urllib.parse.quote(container)}/logs?{urllib.parse.urlencode(query)}"
+        self._conn = _UnixConnection(socket_path)
         try:
             self._conn.request("GET", path)
             response = self._conn.getresponse()
-        except OSError:
-            self._done.set()
-            return
+        except (OSError, http.client.HTTPException):
+            self._conn.close()
+            return None
         if response.status != 200:
-            self._done.set()
-            return
-        threading.Thread(target=self._copy_api, args=(response,), daemon=True).start()
+            self._conn.close()
+            return None
+        return response
 
     def alive(self) -> bool:
         """The stream is open: the container has not stopped (nor the engine gone)."""

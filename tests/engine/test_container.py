@@ -6,7 +6,9 @@ from pathlib import Path
 import yaml
 
 from devbox.engine.container import (
+    CACHE_KEY,
     ContainerSpec,
+    compose_override,
     compose_without_develop,
     container_name,
     image_tag,
@@ -154,3 +156,37 @@ def test_make_tar_skips_a_file_deleted_meanwhile(tmp_path: Path) -> None:
     data = make_tar({"/app/gone.py": ("rule", tmp_path / "gone.py")}, keep=lambda r, p: True)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         assert tar.getmembers() == []
+
+
+def test_compose_override_gives_compose_what_docker_run_gets(tmp_path: Path) -> None:
+    service = Service(name="web", context=tmp_path, environment=(("HOME", "/home/me"),))
+    spec = ContainerSpec(
+        name="shop-web-1",
+        image="shop-web",
+        project="shop",
+        service=service,
+        bind=tmp_path,
+        masked_files=(".env",),
+        masked_folders=("secrets",),
+        user="1000:1000",
+        cache_volume="devbox-uv-cache-shop",
+    )
+    data = yaml.safe_load(compose_override([spec]) or "")
+    web = data["services"]["web"]
+    assert web["volumes"] == [
+        {"type": "bind", "source": str(tmp_path), "target": "/app"},
+        {"type": "bind", "source": "/dev/null", "target": "/app/.env", "read_only": True},
+        {"type": "tmpfs", "target": "/app/secrets", "read_only": True},
+        {"type": "volume", "target": "/app/.venv"},
+        {"type": "volume", "source": CACHE_KEY, "target": "/opt/uv-cache"},
+    ]
+    assert data["volumes"] == {CACHE_KEY: {"name": "devbox-uv-cache-shop", "external": True}}
+    assert web["user"] == "1000:1000"
+    assert web["environment"] == {"UV_CACHE_DIR": "/opt/uv-cache"}  # the service's HOME wins
+    assert web["labels"] == {"dev.devbox.user": "1000:1000"}
+
+
+def test_compose_override_is_none_when_compose_needs_nothing_more(tmp_path: Path) -> None:
+    service = Service(name="web", context=tmp_path)
+    copy = ContainerSpec(name="n", image="i", project="p", service=service, bind=None)
+    assert compose_override([copy]) is None
