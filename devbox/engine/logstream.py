@@ -10,6 +10,7 @@ exit without polling the engine.
 
 import contextlib
 import http.client
+import logging
 import socket
 import struct
 import subprocess
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from devbox.runtime import process
 
 Sink = Callable[[bytes], None]
+log = logging.getLogger(__name__)
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -86,9 +88,10 @@ class LogFollower:
         if self.child is not None:
             process.stop(self.child, grace=2)
         elif self._conn is not None and self._conn.sock is not None:
+            # The reading thread sees the end and stops; closing the connection under it
+            # would break http.client's own state mid-read.
             with contextlib.suppress(OSError):
                 self._conn.sock.shutdown(socket.SHUT_RDWR)
-            self._conn.close()
         self._done.set()
 
     def _copy_child(self) -> None:
@@ -112,7 +115,9 @@ class LogFollower:
                     break
                 (size,) = struct.unpack(">I", header[4:])
                 self.sink(response.read(size))
-        except (OSError, http.client.HTTPException, ValueError):
-            pass
+        except Exception as exc:  # the stream's end, however it ends, prints no traceback
+            log.debug("log stream ended: %r", exc)
         finally:
             self._done.set()
+            if self._conn is not None:
+                self._conn.close()

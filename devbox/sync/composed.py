@@ -27,6 +27,7 @@ from devbox.sync.plan import current_copies
 # Files whose change makes the image Compose has for a service stale: its dependency
 # layer and the Dockerfile. Compose's own `up` builds only a missing image.
 IMAGE_INPUTS = (".dockerignore", "pyproject.toml", "uv.lock", ".python-version")
+MTIME_SLACK = 2.0  # seconds: a file saved while its image was being built is copied in
 
 
 def compose_image(project: ComposeProject, service: Service) -> str:
@@ -59,6 +60,7 @@ class ComposedService(FallbackSession):
         self.logs: LogFollower | None = None
         self.pending = b""  # the app's last line, not yet ended
         self.exited: int | None = None  # the exit code once the container has stopped
+        self.image_time: float | None = None  # when the image was built, once asked
 
     def image_inputs(self) -> list[Path]:
         context = self.service.context or self.project.project_dir
@@ -68,15 +70,17 @@ class ComposedService(FallbackSession):
     def needs_build(self) -> bool:
         if self.service.context is None:
             return False  # an `image:` service: Compose pulls or finds it
-        return stale(self.engine.image_created(self.spec.image), self.image_inputs())
+        self.image_time = self.engine.image_created(self.spec.image)
+        return stale(self.image_time, self.image_inputs())
 
     def build(self) -> bool:
         argv = self.engine.compose_cmd("build", self.service.name)
         return run_step(argv, title=f"building {self.spec.image}", echo=self.echo, env=BUILDKIT)[0]
 
-    def attach(self, *, resync: bool) -> None:
+    def attach(self, *, resync: bool, changed_since: float | None = None) -> None:
         """Find the container Compose made, follow its output, give the mapped user its
-        `.venv`, and (copy sync, with `resync`) copy every synced source in."""
+        `.venv`, and (copy sync, with `resync`) copy every synced source in, or only those
+        changed since `changed_since` (the image's build: it holds the others)."""
         found = [c for c in self.engine.service_containers(self.service.name) if c.running]
         if not found:
             raise StartError(
@@ -89,7 +93,14 @@ class ComposedService(FallbackSession):
         self._follow(since=None)
         self._give_to_user()
         if resync and self.bind is None:
-            self.copy(current_copies(self.rules))
+            copies = current_copies(self.rules)
+            if changed_since is not None:
+                copies = {
+                    target: (rule, path)
+                    for target, (rule, path) in copies.items()
+                    if path.stat().st_mtime > changed_since - MTIME_SLACK
+                }
+            self.copy(copies)
 
     def start_container(self, *, resync: bool = False) -> None:
         """After a rebuild: recreate the service only, with fresh anonymous volumes (the

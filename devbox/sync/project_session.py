@@ -208,7 +208,8 @@ def _start_composed(
     if not run_step(argv, title="starting the project with Compose", echo=echo, env=BUILDKIT)[0]:
         raise StartError("Compose did not start the project; its output is above")
     for session in sessions:  # an image built now holds the sources: no copy needed
-        session.attach(resync=session.service.name not in built)
+        fresh = session.service.name in built
+        session.attach(resync=not fresh, changed_since=session.image_time)
 
 
 _RANK = {"service_started": 0, "service_healthy": 1, "service_completed_successfully": 2}
