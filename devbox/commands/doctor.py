@@ -103,15 +103,15 @@ def compose_check(compose: Version | None) -> Check:
         return warn(
             "compose",
             "no Compose v2 plugin: devbox up runs in fallback mode",
-            f"install the Compose plugin >= {COMPOSE_WATCH_MIN} for `compose watch`",
+            f"install the Compose plugin >= {COMPOSE_WATCH_MIN} for compose mode",
         )
     if compose < COMPOSE_WATCH_MIN:
         return warn(
             "compose",
-            f"{compose}: fallback mode (no `compose watch` before {COMPOSE_WATCH_MIN})",
+            f"{compose}: fallback mode (compose mode needs Compose >= {COMPOSE_WATCH_MIN})",
             f"upgrade the Compose plugin to >= {COMPOSE_WATCH_MIN}",
         )
-    return ok("compose", f"{compose}: watch mode")
+    return ok("compose", f"{compose}: compose mode (`--mode watch` runs Compose watch)")
 
 
 def compose_v1_check(v1: Version | None, *, has_v2: bool) -> Check:

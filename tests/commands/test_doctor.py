@@ -50,7 +50,9 @@ def test_the_report_fails_only_on_a_failing_check() -> None:
 
 
 def test_compose_verdicts() -> None:
-    assert compose_check(Version(2, 40, 3)) == ok("compose", "2.40.3: watch mode")
+    assert compose_check(Version(2, 40, 3)) == ok(
+        "compose", "2.40.3: compose mode (`--mode watch` runs Compose watch)"
+    )
     assert compose_check(Version(2, 22, 0)).verdict is Verdict.OK
     old = compose_check(Version(2, 21, 0))
     assert old.verdict is Verdict.WARN and "fallback mode" in old.detail

@@ -33,7 +33,10 @@ def test_doctor_on_an_initialized_project(sample_copy: Path, compose_2_40: str) 
     lines = {line.split(":")[0][6:]: line for line in result.stdout.splitlines()}
     for name in ENGINE_LINES:
         assert lines[name].startswith("ok    "), result.stdout
-    assert lines["compose"] == "ok    compose: 2.40.3: watch mode"
+    assert (
+        lines["compose"]
+        == "ok    compose: 2.40.3: compose mode (`--mode watch` runs Compose watch)"
+    )
     for name in (".dockerignore", "sync rules", "uv pin"):
         assert lines[name].startswith("ok    "), result.stdout
     # the base image is local: the probe container sees the project
