@@ -107,6 +107,8 @@ class ComposedService(FallbackSession):
         old `.venv` would hide the new image's). Else start it (and what it needs) as it
         is, every synced source copied in again (copy sync)."""
         self.stop_container()
+        # Compose removes the container it recreates, not its anonymous volumes.
+        old_volumes = [] if resync else self.engine.anonymous_volumes(self.spec.name)
         if resync:
             argv = self.engine.compose_cmd("up", "--detach", self.service.name)
         else:
@@ -118,6 +120,7 @@ class ComposedService(FallbackSession):
         if result.returncode != 0:
             tail = " / ".join(process.text(result.stdout).splitlines()[-3:])
             raise StartError(f"Compose did not start {self.service.name}: {tail}")
+        self.engine.remove_volumes(*old_volumes)
         self.attach(resync=resync)
 
     def restart(self) -> None:

@@ -172,10 +172,16 @@ def test_killed_watcher_is_reported(
         record = state.load(project)
         assert record is not None
         orphans = record.live_children()
-        assert orphans  # the killed devbox's children live on in their own sessions
+        if setup == "compose_2_40":  # Compose's containers outlive it; devbox had no child
+            assert orphans == {}
+            assert leftovers(project.name) != []
+        else:
+            assert orphans  # the killed devbox's children live on in their own sessions
     finally:
         stopped = devbox(project, "down")
-    assert f"ended {len(orphans)} leftover process group(s)" in stopped.stderr
+    assert stopped.returncode == 0, stopped.stderr
+    if orphans:
+        assert f"ended {len(orphans)} leftover process group(s)" in stopped.stderr
     assert not any(pid_alive(pid) for pid in orphans)
     assert leftovers(project.name) == []
 
