@@ -11,6 +11,7 @@ from devbox.engine.container import dev_image_candidates, exec_options, one_off_
 from devbox.errors import ConfigError, NotRunning, UsageError
 from devbox.project.compose import env_pairs, load_compose
 from devbox.project.locate import locate
+from devbox.runtime import state
 from devbox.runtime.signals import interruptible
 from devbox.sync.masks import secret_masks
 from devbox.sync.rules import RuleSet, load_rules
@@ -45,7 +46,8 @@ def shell(
     container = session.running_container_name()
     if container is not None:
         options += exec_options(workdir=session.service.working_dir or APP_DIR)
-        return engine.exec(container, argv, options=options).returncode
+        with state.shell_marker(project.project_dir):  # its writes come back (copy sync)
+            return engine.exec(container, argv, options=options).returncode
     if not start:
         raise session.not_running()
     if engine.info(ask=False).sees_project is False:

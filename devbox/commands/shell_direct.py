@@ -105,4 +105,5 @@ def shell_direct(
     )
     if argv is None:
         return None
-    return process.run(argv, check=False, capture=False).returncode
+    with state.shell_marker(project_dir):  # its writes come back (copy sync)
+        return process.run(argv, check=False, capture=False).returncode

@@ -27,6 +27,7 @@ class SessionInfo:
     sync_p50_ms: float | None = None
     sync_p95_ms: float | None = None
     batches: int = 0  # every batch applied in the session
+    brought_back: int = 0  # files the container wrote that came back to the host
     log: str | None = None  # a detached session's output
 
 
@@ -100,6 +101,7 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
             sync_p50_ms=_ms(record.latencies, 0.5),
             sync_p95_ms=_ms(record.latencies, 0.95),
             batches=record.batches,
+            brought_back=record.brought_back,
         ),
         engine=session.engine.server_version(),
         compose=None if compose is None else str(compose),
@@ -148,6 +150,8 @@ def describe(report: StatusReport) -> list[str]:
                 f"p95 {session.sync_p95_ms:.0f} ms over the last {session.syncs} batches"
                 + (f" ({session.batches} this session)" if session.batches > session.syncs else "")
             )
+        if session.brought_back:
+            lines.append(f"  brought back from the container: {session.brought_back} file(s)")
     if report.engine_info is not None:
         info = report.engine_info
         sees = {True: "sees the project folder", False: "cannot see the project folder (copy)"}

@@ -38,6 +38,7 @@ _KNOWN_KEYS = {
     "package",
     "prod-sources",
     "engine",  # read by devbox.engine.kind
+    "writes-back",  # read by devbox.sync.writeback
 }
 
 

@@ -78,6 +78,7 @@ class State:
     # Every batch applied in the session (latencies keeps only the recent ones).
     batches: int = 0
     shell: ShellFacts | None = None
+    brought_back: int = 0  # files the container wrote that came back to the host (copy sync)
 
     def alive(self) -> bool:
         return process.same_process(self.pid, self.pid_start)
@@ -232,6 +233,8 @@ def load(project_dir: Path) -> State | None:
     record.children = {str(k): _number(v) for k, v in record.children.items()}
     batches = _number(record.batches)
     record.batches = int(batches) if batches is not None and batches >= 0 else 0
+    back = _number(record.brought_back)
+    record.brought_back = int(back) if back is not None and back >= 0 else 0
     return record
 
 
@@ -309,9 +312,64 @@ class Recorder:
             self.record.latencies = kept[-KEEP_LATENCIES:]
         self.save()
 
+    def brought_back(self) -> None:
+        """A file the container wrote came back to the host."""
+        self.record.brought_back += 1
+        self.save()
+
 
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile (`share` in 0..1) of a non-empty list."""
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * share // 1))
     return ordered[int(rank) - 1]
+
+
+SHELLS = "shells"  # `.devbox/shells/<pid>`: a `devbox shell` runs (its creation time inside)
+
+
+@contextmanager
+def shell_marker(project_dir: Path) -> Iterator[None]:
+    """Mark a `devbox shell` as running while the block runs: what the container writes
+    meanwhile is the user's doing, and comes back to the host (sync/writeback.py)."""
+    pid = os.getpid()
+    path = project_dir / STATE_DIR / SHELLS / str(pid)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(process.identity(pid)))
+    except OSError:  # a read-only project: nothing to mark, the shell runs all the same
+        yield
+        return
+    try:
+        yield
+    finally:
+        # Kept a moment: the container's last writes reach the host after the shell ends.
+        with contextlib.suppress(OSError):
+            path.write_text(json.dumps({"ended": time.time()}))
+
+
+SHELL_GRACE = 2.0  # seconds a shell's writes still count as the shell's after it ended
+
+
+def shell_running(project_dir: Path) -> bool:
+    """Whether a `devbox shell` of this project runs, or ended in the last few seconds
+    (older marks are removed)."""
+    folder = project_dir / STATE_DIR / SHELLS
+    try:
+        marks = list(folder.iterdir())
+    except OSError:
+        return False
+    for mark in marks:
+        try:
+            data = json.loads(mark.read_text())
+            if isinstance(data, dict):
+                ended = _number(data.get("ended"))
+                live = ended is not None and time.time() - ended < SHELL_GRACE
+            else:
+                live = process.same_process(int(mark.name), _number(data))
+        except (OSError, ValueError):
+            live = False
+        if live:
+            return True
+        mark.unlink(missing_ok=True)
+    return False

@@ -158,6 +158,14 @@ class Sent:
         settled = st.st_ctime_ns < read_ns - RACY_NS
         self._batch[name] = _key(st) if settled else None
 
+    def remember(self, name: str, st: os.stat_result) -> None:
+        """The container has `name` as the host has it now (written back from it)."""
+        self._known[name] = _key(st)
+
+    def drop(self, name: str) -> None:
+        """The container no longer has `name` (it removed it)."""
+        self._known.pop(name, None)
+
     def forget(self, names: Iterable[str]) -> None:
         """Paths this batch deletes (`rm -rf`, after its copies) in the container."""
         self._gone.update(n.strip("/") for n in names)

@@ -101,6 +101,7 @@ class ComposedService(FallbackSession):
                     if path.stat().st_mtime > changed_since - MTIME_SLACK
                 }
             self.copy(copies)
+        self.watch_writes()
 
     def start_container(self, *, resync: bool = False) -> None:
         """After a rebuild: recreate the service only, with fresh anonymous volumes (the

@@ -6,6 +6,7 @@ and exec'd as Compose would, and removed with its anonymous volumes on exit.
 """
 
 import os
+import stat
 import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -34,7 +35,7 @@ from devbox.project.templates import dependency_sync
 from devbox.runtime import process
 from devbox.runtime.progress import run_step
 from devbox.runtime.signals import deferred
-from devbox.runtime.state import Recorder
+from devbox.runtime.state import Recorder, shell_running
 from devbox.sync import trace
 from devbox.sync.archive import make_tar
 from devbox.sync.dependencies import (
@@ -49,6 +50,15 @@ from devbox.sync.modes import SyncMode
 from devbox.sync.plan import BindMount, Plan, current_copies, plan_batch
 from devbox.sync.rules import WatchRule, load_rules
 from devbox.sync.transfer import RECEIVER, BatchRejected, Receiver, ReceiverError
+from devbox.sync.writeback import (
+    Verdict,
+    WritesBack,
+    beside,
+    host_file,
+    policy_of,
+    verdict,
+    write_file,
+)
 
 START_TIMEOUT = 30.0
 HEALTH_INTERVAL = 1.0  # seconds between looks at the container while no file changes
@@ -130,6 +140,11 @@ class FallbackSession:
         self.engine_lost = False
         self.rebuild_missed = False
         self.volumes: list[str] = []  # the running container's anonymous volumes
+        # Copy sync: what the container writes under the sync targets comes back.
+        self.writes_back = (
+            WritesBack.OFF if self.bind is not None else policy_of(project.project_dir)
+        )
+        self.since = time.time()  # host files untouched since then are devbox's to replace
         self.output_prefix = ""  # put before each line of the app's output (several services)
 
     def _mapped_user(self, resolved: ResolvedService | None) -> str | None:
@@ -228,6 +243,13 @@ class FallbackSession:
         self._give_to_user()
         if resync and self.bind is None:
             self.copy(current_copies(self.rules))
+        self.watch_writes()
+
+    def watch_writes(self) -> None:
+        """Copy sync: start the receiver now, not at the first batch, so that what the
+        container writes comes back from the start (`sync.writeback`)."""
+        if self.bind is None and self.writes_back is not WritesBack.OFF:
+            self._receiver()
 
     def prepare_mounts(self) -> None:
         """What the container's mounts need before it is created: a `.venv` mount point
@@ -373,14 +395,84 @@ class FallbackSession:
         if self.receiver is not None and self.receiver.alive():
             return self.receiver
         self.close_receiver()
+        targets = {
+            rule.target
+            for rule in self.rules.rules
+            if rule.action.syncs and rule.target and self.writes_back is not WritesBack.OFF
+        }
         try:
-            self.receiver = Receiver(self.engine.receiver_cmd(self.spec.name, RECEIVER))
+            self.receiver = Receiver(
+                self.engine.receiver_cmd(self.spec.name, RECEIVER),
+                watch=targets,
+                on_file=self._container_file,
+            )
         except (ReceiverError, DevboxError) as exc:
             if self.engine.running(self.spec.name):  # else the container is gone, not python3
                 self.receiver_broken = True
                 self.echo(f"copy sync falls back to docker cp per batch: {exc}")
             return None
         return self.receiver
+
+    def _container_file(self, name: str, data: bytes | None, mode: int, mtime_ns: int) -> None:
+        """A file the container wrote (or removed, `data` None): brought back to the host
+        as `sync.writeback` decides. Runs in the receiver's reader thread: never raises."""
+        try:
+            self._bring_back(name, data, mode, mtime_ns)
+        except Exception as exc:  # a thread: said, never a traceback
+            self.echo(f"could not bring back {name} from the container: {exc}", error=True)
+
+    def _bring_back(self, name: str, data: bytes | None, mode: int, mtime_ns: int) -> None:
+        receiver, found = self.receiver, host_file(self.rules, name)
+        if receiver is None or found is None:
+            return  # not a path the rules sync: .venv, __pycache__, an ignored file
+        path, key = found[1], name.strip("/")
+        try:
+            st: os.stat_result | None = path.lstat()
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            return  # a folder or a link on the host is never replaced
+        exists = st is not None
+        same = st is not None and data is not None and st.st_size == len(data)
+        same = same and path.read_bytes() == data
+        with receiver.lock:
+            known = st is not None and receiver.sent.unchanged(key, st)
+        unchanged = known or (st is not None and st.st_mtime < self.since)
+        in_shell = exists and not same and shell_running(self.project.project_dir)
+        what = verdict(
+            policy=self.writes_back,
+            deleted=data is None,
+            exists=exists,
+            same=same,
+            host_unchanged=unchanged,
+            in_shell=in_shell,
+        )
+        rel = os.path.relpath(path, self.project.project_dir)
+        if what is Verdict.DELETE:
+            path.unlink(missing_ok=True)
+            with receiver.lock:
+                receiver.sent.drop(key)
+            self.echo(f"{rel}: removed in the container, so on the host too")
+        elif what is Verdict.WRITE and data is not None:
+            write_file(
+                path, data, mode=mode, mtime_ns=mtime_ns, project_dir=self.project.project_dir
+            )
+            with receiver.lock:  # the host watcher's event for it sends nothing back
+                receiver.sent.remember(key, path.lstat())
+            self.echo(f"{rel}: brought back from the container")
+        elif what is Verdict.BESIDE and data is not None:
+            kept = beside(path, time.time())
+            write_file(
+                kept, data, mode=mode, mtime_ns=mtime_ns, project_dir=self.project.project_dir
+            )
+            self.echo(
+                f"{rel}: changed in the container and on the host; the host's is kept, the "
+                f"container's is in {os.path.relpath(kept, self.project.project_dir)}",
+                error=True,
+            )
+        else:
+            return
+        self.recorder.brought_back()
 
     def known_running(self) -> bool:
         """Running, known without asking the engine: a live receiver proves it (its exec

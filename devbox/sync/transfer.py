@@ -17,7 +17,9 @@ reader in the container never sees half a file.
 """
 
 import contextlib
+import queue
 import struct
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -29,13 +31,21 @@ from devbox.sync.archive import Sent, write_tar
 Rule = TypeVar("Rule")
 
 CHUNK = 1 << 16
+START_TIMEOUT = 30.0  # seconds for the receiver to say it runs
 _HEADER = struct.Struct(">cI")
 
 # Runs inside the container under any python3 >= 3.6: keep it small and self-contained.
 RECEIVER = r"""
-import os, shutil, stat, struct, sys
+import os, shutil, stat, struct, sys, threading
 inp, out = sys.stdin.buffer, sys.stdout.buffer
 os.umask(0)  # modes come from the tar, exactly
+lock = threading.Lock()  # stdout is shared by the acks and the write-back watcher
+mine = {}  # path -> (inode, size, mtime_ns) of what this receiver wrote: not sent back
+gone_mine = set()  # paths this receiver removed: their deletion is not sent back
+def say(data):
+    with lock:
+        out.write(data)
+        out.flush()
 def read(n):
     data = inp.read(n)
     while len(data) < n:
@@ -154,6 +164,8 @@ def extract(tar):
                             data = data[os.write(fd, data):]
                     tar.read(padded - size)
                     os.utime(fd, (mtime, mtime))
+                    st = os.fstat(fd)
+                    mine[path] = (st.st_ino, st.st_size, st.st_mtime_ns)
                 finally:
                     os.close(fd)
             else:
@@ -175,7 +187,88 @@ def extract(tar):
     for path, mode, mtime in reversed(dirs):
         os.chmod(path, mode)
         os.utime(path, (mtime, mtime))
-out.write(b'ready\n'); out.flush()
+SKIP = {'__pycache__', '.venv', '.git', 'node_modules', '.mypy_cache', '.pytest_cache',
+        '.ruff_cache'}
+LIMIT = 64 << 20  # larger files the container writes are not brought back
+def watch(targets):
+    # Files the container writes under the sync targets, sent back as `F`/`X` frames on
+    # stdout (inotify through libc; no inotify, no write-back: said once).
+    import ctypes, select
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.inotify_init1(0o2000000)
+    except Exception:
+        fd = -1
+    if fd < 0:
+        say(b'nowatch\n')
+        return
+    mask = 0x8 | 0x40 | 0x80 | 0x100 | 0x200  # close-write, moved from/to, create, delete
+    wds, pending = {}, {}
+    def add(top, scan):
+        for root, dirs, files in os.walk(top):
+            dirs[:] = [d for d in dirs if d not in SKIP]
+            wd = libc.inotify_add_watch(fd, os.fsencode(root), mask)
+            if wd >= 0:
+                wds[wd] = root
+            if scan:  # a new folder: what was written in it before its watch
+                for name in files:
+                    pending[os.path.join(root, name)] = 'w'
+    for target in targets:
+        if os.path.isdir(target):
+            add(target, False)
+    while True:
+        ready = select.select([fd], [], [], 0.02 if pending else None)[0]
+        if ready:
+            buf, i = os.read(fd, 1 << 16), 0
+            while i + 16 <= len(buf):
+                wd, m, _, n = struct.unpack_from('iIII', buf, i)
+                name = buf[i + 16:i + 16 + n].split(b'\0', 1)[0]
+                i += 16 + n
+                if m & 0x8000:
+                    wds.pop(wd, None)
+                base = wds.get(wd)
+                if base is None or not name:
+                    continue
+                path = os.path.join(base, os.fsdecode(name))
+                if os.path.basename(path) in SKIP or '.devbox-sync-' in path:
+                    continue
+                if m & 0x40000000:
+                    if m & 0x180:
+                        add(path, True)
+                    else:
+                        pending[path] = 'd'
+                elif m & 0x240:
+                    pending[path] = 'd'
+                elif m & 0x88:
+                    pending[path] = 'w'
+            continue
+        for path, what in sorted(pending.items()):
+            send_back(path)
+        pending.clear()
+        gone_mine.clear()
+def send_back(path):
+    try:
+        st = os.lstat(path)
+    except OSError:
+        st = None
+    raw = os.fsencode(path)
+    if st is None:
+        mine.pop(path, None)
+        if not any(path == g or path.startswith(g + '/') for g in gone_mine):
+            say(b'X %d 0 0 0\n' % len(raw) + raw)
+        return
+    if not stat.S_ISREG(st.st_mode) or st.st_size > LIMIT:
+        return
+    if mine.pop(path, None) == (st.st_ino, st.st_size, st.st_mtime_ns):
+        return
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError:
+        return
+    head = b'F %d %d %d %d\n' % (len(raw), len(data), st.st_mode & 0o7777, st.st_mtime_ns)
+    say(head + raw + data)
+say(b'ready\n')
 while True:
     try:
         kind, size = struct.unpack('>cI', read(5))
@@ -192,15 +285,17 @@ while True:
             known.clear()
             for path in read(size).split(b'\0'):
                 if path:
+                    gone_mine.add(os.fsdecode(path))
                     clear(os.fsdecode(path), False)
+        elif kind == b'W':
+            targets = [os.fsdecode(t) for t in read(size).split(b'\0') if t]
+            threading.Thread(target=watch, args=(targets,), daemon=True).start()
         elif kind == b'E':
             known.clear()  # the container may change its files between batches
-            out.write(b'ok\n')
-            out.flush()
+            say(b'ok\n')
     except Exception as exc:
         why = str(exc) if isinstance(exc, Failed) else '%s: %s' % (type(exc).__name__, exc)
-        out.write(('err %s\n' % why).replace('\n', ' ').strip().encode() + b'\n')
-        out.flush()
+        say(('err %s\n' % why).replace('\n', ' ').strip().encode() + b'\n')
         # skip to the end of this batch
         while True:
             k, n = struct.unpack('>cI', read(5))
@@ -246,20 +341,76 @@ class _Framer:
         self.out.write(_HEADER.pack(b"T", len(data)) + data)
 
 
-class Receiver:
-    """One receiver process in one container; `send` applies a batch and waits for its ack."""
+# A file the container wrote (`data`), or removed (`data` None), under a watched target.
+OnContainerFile = Callable[[str, bytes | None, int, int], None]
 
-    def __init__(self, argv: list[str]) -> None:
+
+class Receiver:
+    """One receiver process in one container; `send` applies a batch and waits for its ack.
+
+    With `watch` targets and `on_file`, the receiver also watches them in the container
+    and sends back what the container writes there (`F`/`X` frames between the acks on
+    its stdout): one reader thread takes the acks to `send` and the files to `on_file`.
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        watch: Collection[str] = (),
+        on_file: OnContainerFile | None = None,
+    ) -> None:
         self.child = process.start(argv, stdin=process.PIPE, stdout=process.PIPE)
         self.written = 0.0  # when the last batch's stream was written (monotonic; telemetry)
         self.sent = Sent()  # what this container has: an unchanged file is not sent again
-        if self._line() != "ready":
+        self.lock = threading.Lock()  # `sent` is shared with the write-back
+        self.watching = False  # the container reports what it writes
+        self.on_file = on_file
+        self._answers: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        if self._answer(START_TIMEOUT) != "ready":
             self.close()
             raise ReceiverError("the receiver did not start (no python3 in the image?)")
+        if watch and on_file is not None:
+            payload = b"\0".join(t.encode(errors="surrogateescape") for t in sorted(watch))
+            assert self.child.stdin is not None
+            try:
+                self.child.stdin.write(_HEADER.pack(b"W", len(payload)) + payload)
+                self.child.stdin.flush()
+                self.watching = True
+            except OSError:
+                pass
 
-    def _line(self) -> str:
-        assert self.child.stdout is not None
-        return self.child.stdout.readline().decode(errors="replace").strip()
+    def _read(self) -> None:
+        """Every line of the receiver's stdout: acks to `send`, files to `on_file`."""
+        out = self.child.stdout
+        assert out is not None
+        try:
+            for raw in out:
+                line = raw.decode(errors="replace").strip()
+                if line.startswith(("F ", "X ")):
+                    self._container_file(out, line)
+                elif line == "nowatch":
+                    self.watching = False
+                else:
+                    self._answers.put(line)
+        except (OSError, ValueError):
+            pass
+        self._answers.put("")  # gone
+
+    def _container_file(self, out: IO[bytes], line: str) -> None:
+        kind, *numbers = line.split()
+        name_len, data_len, mode, mtime_ns = (int(n) for n in numbers)
+        name = out.read(name_len).decode(errors="surrogateescape")
+        data = out.read(data_len) if kind == "F" else None
+        if self.on_file is not None:
+            self.on_file(name, data, mode, mtime_ns)
+
+    def _answer(self, timeout: float | None = None) -> str:
+        try:
+            return self._answers.get(timeout=timeout)
+        except queue.Empty:
+            return ""
 
     def alive(self) -> bool:
         return self.child.poll() is None
@@ -273,21 +424,25 @@ class Receiver:
         stdin = self.child.stdin
         assert stdin is not None
         try:
-            if copies:
-                framer = _Framer(stdin)
-                write_tar(copies, keep, framer, self.sent)  # type: ignore[arg-type]
-                framer.close()
-            if deletes:
-                self.sent.forget(deletes)
-                payload = b"\0".join(p.encode(errors="surrogateescape") for p in sorted(deletes))
-                stdin.write(_HEADER.pack(b"D", len(payload)) + payload)
-            stdin.write(_HEADER.pack(b"E", 0))
-            stdin.flush()
+            with self.lock:
+                if copies:
+                    framer = _Framer(stdin)
+                    write_tar(copies, keep, framer, self.sent)  # type: ignore[arg-type]
+                    framer.close()
+                if deletes:
+                    self.sent.forget(deletes)
+                    payload = b"\0".join(
+                        p.encode(errors="surrogateescape") for p in sorted(deletes)
+                    )
+                    stdin.write(_HEADER.pack(b"D", len(payload)) + payload)
+                stdin.write(_HEADER.pack(b"E", 0))
+                stdin.flush()
             self.written = time.monotonic()
         except (BrokenPipeError, OSError) as exc:
             raise ReceiverError(f"the receiver is gone ({exc})") from None
-        answer = self._line()
-        self.sent.done(applied=answer == "ok")
+        answer = self._answer()
+        with self.lock:
+            self.sent.done(applied=answer == "ok")
         if answer != "ok":
             if not answer:
                 raise ReceiverError("the receiver is gone (container restarted?)")
@@ -301,5 +456,3 @@ class Receiver:
             self.child.wait(timeout=2)
         except process.TimeoutExpired:
             process.stop(self.child, grace=1)
-        if self.child.stdout is not None:
-            self.child.stdout.close()

@@ -61,7 +61,8 @@ def test_tool_devbox_overrides(tmp_path: Path) -> None:
         (
             "[tool.devbox]\nprot = 1\n",
             "tool.devbox.prot: unknown key; use one of command, dev-command, engine, "
-            "health-path, package, port, prod-sources, python-image, service, smoke, uv-digest, uv-version",
+            "health-path, package, port, prod-sources, python-image, service, smoke, uv-digest, uv-version, "
+            "writes-back",
         ),
     ],
 )
