@@ -8,7 +8,7 @@ and exec'd as Compose would, and removed with its anonymous volumes on exit.
 import os
 import stat
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from devbox import defaults
@@ -145,6 +145,7 @@ class FallbackSession:
             WritesBack.OFF if self.bind is not None else policy_of(project.project_dir)
         )
         self.since = time.time()  # host files untouched since then are devbox's to replace
+        self.resend: Callable[[Path], None] = lambda path: None  # the watcher's, once it runs
         self.output_prefix = ""  # put before each line of the app's output (several services)
 
     def _mapped_user(self, resolved: ResolvedService | None) -> str | None:
@@ -448,6 +449,12 @@ class FallbackSession:
             in_shell=in_shell,
         )
         rel = os.path.relpath(path, self.project.project_dir)
+        deletion_refused = what is Verdict.SKIP and data is None and exists
+        if what is Verdict.BESIDE or (deletion_refused and self.writes_back is WritesBack.ALL):
+            # The host's copy changed meanwhile and stays: it goes back into the container.
+            with receiver.lock:
+                receiver.sent.drop(key)
+            self.resend(path)
         if what is Verdict.DELETE:
             path.unlink(missing_ok=True)
             with receiver.lock:

@@ -250,6 +250,8 @@ def _watch(
         with ProjectWatcher(
             project.project_dir, skip=skip, batcher=batcher, on_warning=sessions[0].warn
         ) as watcher:
+            for session in sessions:
+                session.resend = watcher.resend
             how = " by polling" if watcher.polling else ""
             echo(f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up")
             for batch in watcher.batches(idle=HEALTH_INTERVAL):

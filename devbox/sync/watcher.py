@@ -307,6 +307,11 @@ class ProjectWatcher:
                 last = time.monotonic()
                 yield frozenset()
 
+    def resend(self, path: Path) -> None:
+        """Sync `path` again as if it had been saved (any thread): the write-back's way to
+        put the host's version back where the container's lost to it."""
+        self._events.put((time.monotonic(), str(path), False))
+
     def _on_event(self, now: float, name: str, hold: bool) -> None:
         if name == OVERFLOW:
             self._rescan(now)
