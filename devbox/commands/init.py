@@ -61,7 +61,7 @@ def init_project(
     belongs to; an existing compose file (any name Compose reads) is merged into."""
     paths = locate(project_dir)
     folder = paths.dir
-    settings = read_settings(folder, overrides=overrides)
+    settings = read_settings(folder, overrides=overrides, choose=True)
     check_image_python(folder, settings.python_image)  # before anything is written
     if settings.kind is ProjectKind.UNLOCKED:
         if not lock_missing:
@@ -70,7 +70,7 @@ def init_project(
                 "the Dockerfile installs exactly what the lock says"
             )
         lock(folder)
-        settings = read_settings(folder, overrides=overrides)
+        settings = read_settings(folder, overrides=overrides, choose=True)
     sync_exec = compose_runs_sync_exec(folder)
     rendered = render_files(settings, folder, sync_exec=sync_exec)
     compose = paths.compose_file
@@ -89,7 +89,11 @@ def init_project(
     planned.update({r.path: r.content for r in files[-1:] if r.content is not None})
     final = ProjectPaths(folder, paths.compose_files or (compose,))
     developed, target_problems = _developed(final, settings.service, planned)
-    recorded = plan_record(folder, replace(settings, service=developed or settings.service))
+    recorded = plan_record(
+        folder,
+        replace(settings, service=developed or settings.service),
+        flags=tuple(overrides or ()),
+    )
     if recorded is not None:
         files.append(recorded)
     apply(files)
