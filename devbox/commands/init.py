@@ -18,6 +18,7 @@ from devbox.project.check import (
 )
 from devbox.project.compose import load_compose, project_name
 from devbox.project.detect import ProjectKind
+from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths, locate
 from devbox.project.scaffold import (
     FileResult,
@@ -76,8 +77,13 @@ def init_project(
     compose = paths.compose_file
     # Everything is planned (and every problem raised) before anything is written; then
     # all files are written, or none.
+    dockerfile = plan_file(folder / "Dockerfile", rendered["Dockerfile"], force=force)
+    final_dockerfile = dockerfile.content or read_text(dockerfile.path) or ""
+    dev_stage = "dev" in dockerfile_targets(final_dockerfile)
+    if not dev_stage:  # the user's Dockerfile, kept: compose.yaml builds it as it is
+        rendered = render_files(settings, folder, sync_exec=sync_exec, dev_stage=False)
     files = [
-        plan_file(folder / "Dockerfile", rendered["Dockerfile"], force=force),
+        dockerfile,
         plan_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
     ]
     planned = {r.path: r.content for r in files if r.content is not None}
@@ -101,11 +107,29 @@ def init_project(
     notes, problems = ([verdict], []) if valid else ([], [verdict])
     notes = list(settings.notes) + notes
     problems += target_problems
-    targets = dockerfile_targets((folder / "Dockerfile").read_text(encoding="utf-8"))
-    missing = [t for t in ("dev", "prod") if t not in targets]
-    if missing:
-        notes.append(f"Dockerfile: no {' or '.join(missing)} target; devbox up and smoke need them")
+    notes += stage_notes(dockerfile_targets(final_dockerfile))
     return InitReport(settings=settings, files=files, notes=notes, problems=problems)
+
+
+GET_DEVBOX_STAGES = (
+    "`devbox init --force` replaces it with devbox's, which has both (yours kept as "
+    "Dockerfile.bak)"
+)
+
+
+def stage_notes(targets: list[str]) -> list[str]:
+    """What up and smoke do with a Dockerfile that lacks devbox's `dev` or `prod` stage."""
+    notes = []
+    if "dev" not in targets:
+        notes.append(
+            "Dockerfile: no `dev` stage, so up develops it as it is (a build without a target "
+            f"builds its last stage, as Compose does); {GET_DEVBOX_STAGES}"
+        )
+    if "prod" not in targets:
+        notes.append(
+            "Dockerfile: no `prod` stage, so smoke checks its last stage; " + GET_DEVBOX_STAGES
+        )
+    return notes
 
 
 def compose_runs_sync_exec(folder: Path) -> bool:

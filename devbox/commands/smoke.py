@@ -32,6 +32,8 @@ from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.kind import choose_client
 from devbox.errors import CommandTimedOut, ConfigError
 from devbox.output import Echo
+from devbox.project.check import dockerfile_targets
+from devbox.project.files import read_text
 from devbox.project.locate import locate
 from devbox.project.settings import ProjectSettings, read_settings, service_name
 from devbox.runtime.process import TAIL, text
@@ -144,11 +146,14 @@ class _SmokeRun:
         )
 
     def build(self, echo: Echo) -> None:
+        # A Dockerfile without devbox's `prod` stage is built as it is (its last stage).
+        stages = dockerfile_targets(read_text(self.project_dir / "Dockerfile") or "")
+        target = "prod" if "prod" in stages else None
         argv = self.engine.build_cmd(
-            context=self.project_dir, dockerfile="Dockerfile", target="prod", tag=self.image
+            context=self.project_dir, dockerfile="Dockerfile", target=target, tag=self.image
         )
         began = time.monotonic()
-        title = f"building {self.image} (target prod)"
+        title = f"building {self.image} ({'target prod' if target else 'its last stage'})"
         ok, lines = run_step(argv, title=title, echo=echo, env=BUILDKIT)
         self.build_seconds = time.monotonic() - began
         if not ok:

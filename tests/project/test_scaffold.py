@@ -359,3 +359,17 @@ def test_a_value_init_chose_and_the_user_edited_is_theirs(sample_copy: Path) -> 
     init_project(project_dir=sample_copy, force=True)
     assert tomllib.loads(pyproject.read_text())["tool"]["devbox"]["port"] == 8123
     assert read_settings(sample_copy).port == 8123
+
+
+def test_compose_builds_a_dockerfile_without_a_dev_stage_as_it_is(sample_copy: Path) -> None:
+    (sample_copy / "Dockerfile").write_text('FROM python:3.13-slim-trixie\nCMD ["x"]\n')
+    report = init_project(project_dir=sample_copy)
+    build = yaml.safe_load((sample_copy / "compose.yaml").read_text())["services"]["sample-app"]
+    assert build["build"] == {"context": "."}
+    assert any(
+        n.startswith("Dockerfile: no `dev` stage, so up develops it as it is") for n in report.notes
+    )
+    assert any(
+        n.startswith("Dockerfile: no `prod` stage, so smoke checks its last stage")
+        for n in report.notes
+    )
