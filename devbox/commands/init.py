@@ -112,8 +112,7 @@ def init_project(
 
 
 GET_DEVBOX_STAGES = (
-    "`devbox init --force` replaces it with devbox's, which has both (yours kept as "
-    "Dockerfile.bak)"
+    "`devbox init --force` replaces it with devbox's, which has both (yours kept as Dockerfile.bak)"
 )
 
 
