@@ -1,7 +1,9 @@
 """`devbox init`: write the Dockerfile, .dockerignore and compose.yaml for a project, and
 `devbox init --check`: report drift from best practice in the files it has."""
 
+import json
 import shutil
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +18,7 @@ from devbox.project.check import (
     developed_service,
     dockerfile_targets,
 )
+from devbox.project.choices import chosen_keys
 from devbox.project.compose import load_compose, project_name
 from devbox.project.detect import ProjectKind
 from devbox.project.files import read_text
@@ -27,6 +30,7 @@ from devbox.project.scaffold import (
     plan_dockerignore,
     plan_file,
     plan_record,
+    recorded_values,
 )
 from devbox.project.settings import ProjectSettings, check_image_python, read_settings
 from devbox.project.templates import render_files
@@ -108,12 +112,43 @@ def init_project(
     notes = list(settings.notes) + notes
     problems += target_problems
     notes += stage_notes(dockerfile_targets(final_dockerfile))
+    notes += kept_values(folder, settings, overrides or {})
     return InitReport(settings=settings, files=files, notes=notes, problems=problems)
 
 
 GET_DEVBOX_STAGES = (
     "`devbox init --force` replaces it with devbox's, which has both (yours kept as Dockerfile.bak)"
 )
+
+
+def kept_values(
+    folder: Path, settings: ProjectSettings, options: Mapping[str, object]
+) -> list[str]:
+    """With options passed, a line per `[tool.devbox]` key of the user's that init keeps
+    although it would now choose otherwise (say `prod-sources = false` after a new
+    `--command` that needs the sources), and how to let init choose it."""
+    path = folder / "pyproject.toml"
+    text = read_text(path)
+    if not options or text is None:
+        return []
+    try:
+        fresh = recorded_values(read_settings(folder, overrides=options, fresh=True))
+        tool = tomllib.loads(text).get("tool", {}).get("devbox", {})
+    except (ConfigError, tomllib.TOMLDecodeError):
+        return []
+    chosen = chosen_keys(text)
+    mine = recorded_values(settings)
+    notes = []
+    for key, value in mine.items():
+        if key == "service" or key in options or key in chosen or key not in tool:
+            continue
+        if fresh.get(key) != value:
+            would = f"choose {json.dumps(fresh[key])}" if key in fresh else "not set it"
+            notes.append(
+                f"{path}: [tool.devbox] {key} = {json.dumps(value)} is yours, kept; init itself "
+                f"would {would} now: delete the line to let it"
+            )
+    return notes
 
 
 def stage_notes(targets: list[str]) -> list[str]:

@@ -136,15 +136,8 @@ def plan_dockerignore(path: Path, content: str, force: bool) -> FileResult:
     return _update(path, old, new, f"added {', '.join(added)}")
 
 
-def plan_record(
-    project_dir: Path, settings: ProjectSettings, *, flags: Collection[str] = ()
-) -> FileResult | None:
-    """init's choices recorded in `[tool.devbox]`: the keys named in `flags` (options
-    passed to init) as the user's, the others as init's (keys the user set are kept)."""
-    path = project_dir / "pyproject.toml"
-    old = _old(path)
-    if old is None:
-        return None
+def recorded_values(settings: ProjectSettings) -> dict[str, object]:
+    """The `[tool.devbox]` keys init records for these settings, as TOML values."""
     chosen: dict[str, object] = {
         "service": settings.service,
         "port": settings.port,
@@ -162,6 +155,19 @@ def plan_record(
         chosen["smoke"] = list(settings.smoke)
     if settings.uv_digest:
         chosen["uv-digest"] = settings.uv_digest
+    return chosen
+
+
+def plan_record(
+    project_dir: Path, settings: ProjectSettings, *, flags: Collection[str] = ()
+) -> FileResult | None:
+    """init's choices recorded in `[tool.devbox]`: the keys named in `flags` (options
+    passed to init) as the user's, the others as init's (keys the user set are kept)."""
+    path = project_dir / "pyproject.toml"
+    old = _old(path)
+    if old is None:
+        return None
+    chosen = recorded_values(settings)
     recorded = record_settings(old, chosen, flags=flags)
     what = [f"recorded {', '.join(recorded.written)}"] if recorded.written else []
     what += [f"dropped {', '.join(recorded.removed)}"] if recorded.removed else []

@@ -373,3 +373,22 @@ def test_compose_builds_a_dockerfile_without_a_dev_stage_as_it_is(sample_copy: P
         n.startswith("Dockerfile: no `prod` stage, so smoke checks its last stage")
         for n in report.notes
     )
+
+
+def test_keys_of_the_user_that_an_option_makes_stale_are_named(sample_copy: Path) -> None:
+    """The sample's own [tool.devbox] (written by hand, or by an init before the marks):
+    a new --command keeps its prod-sources and dev-command, and says init would differ."""
+    report = init_project(
+        project_dir=sample_copy, force=True, overrides={"command": "python -m sample_app.server"}
+    )
+    path = sample_copy / "pyproject.toml"
+    assert (
+        f"{path}: [tool.devbox] prod-sources = false is yours, kept; init itself would choose "
+        "true now: delete the line to let it"
+    ) in report.notes
+    assert (
+        f'{path}: [tool.devbox] dev-command = ["sample-app", "--reload"] is yours, kept; init '
+        "itself would not set it now: delete the line to let it"
+    ) in report.notes
+    assert not any("port" in note or "python-image" in note for note in report.notes)
+    assert not any("is yours, kept" in note for note in init_project(project_dir=sample_copy).notes)
