@@ -37,10 +37,12 @@ def devbox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(params=["watch", "fallback"])
-def mode(request: pytest.FixtureRequest) -> str:
-    request.getfixturevalue("compose_2_40" if request.param == "watch" else "compose_2_21")
-    return str(request.param)
+@pytest.fixture(params=["compose", "watch", "fallback"])
+def mode(request: pytest.FixtureRequest) -> list[str]:
+    """compose: plain `up` under Compose 2.40; watch: `--mode watch`; fallback: plain `up`
+    under Compose 2.21. The `up` options that choose it."""
+    request.getfixturevalue("compose_2_21" if request.param == "fallback" else "compose_2_40")
+    return ["--mode", "watch"] if request.param == "watch" else []
 
 
 @pytest.fixture
@@ -63,10 +65,10 @@ def own(sample_copy: Path) -> tuple[Path, int]:
 
 
 def test_a_dockerfile_without_a_dev_stage_is_developed_as_it_is(
-    own: tuple[Path, int], mode: str
+    own: tuple[Path, int], mode: list[str]
 ) -> None:
     project, port = own
-    started = devbox(project, "up", "--detach")
+    started = devbox(project, "up", "--detach", *mode)
     try:
         assert started.returncode == 0, started.stderr
         wait_for(
@@ -86,14 +88,14 @@ def test_a_dockerfile_without_a_dev_stage_is_developed_as_it_is(
 
 
 def test_a_target_the_dockerfile_lacks_is_exit_5_with_the_fix(
-    own: tuple[Path, int], mode: str
+    own: tuple[Path, int], mode: list[str]
 ) -> None:
     project, _ = own
     compose = project / "compose.yaml"
     compose.write_text(
         compose.read_text().replace("      context: .\n", "      context: .\n      target: dev\n")
     )
-    result = devbox(project, "up")
+    result = devbox(project, "up", *mode)
     assert result.returncode == ExitCode.BUILD, result.stderr
     assert result.stderr == (
         f"devbox: compose.yaml: services.sample-app.build.target is 'dev', but "
@@ -104,11 +106,11 @@ def test_a_target_the_dockerfile_lacks_is_exit_5_with_the_fix(
     )
 
 
-def test_a_failed_build_is_exit_5_in_every_mode(own: tuple[Path, int], mode: str) -> None:
+def test_a_failed_build_is_exit_5_in_every_mode(own: tuple[Path, int], mode: list[str]) -> None:
     project, _ = own
     dockerfile = project / "Dockerfile"
     dockerfile.write_text(OWN_DOCKERFILE.replace("RUN uv sync --locked", "RUN exit 3"))
-    result = devbox(project, "up")
+    result = devbox(project, "up", *mode)
     assert result.returncode == ExitCode.BUILD, result.stdout + result.stderr
     last = result.stderr.splitlines()[-1]
     assert last.startswith("devbox: ") and "did not build" in last, result.stderr
