@@ -315,7 +315,8 @@ Dev = Annotated[bool, typer.Option("--dev", help="The dev dependency group.")]
 def _deps_done(report: Any) -> None:
     changed = ", ".join(report.changed) or "nothing changed"
     where = "on the host" if report.where == "host" else f"in {report.where}"
-    echo(f"uv ran {where}: {changed}; a running loop installs it in the container")
+    then = "the next `devbox up` installs it" if report.one_off else "a running loop installs it"
+    echo(f"uv ran {where}: {changed}; {then} in the container")
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """`devbox init`: write the Dockerfile, .dockerignore and compose.yaml for a project, and
 `devbox init --check`: report drift from best practice in the files it has."""
 
+import json
 import shutil
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,8 +18,10 @@ from devbox.project.check import (
     developed_service,
     dockerfile_targets,
 )
+from devbox.project.choices import chosen_keys
 from devbox.project.compose import load_compose, project_name
 from devbox.project.detect import ProjectKind
+from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths, locate
 from devbox.project.scaffold import (
     FileResult,
@@ -26,6 +30,7 @@ from devbox.project.scaffold import (
     plan_dockerignore,
     plan_file,
     plan_record,
+    recorded_values,
 )
 from devbox.project.settings import ProjectSettings, check_image_python, read_settings
 from devbox.project.templates import render_files
@@ -61,7 +66,7 @@ def init_project(
     belongs to; an existing compose file (any name Compose reads) is merged into."""
     paths = locate(project_dir)
     folder = paths.dir
-    settings = read_settings(folder, overrides=overrides)
+    settings = read_settings(folder, overrides=overrides, choose=True)
     check_image_python(folder, settings.python_image)  # before anything is written
     if settings.kind is ProjectKind.UNLOCKED:
         if not lock_missing:
@@ -70,14 +75,19 @@ def init_project(
                 "the Dockerfile installs exactly what the lock says"
             )
         lock(folder)
-        settings = read_settings(folder, overrides=overrides)
+        settings = read_settings(folder, overrides=overrides, choose=True)
     sync_exec = compose_runs_sync_exec(folder)
     rendered = render_files(settings, folder, sync_exec=sync_exec)
     compose = paths.compose_file
     # Everything is planned (and every problem raised) before anything is written; then
     # all files are written, or none.
+    dockerfile = plan_file(folder / "Dockerfile", rendered["Dockerfile"], force=force)
+    final_dockerfile = dockerfile.content or read_text(dockerfile.path) or ""
+    dev_stage = "dev" in dockerfile_targets(final_dockerfile)
+    if not dev_stage:  # the user's Dockerfile, kept: compose.yaml builds it as it is
+        rendered = render_files(settings, folder, sync_exec=sync_exec, dev_stage=False)
     files = [
-        plan_file(folder / "Dockerfile", rendered["Dockerfile"], force=force),
+        dockerfile,
         plan_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
     ]
     planned = {r.path: r.content for r in files if r.content is not None}
@@ -89,7 +99,11 @@ def init_project(
     planned.update({r.path: r.content for r in files[-1:] if r.content is not None})
     final = ProjectPaths(folder, paths.compose_files or (compose,))
     developed, target_problems = _developed(final, settings.service, planned)
-    recorded = plan_record(folder, replace(settings, service=developed or settings.service))
+    recorded = plan_record(
+        folder,
+        replace(settings, service=developed or settings.service),
+        flags=tuple(overrides or ()),
+    )
     if recorded is not None:
         files.append(recorded)
     apply(files)
@@ -97,11 +111,59 @@ def init_project(
     notes, problems = ([verdict], []) if valid else ([], [verdict])
     notes = list(settings.notes) + notes
     problems += target_problems
-    targets = dockerfile_targets((folder / "Dockerfile").read_text(encoding="utf-8"))
-    missing = [t for t in ("dev", "prod") if t not in targets]
-    if missing:
-        notes.append(f"Dockerfile: no {' or '.join(missing)} target; devbox up and smoke need them")
+    notes += stage_notes(dockerfile_targets(final_dockerfile))
+    notes += kept_values(folder, settings, overrides or {})
     return InitReport(settings=settings, files=files, notes=notes, problems=problems)
+
+
+GET_DEVBOX_STAGES = (
+    "`devbox init --force` replaces it with devbox's, which has both (yours kept as Dockerfile.bak)"
+)
+
+
+def kept_values(
+    folder: Path, settings: ProjectSettings, options: Mapping[str, object]
+) -> list[str]:
+    """With options passed, a line per `[tool.devbox]` key of the user's that init keeps
+    although it would now choose otherwise (say `prod-sources = false` after a new
+    `--command` that needs the sources), and how to let init choose it."""
+    path = folder / "pyproject.toml"
+    text = read_text(path)
+    if not options or text is None:
+        return []
+    try:
+        fresh = recorded_values(read_settings(folder, overrides=options, fresh=True))
+        tool = tomllib.loads(text).get("tool", {}).get("devbox", {})
+    except (ConfigError, tomllib.TOMLDecodeError):
+        return []
+    chosen = chosen_keys(text)
+    mine = recorded_values(settings)
+    notes = []
+    for key, value in mine.items():
+        if key == "service" or key in options or key in chosen or key not in tool:
+            continue
+        if fresh.get(key) != value:
+            would = f"choose {json.dumps(fresh[key])}" if key in fresh else "not set it"
+            notes.append(
+                f"{path}: [tool.devbox] {key} = {json.dumps(value)} is yours, kept; init itself "
+                f"would {would} now: delete the line to let it"
+            )
+    return notes
+
+
+def stage_notes(targets: list[str]) -> list[str]:
+    """What up and smoke do with a Dockerfile that lacks devbox's `dev` or `prod` stage."""
+    notes = []
+    if "dev" not in targets:
+        notes.append(
+            "Dockerfile: no `dev` stage, so up develops it as it is (a build without a target "
+            f"builds its last stage, as Compose does); {GET_DEVBOX_STAGES}"
+        )
+    if "prod" not in targets:
+        notes.append(
+            "Dockerfile: no `prod` stage, so smoke checks its last stage; " + GET_DEVBOX_STAGES
+        )
+    return notes
 
 
 def compose_runs_sync_exec(folder: Path) -> bool:

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from devbox.commands.session import find_session
-from devbox.commands.shell_direct import DEFAULT_SHELL
+from devbox.commands.shell_direct import DEFAULT_SHELL, after_service
 from devbox.defaults import APP_DIR
 from devbox.engine.container import dev_image_candidates, exec_options, one_off_args
 from devbox.errors import ConfigError, NotRunning, UsageError
@@ -36,6 +36,8 @@ def shell(
     if service is not None and service not in project.services:
         command = [service, *(command or [])]
         service = None
+    elif service is not None:
+        command = after_service(command)
     session = find_session(project_dir=project_dir, service=service, project=project)
     engine = session.engine
     options = ["--interactive"]

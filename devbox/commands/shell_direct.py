@@ -31,6 +31,15 @@ DEFAULT_SHELL = [
 ]
 
 
+def after_service(command: list[str] | None) -> list[str] | None:
+    """The command of `devbox shell SERVICE -- CMD`: the CLI stops reading options at
+    SERVICE, so the `--` between SERVICE and CMD reaches here and is dropped (one, as
+    a shell's `--`; a later one is CMD's own)."""
+    if command and command[0] == "--":
+        return command[1:] or None
+    return command
+
+
 def facts_files(project_dir: Path, compose_files: tuple[Path, ...]) -> list[Path]:
     """What decides the recorded shell facts: the compose files (services, working_dir) and
     .env (Compose's interpolation). Not pyproject.toml: `uv add` edits it all day, and the
@@ -70,6 +79,8 @@ def recorded_exec(
         if service in facts.project_services:
             return None  # another service: its container is looked up
         command = [service, *(command or [])]  # `devbox shell -- CMD`: CMD's first word
+    else:
+        command = after_service(command)
     chosen = os.environ.get(ENGINE_ENV)
     if facts.client not in CLIENTS or (chosen and chosen != facts.client):
         return None  # only a known client is run from a file in the project

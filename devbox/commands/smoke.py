@@ -1,5 +1,8 @@
 """`devbox smoke`: prove in CI that the production image builds, starts and answers.
 
+A server must answer on its port (and its health path, when one is known); an app that
+is no known server may instead run to completion: exit 0 passes, said as such.
+
 Needs only Docker with BuildKit and the project's Dockerfile (no compose.yaml). The
 verdict is a typed `SmokeReport` whose outcome maps to a distinct exit code; the
 container is removed whatever happens, Ctrl-C and SIGTERM included.
@@ -16,13 +19,21 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from devbox.commands.smoke_report import SmokeOutcome, SmokeReport, build_error, write_junit
+from devbox.commands.smoke_report import (
+    SmokeOutcome,
+    SmokeReport,
+    build_error,
+    expects_server,
+    write_junit,
+)
 from devbox.engine import labels
 from devbox.engine.answers import endpoint, parse_host_port
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.kind import choose_client
 from devbox.errors import CommandTimedOut, ConfigError
 from devbox.output import Echo
+from devbox.project.check import dockerfile_targets
+from devbox.project.files import read_text
 from devbox.project.locate import locate
 from devbox.project.settings import ProjectSettings, read_settings, service_name
 from devbox.runtime.process import TAIL, text
@@ -94,7 +105,9 @@ class _SmokeRun:
         self.image_size: int | None = None
         self.user: str | None = None
         self.healthy_seconds: float | None = None
+        self.completed = False
         self.started = 0.0
+        self.server = expects_server(settings.command, settings.health_path)
 
     @property
     def check(self) -> str:
@@ -102,7 +115,11 @@ class _SmokeRun:
             return f"command `{shlex.join(self.settings.smoke)}`"
         if self.settings.health_path:
             return f"GET {self.settings.health_path}"
-        return f"TCP port {self.settings.port}"
+        if self.completed:
+            return "ran to completion (exit 0)"
+        if self.server:
+            return f"TCP port {self.settings.port}"
+        return f"TCP port {self.settings.port}, or running to completion"
 
     def run(self, *, timeout: float, echo: Echo) -> SmokeReport:
         began, failed = time.monotonic(), None
@@ -124,15 +141,19 @@ class _SmokeRun:
             build_seconds=self.build_seconds,
             image_size=self.image_size,
             healthy_seconds=self.healthy_seconds,
+            completed=self.completed,
             user=self.user,
         )
 
     def build(self, echo: Echo) -> None:
+        # A Dockerfile without devbox's `prod` stage is built as it is (its last stage).
+        stages = dockerfile_targets(read_text(self.project_dir / "Dockerfile") or "")
+        target = "prod" if "prod" in stages else None
         argv = self.engine.build_cmd(
-            context=self.project_dir, dockerfile="Dockerfile", target="prod", tag=self.image
+            context=self.project_dir, dockerfile="Dockerfile", target=target, tag=self.image
         )
         began = time.monotonic()
-        title = f"building {self.image} (target prod)"
+        title = f"building {self.image} ({'target prod' if target else 'its last stage'})"
         ok, lines = run_step(argv, title=title, echo=echo, env=BUILDKIT)
         self.build_seconds = time.monotonic() - began
         if not ok:
@@ -179,6 +200,19 @@ class _SmokeRun:
         reason = "its port was never published"
         while True:
             running, code = self.engine.state(self.container)
+            if not running and code == 0 and not self.settings.smoke and not self.server:
+                self.completed = True  # a command-line app: it ran and succeeded
+                echo(f"{self.container} ran to completion (exit 0)")
+                return self.healthy()
+            if not running and code == 0 and not self.settings.smoke:
+                what = self.settings.health_path or f"port {self.settings.port}"
+                raise _Failed(
+                    SmokeOutcome.START,
+                    f"the container exited with code 0 before it answered on {what} (last log "
+                    "lines above); a server must keep running: fix the app's start-up or "
+                    "[tool.devbox] command",
+                    self.logs(echo, "the container exited with code 0"),
+                )
             if not running:
                 raise _Failed(
                     SmokeOutcome.START,
@@ -208,9 +242,18 @@ class _SmokeRun:
         if path:
             problem = f"GET {path} never answered 2xx in time (last: {reason})"
             fix = "fix the route or [tool.devbox] health-path, or raise --timeout"
-        else:
+        elif self.server:
             problem = f"port {port} never accepted a connection in time (last: {reason})"
             fix = f"make the app listen on 0.0.0.0:{port} ([tool.devbox] port), or raise --timeout"
+        else:
+            problem = (
+                f"port {port} never accepted a connection, and the app did not run to "
+                f"completion, in time (last: {reason})"
+            )
+            fix = (
+                f"a server: make it listen on 0.0.0.0:{port} ([tool.devbox] port); a "
+                "command-line app: let it exit 0 or set [tool.devbox] smoke; or raise --timeout"
+            )
         return _Failed(SmokeOutcome.HEALTH_TIMEOUT, f"{problem}; {fix}", logs)
 
     def run_command(self, argv: Sequence[str], deadline: float, echo: Echo) -> None:

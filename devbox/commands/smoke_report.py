@@ -22,6 +22,7 @@ from devbox.errors import (
     SmokeCommandFailed,
     StartError,
 )
+from devbox.project.shape import reloading
 
 
 class SmokeOutcome(StrEnum):
@@ -38,6 +39,13 @@ ERRORS: dict[SmokeOutcome, type[DevboxError]] = {
     SmokeOutcome.HEALTH_TIMEOUT: HealthTimeout,
     SmokeOutcome.SMOKE_COMMAND: SmokeCommandFailed,
 }
+
+
+def expects_server(command: Sequence[str], health_path: str | None) -> bool:
+    """Whether the app must keep running and answer (a known server, or a health path to
+    ask); else it may be a command-line app, for which running to completion (exit 0) is
+    as good as answering on its port."""
+    return health_path is not None or reloading(tuple(command))[1] is not None
 
 
 def is_root_user(user: str) -> bool:
@@ -67,6 +75,7 @@ class SmokeReport:
     build_seconds: float | None = None
     image_size: int | None = None  # bytes
     healthy_seconds: float | None = None  # from `docker run` to the first passing check
+    completed: bool = False  # passed by running to completion (exit 0): a command-line app
     user: str | None = None  # the image's Config.User; "" means root
     total_seconds: float = 0.0
     details: tuple[str, ...] = ()  # build error tail, container logs or command output
@@ -97,7 +106,9 @@ def summary(report: SmokeReport) -> list[str]:
         lines.append(f"image size: {report.image_size / 1e6:.1f} MB")
     if report.user is not None:
         lines.append(f"image user: {report.user or '(none: root)'}")
-    if report.healthy_seconds is not None:
+    if report.healthy_seconds is not None and report.completed:
+        lines.append(f"ran to completion (exit 0) in {report.healthy_seconds:.1f} s")
+    elif report.healthy_seconds is not None:
         lines.append(f"start to healthy: {report.healthy_seconds:.1f} s")
     lines.append(f"smoke test {report.outcome.value} in {report.total_seconds:.1f} s")
     return lines

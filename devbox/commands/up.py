@@ -17,8 +17,9 @@ from devbox.engine import labels
 from devbox.engine.client import Engine, compose_v1_version
 from devbox.engine.modes import Mode, choose_mode, podman_mode
 from devbox.engine.stack import Stack, stack_for
-from devbox.errors import DevboxError, Interrupted, UsageError, error_for_code
+from devbox.errors import BuildError, DevboxError, Interrupted, UsageError, error_for_code
 from devbox.output import Echo
+from devbox.project.check import missing_stage
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
 from devbox.project.locate import locate
 from devbox.runtime import process, state
@@ -86,6 +87,8 @@ def up(
     developed = developed_services(project, options.service)
     for svc in developed:
         load_rules(project, svc)  # a broken rule is one line now, not after the engine checks
+        if (problem := missing_stage(project, svc)) is not None:
+            raise BuildError(problem)  # a build that cannot start, said before it does
     options.batcher()  # impossible figures fail here, before anything starts
     state.refuse_if_running(project.project_dir)
     if detach:
@@ -214,7 +217,14 @@ def run_compose_watch(
     stopping = "removing the project's containers, networks and anonymous volumes"
     with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
         while True:
-            code = _one_compose_watch(engine, service, recorder, children, project, echo)
+            code, failed_build = _one_compose_watch(
+                engine, service, recorder, children, project, echo
+            )
+            if failed_build is not None and engine.answers():
+                raise BuildError(
+                    f"the dev image did not build: {failed_build}; fix the Dockerfile or the "
+                    "dependencies (build output above), then `devbox up` again"
+                )
             if engine.answers():
                 raise DevboxError(
                     f"docker compose watch exited with code {code} (see its output above)"
@@ -257,9 +267,10 @@ def _one_compose_watch(
     children: list[process.Child],
     compose: ComposeProject,
     echo: Echo,
-) -> int:
-    """One `docker compose watch` until it exits (its code); `compose logs --follow` is
-    started beside it once it watches."""
+) -> tuple[int, str | None]:
+    """One `docker compose watch` until it exits: its code, and the build's error when it
+    ended because the images did not build; `compose logs --follow` is started beside it
+    once it watches."""
     watch = process.start(
         engine.compose_cmd("watch", *([service] if service else [])),
         stdout=subprocess.PIPE,
@@ -269,6 +280,7 @@ def _one_compose_watch(
     recorder.child(watch)
     assert watch.stdout is not None
     logs_started = False
+    failed_build: str | None = None
     for raw in watch.stdout:
         line = raw.decode(errors="replace")
         sys.stdout.write(line)
@@ -287,9 +299,11 @@ def _one_compose_watch(
                 ).start()
         elif line.startswith(("Syncing", "Rebuilding", "service(s)", "Restarting")):
             recorder.applied(line.strip(), 0.0)
+        elif not logs_started and line.startswith("failed to solve"):
+            failed_build = line.strip()  # BuildKit's error, before Compose watches anything
         elif COMPOSE_BATCH_FAILED in line:
             recover_compose_watch(engine, compose, recorder.record.services, echo)
-    return watch.wait()
+    return watch.wait(), failed_build
 
 
 def _detach(project_dir: Path, options: UpOptions, echo: Echo) -> None:

@@ -16,6 +16,7 @@ import yaml
 from devbox import defaults
 from devbox.engine import labels
 from devbox.engine.exec_line import exec_options as exec_options  # re-exported
+from devbox.engine.owner import cache_volume_name
 from devbox.engine.resolve import ResolvedService, run_command, run_options
 from devbox.project.compose import ComposeProject, Service
 
@@ -138,6 +139,23 @@ def one_off_args(
         *mask_args(masked_files, masked_folders),
         "--volume", f"{app}/.venv",
         "--workdir", app,
+    ]  # fmt: skip
+
+
+def uv_one_off_args(
+    *, name: str, project: ComposeProject, service: Service, image: str
+) -> list[str]:
+    """`docker run --detach` arguments of an idle container from the dev image, for uv to
+    run in by exec (`devbox add` with nothing running): the project is copied in, not
+    mounted (any engine), and uv's cache volume is mounted, so resolving is warm."""
+    return [
+        "--rm", "--init", "--name", name,
+        "--label", labels.label(labels.DEVBOX_PROJECT, project.name),
+        "--label", labels.label(labels.DEVBOX_SERVICE, f"{service.name}-uv"),
+        "--volume", f"{cache_volume_name(project.name)}:{defaults.UV_CACHE_DIR}",
+        "--env", f"UV_CACHE_DIR={defaults.UV_CACHE_DIR}",
+        "--user", "0", "--workdir", defaults.APP_DIR,
+        "--entrypoint", "sleep", image, "infinity",
     ]  # fmt: skip
 
 

@@ -137,6 +137,30 @@ def check_build_target(
     return [Finding(project.file.name, problem, f"set `target: dev` under {at}.build")]
 
 
+def missing_stage(project: ComposeProject, svc: Service) -> str | None:
+    """The one-line problem, with its fix, when the service builds a `target` its
+    Dockerfile has no stage for (BuildKit would stop with "target stage dev could not be
+    found"); None when it has, or there is nothing to read."""
+    if svc.context is None or not svc.target:
+        return None
+    dockerfile = svc.context / svc.dockerfile
+    text = read_text(dockerfile)
+    stages = dockerfile_targets(text) if text is not None else None
+    if stages is None or svc.target.lower() in stages:
+        return None
+    have = f"its stages: {', '.join(stages)}" if stages else "it names no stage"
+    at = f"{project.file.name}: services.{svc.name}.build.target"
+    if svc.target.lower() == "dev":
+        fix = (
+            f"remove `target: dev` from {project.file.name} to develop the Dockerfile as it is, "
+            f"or add a stage `FROM ... AS dev`, or run `devbox init --force` to replace it with "
+            "devbox's dev and prod stages (yours kept as Dockerfile.bak)"
+        )
+    else:
+        fix = f"set the target to a stage it has, or add `FROM ... AS {svc.target}`"
+    return f"{at} is {svc.target!r}, but {dockerfile} has no such stage ({have}); {fix}"
+
+
 def check_compose(
     project: ComposeProject | None, *, service: str, sync_exec: bool = False
 ) -> list[Finding]:

@@ -2,16 +2,15 @@
 
 compose.yaml goes through ruamel.yaml's round trip (comments, quotes and key order
 survive; pyyaml would drop comments); .dockerignore and pyproject.toml are only
-appended to or have lines inserted, as text.
+appended to or have lines inserted (pyproject.toml through tomlkit, which keeps its layout).
 """
 
 import io
 import itertools
-import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ruamel.yaml import YAML
@@ -19,6 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from devbox.errors import ConfigError, config_error
+from devbox.project.choices import devbox_table, is_chosen, mark
 from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
 
 
@@ -261,36 +261,79 @@ def add_ignores(text: str, entries: Sequence[str]) -> tuple[str, list[str]]:
     return prefix + "".join(f"{entry}\n" for entry in missing), missing
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool | int):
-        return str(value).lower()
-    return json.dumps(value)  # a JSON string or list of strings is valid TOML
+_TABLE_NOTE = "# `by devbox init`: its choices, made again by each init; edit one to keep yours."
 
 
-def record_settings(text: str, values: Mapping[str, object]) -> tuple[str, list[str]]:
-    """`text` with `[tool.devbox]` keys it lacks added; keys already set are the user's.
+def _chosen_item(value: object, *, marked: bool) -> Any:
+    import tomlkit
 
-    Lines are inserted as text (comments and layout stay), in the file's own line
-    endings; the result is parsed again and nothing is recorded when devbox could not
-    insert them cleanly (say `[tool.devbox]` written as an inline table).
+    item = tomlkit.item(value)
+    if marked:
+        item.comment(mark(value))
+        item.trivia.comment_ws = "  "
+    return item
+
+
+class Recorded(NamedTuple):
+    text: str
+    written: list[str]  # keys added or given a new value
+    removed: list[str]  # init's earlier choices it no longer makes
+
+
+def record_settings(
+    text: str, values: Mapping[str, object], *, flags: Collection[str] = ()
+) -> Recorded:
+    """`text` with init's choices in `[tool.devbox]`, comments and layout kept.
+
+    A key named in `flags` (an option passed to init) is the user's word: written as
+    given, unmarked. Any other key of `values` is init's choice: added when missing, and
+    updated when init chose it before (devbox/project/choices.py); a key the user set is
+    kept. A key init chose before and chooses no more is removed. The file's line endings
+    are kept; nothing is recorded when the result would not read back as written (say
+    `[tool.devbox]` as an inline table holding comments).
     """
-    existing = tomllib.loads(text).get("tool", {}).get("devbox", {})
-    missing = {k: v for k, v in values.items() if k not in existing}
-    if not missing:
-        return text, []
-    eol = "\r\n" if "\r\n" in text else "\n"
-    lines = "".join(f"{key} = {_toml_value(value)}{eol}" for key, value in missing.items())
-    header = re.search(r"^\[tool\.devbox\][ \t]*(#[^\r\n]*)?\r?$", text, flags=re.MULTILINE)
-    prefix = text if not text or text.endswith("\n") else text + eol
-    if header is None:
-        new = f"{prefix}{eol}[tool.devbox]{eol}# Chosen by `devbox init`; edit freely.{eol}{lines}"
-    else:
-        cut = text.index("\n", header.start()) + 1 if "\n" in text[header.start() :] else None
-        new = prefix + lines if cut is None else text[:cut] + lines + text[cut:]
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    unchanged = Recorded(text, [], [])
+    crlf = "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    source = text.replace("\r\n", "\n") if crlf else text
+    if "devbox" not in tomllib.loads(source).get("tool", {}):
+        prefix = source if not source or source.endswith("\n") else source + "\n"
+        source = f"{prefix}\n[tool.devbox]\n{_TABLE_NOTE}\n"
+    try:
+        document = tomlkit.parse(source)
+    except TOMLKitError:
+        return unchanged
+    table = devbox_table(document)
+    if table is None:
+        return unchanged
+    written: list[str] = []
+    for key, value in values.items():
+        users = key in flags
+        if key in table:
+            item = table.item(key)
+            chosen = is_chosen(item.trivia.comment, item.unwrap())
+            if not users and not chosen:
+                continue  # the user's
+            if item.unwrap() == value and chosen != users:
+                continue
+        table[key] = _chosen_item(value, marked=not users)
+        written.append(key)
+    removed = [
+        key
+        for key in list(table)
+        if key not in values and is_chosen(table.item(key).trivia.comment, table.item(key).unwrap())
+    ]
+    for key in removed:
+        del table[key]
+    if not written and not removed:
+        return unchanged
+    new = tomlkit.dumps(document)
     try:
         recorded = tomllib.loads(new).get("tool", {}).get("devbox", {})
     except tomllib.TOMLDecodeError:
-        return text, []
-    if any(recorded.get(k) != v for k, v in missing.items()):
-        return text, []
-    return new, list(missing)
+        return unchanged
+    if any(recorded.get(k) != values[k] for k in written) or any(k in recorded for k in removed):
+        return unchanged
+    return Recorded(new.replace("\n", "\r\n") if crlf else new, written, removed)

@@ -7,7 +7,7 @@ pyproject.toml are only added to.
 """
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -136,12 +136,8 @@ def plan_dockerignore(path: Path, content: str, force: bool) -> FileResult:
     return _update(path, old, new, f"added {', '.join(added)}")
 
 
-def plan_record(project_dir: Path, settings: ProjectSettings) -> FileResult | None:
-    """init's choices added to `[tool.devbox]` (keys the user set are kept)."""
-    path = project_dir / "pyproject.toml"
-    old = _old(path)
-    if old is None:
-        return None
+def recorded_values(settings: ProjectSettings) -> dict[str, object]:
+    """The `[tool.devbox]` keys init records for these settings, as TOML values."""
     chosen: dict[str, object] = {
         "service": settings.service,
         "port": settings.port,
@@ -157,8 +153,25 @@ def plan_record(project_dir: Path, settings: ProjectSettings) -> FileResult | No
         chosen["package"] = settings.package
     if settings.smoke:
         chosen["smoke"] = list(settings.smoke)
-    new, added = record_settings(old, chosen)
-    return _update(path, old, new, f"recorded {', '.join(added)} in [tool.devbox]")
+    if settings.uv_digest:
+        chosen["uv-digest"] = settings.uv_digest
+    return chosen
+
+
+def plan_record(
+    project_dir: Path, settings: ProjectSettings, *, flags: Collection[str] = ()
+) -> FileResult | None:
+    """init's choices recorded in `[tool.devbox]`: the keys named in `flags` (options
+    passed to init) as the user's, the others as init's (keys the user set are kept)."""
+    path = project_dir / "pyproject.toml"
+    old = _old(path)
+    if old is None:
+        return None
+    chosen = recorded_values(settings)
+    recorded = record_settings(old, chosen, flags=flags)
+    what = [f"recorded {', '.join(recorded.written)}"] if recorded.written else []
+    what += [f"dropped {', '.join(recorded.removed)}"] if recorded.removed else []
+    return _update(path, old, recorded.text, f"{'; '.join(what)} in [tool.devbox]")
 
 
 def apply(results: Sequence[FileResult]) -> None:

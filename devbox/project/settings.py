@@ -14,6 +14,7 @@ from typing import Any
 
 from devbox import defaults
 from devbox.errors import ConfigError, config_error
+from devbox.project.choices import chosen_keys
 from devbox.project.detect import (
     ProjectKind,
     detect_kind,
@@ -136,9 +137,18 @@ def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
 
 
 def read_settings(
-    project_dir: Path, *, overrides: Mapping[str, object] | None = None
+    project_dir: Path,
+    *,
+    overrides: Mapping[str, object] | None = None,
+    choose: bool = False,
+    fresh: bool = False,
 ) -> ProjectSettings:
-    """Settings from `[tool.devbox]`, with `overrides` (same keys; from CLI options) on top."""
+    """Settings from `[tool.devbox]`, with `overrides` (same keys; from CLI options) on top.
+
+    With `choose` (init), the keys init chose before are left out and chosen again from
+    what the project says now (devbox/project/choices.py); the user's keys stay. With
+    `fresh`, every key is left out: what init alone would choose, given `overrides`.
+    """
     data = load_pyproject(project_dir, required=False)
     path = project_dir / "pyproject.toml"
     project = (data or {}).get("project", {})
@@ -166,6 +176,11 @@ def read_settings(
     tool = tools.get("devbox", {})
     if not isinstance(tool, dict):
         raise config_error(path, "tool.devbox", "must be a table", "write it as [tool.devbox]")
+    if fresh:
+        tool = {}
+    elif choose:
+        previous = chosen_keys(read_text(path) or "")
+        tool = {key: value for key, value in tool.items() if key not in previous}
     tool = {**tool, **(overrides or {})}
     unknown = sorted(set(tool) - _KNOWN_KEYS)
     if unknown:

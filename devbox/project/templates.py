@@ -92,8 +92,10 @@ def dependency_sync(settings: ProjectSettings | None) -> list[str]:
 
 
 def template_values(
-    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True
+    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True, dev_stage: bool = True
 ) -> dict[str, str]:
+    """The templates' placeholders. Without `dev_stage` (a Dockerfile of the user's that has
+    no `dev` stage), compose.yaml names no target: Compose builds that Dockerfile as it is."""
     scope = _scope(settings)
     # Nothing local in this layer (the project, workspace members, path dependencies), so it
     # builds from pyproject.toml and uv.lock alone; with local packages only --frozen can skip
@@ -119,6 +121,11 @@ def template_values(
         "python_image": settings.python_image,
         "uv_image": settings.uv_image,
         "service": settings.service,
+        "build_target": (
+            "      target: dev\n"
+            if dev_stage
+            else "      # Your Dockerfile has no `dev` stage: Compose builds it as it is.\n"
+        ),
         "port": str(settings.port),
         # exec form, so that signals reach the app
         "command": json.dumps(list(settings.command)),
@@ -153,11 +160,12 @@ def template_values(
 
 
 def render_files(
-    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True
+    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True, dev_stage: bool = True
 ) -> dict[str, str]:
     """File name -> content, for every file `init` writes; `sync_exec`: the installed
-    Compose runs sync+exec rules (>= 2.32, or unknown)."""
-    values = template_values(settings, project_dir, sync_exec=sync_exec)
+    Compose runs sync+exec rules (>= 2.32, or unknown); `dev_stage`: the Dockerfile the
+    project will have has a `dev` stage (compose.yaml then builds it)."""
+    values = template_values(settings, project_dir, sync_exec=sync_exec, dev_stage=dev_stage)
     folder = templates_dir()
     requirements = settings.kind is ProjectKind.REQUIREMENTS
     sources = {

@@ -165,7 +165,11 @@ def run_project(
                 _start_needed(stack, resolved, developed, echo)
             for session in sessions:
                 if not session.build():
-                    raise BuildError(f"the dev image of {session.service.name} did not build")
+                    raise BuildError(
+                        f"the dev image of {session.service.name} did not build; fix the "
+                        "Dockerfile or the dependencies (build output above), then `devbox up` "
+                        "again"
+                    )
             for session in sessions:
                 session.start_container()
         if hidden:
@@ -201,7 +205,10 @@ def _start_composed(
     for session in sessions:
         if session.needs_build():
             if not session.build():
-                raise BuildError(f"the image of {session.service.name} did not build")
+                raise BuildError(
+                    f"the image of {session.service.name} did not build; fix the Dockerfile or "
+                    "the dependencies (build output above), then `devbox up` again"
+                )
             built.add(session.service.name)
         session.prepare_mounts()
     argv = engine.compose_cmd("up", "--detach", *([named] if named else []))

@@ -191,3 +191,55 @@ def test_uv_add_and_devbox_add_without_uv_on_compose_2_40(
             assert image_and_id(container) == rebuilt
         finally:
             assert interrupt(devbox) == 130, log_path.read_text()
+
+
+def without_uv(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine with the docker CLI but no uv."""
+    bin_dir = tmp_path / "no-uv"
+    bin_dir.mkdir(exist_ok=True)
+    docker = shutil.which("docker")
+    assert docker is not None
+    if not (bin_dir / "docker").exists():
+        (bin_dir / "docker").symlink_to(os.path.realpath(docker))
+    return {**os.environ, "PATH": str(bin_dir)}
+
+
+def test_devbox_add_without_uv_and_with_nothing_running(
+    compose_2_40: str, initialized_sample: tuple[Path, int], tmp_path: Path
+) -> None:
+    """No uv on the host and no dev container (the app may crash for want of the very
+    package): uv runs in a one-off container from the dev image, the lock comes back."""
+    project, _ = initialized_sample
+    env = without_uv(tmp_path)
+
+    def devbox(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "devbox", *args, "-C", str(project)]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+
+    no_image = devbox("add", "toml")  # nothing built yet: the one step that helps
+    assert no_image.returncode == 9
+    assert no_image.stderr == (
+        "devbox: uv is not on PATH, no dev container of sample-app is running and it has no "
+        "dev image to run uv in yet; install uv, or run `devbox up` once to build the image\n"
+    )
+    built = subprocess.run(
+        ["docker", "compose", "build", "--quiet"], cwd=project, capture_output=True, check=False
+    )
+    assert built.returncode == 0, built.stderr
+    image = f"{project.name}-sample-app"
+    try:
+        added = devbox("add", "toml")
+        assert added.returncode == 0, added.stderr
+        assert (
+            f"devbox: uv ran in a one-off container from {image}: pyproject.toml, uv.lock; "
+            "the next `devbox up` installs it in the container\n"
+        ) in added.stderr
+        assert 'name = "toml"' in (project / "uv.lock").read_text()
+        assert '"toml>=' in (project / "pyproject.toml").read_text()
+        removed = devbox("remove", "toml")
+        assert removed.returncode == 0, removed.stderr
+        assert 'name = "toml"' not in (project / "uv.lock").read_text()
+        label = f"label=dev.devbox.project={project.name}"
+        assert docker_lines("ps", "-aq", "--filter", label) == []  # the one-off is gone
+    finally:
+        docker_lines("image", "rm", "-f", image)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from devbox.commands.shell import shell as run_shell
 from devbox.commands.shell_direct import recorded_exec
 from devbox.runtime import process, state
 from tests.support import dangling_volumes, docker_lines, http_json, wait_for
@@ -120,6 +121,12 @@ def test_detached_session(initialized_sample: tuple[Path, int], mode: str) -> No
         ok = devbox(project, "shell", "--", "python", "-c", "import sys; print(sys.prefix, 40 + 2)")
         assert (ok.returncode, ok.stdout) == (0, "/app/.venv 42\n"), ok.stderr
         assert devbox(project, "shell", "--", "python", "-c", "raise SystemExit(7)").returncode == 7
+        # `shell SERVICE -- CMD`: the `--` separates, it is not run (it was: exit 126)
+        named = devbox(project, "shell", "sample-app", "--", "python", "-c", "print(6 * 7)")
+        assert (named.returncode, named.stdout) == (0, "42\n"), named.stderr
+        assert devbox(project, "shell", "sample-app", "--", "sh", "-c", "exit 3").returncode == 3
+        # ... on the full path as well (the one taken when the record cannot serve)
+        assert run_shell(project_dir=project, service="sample-app", command=["--", "true"]) == 0
         piped = devbox(project, "shell", "--", "python", stdin="print(6 * 7)\n")
         assert (piped.returncode, piped.stdout) == (0, "42\n")
 

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from devbox.commands.shell_direct import DEFAULT_SHELL, facts_files, recorded_exec, shell_facts
+from devbox.commands.shell_direct import (
+    DEFAULT_SHELL,
+    after_service,
+    facts_files,
+    recorded_exec,
+    shell_facts,
+)
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
 from devbox.runtime import state
@@ -47,6 +53,31 @@ def direct(project: Path, *words: str, **options: object) -> list[str] | None:
         user=options.get("user"),  # type: ignore[arg-type]
         env=options.get("env"),  # type: ignore[arg-type]
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "runs"),
+    [
+        (None, None),
+        (["--"], None),
+        (["--", "ls", "-l"], ["ls", "-l"]),
+        (["--", "--", "x"], ["--", "x"]),
+        (["ls", "--", "x"], ["ls", "--", "x"]),
+    ],
+)
+def test_the_separator_after_service_is_dropped(
+    command: list[str] | None, runs: list[str] | None
+) -> None:
+    assert after_service(command) == runs
+
+
+def test_shell_service_separator_command_runs_the_command(live: Path) -> None:
+    # `devbox shell app -- ls`: the CLI stops reading options at `app`, so `--` arrives.
+    assert direct(live, "app", "--", "ls") == [
+        "docker", "exec", "--interactive", "--workdir", "/srv", "c1", "ls",
+    ]  # fmt: skip
+    # `devbox shell -- git log -- x`: no service named; CMD is kept as it is.
+    assert direct(live, "git", "log", "--", "x")[-4:] == ["git", "log", "--", "x"]  # type: ignore[index]
 
 
 def test_the_recorded_container_is_exec_d_in_its_working_dir(live: Path) -> None:

@@ -19,6 +19,7 @@ from devbox.commands.smoke_report import (
 from devbox.commands.smoke_report import (
     SmokeReport,
     build_error,
+    expects_server,
     is_root_user,
     junit_xml,
     summary,
@@ -265,3 +266,38 @@ def test_cli_smoke_help_lists_its_options() -> None:
     assert result.exit_code == 0
     for option in ("--health-path", "--command", "--timeout", "--rm-image", "--junit", "--json"):
         assert option in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "health_path", "server"),
+    [
+        (["uvicorn", "app:app", "--reload"], None, True),
+        (["fastapi", "run", "src/app"], None, True),
+        (["python", "manage.py", "runserver", "0.0.0.0:8000"], None, True),
+        (["sample-app"], "/health", True),  # a health path to ask: a server
+        (["greet"], None, False),  # a console script nothing more is known of
+        (["python", "main.py"], None, False),
+    ],
+)
+def test_which_apps_must_keep_serving(
+    command: list[str], health_path: str | None, server: bool
+) -> None:
+    assert expects_server(command, health_path) is server
+
+
+def test_summary_of_an_app_that_ran_to_completion() -> None:
+    report = SmokeReport(
+        project="greet",
+        image="i",
+        container="c",
+        check="ran to completion (exit 0)",
+        outcome=Outcome.PASSED,
+        healthy_seconds=0.4,
+        completed=True,
+        total_seconds=2.0,
+    )
+    assert summary(report) == [
+        "image i, checked with ran to completion (exit 0)",
+        "ran to completion (exit 0) in 0.4 s",
+        "smoke test passed in 2.0 s",
+    ]

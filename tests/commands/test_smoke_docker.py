@@ -143,6 +143,67 @@ def test_smoke_commands(project: Path) -> None:
     assert_nothing_left(failing.container, failing.image)
 
 
+GREET_LOCK = """\
+version = 1
+revision = 5
+requires-python = ">=3.11"
+
+[[package]]
+name = "greet"
+version = "0.1.0"
+source = { editable = "." }
+"""
+
+
+@pytest.fixture
+def cli_app(tmp_path: Path) -> Path:
+    """A command-line app: its console script prints a line and exits 0."""
+    root = tmp_path / "greet"
+    (root / "src" / "greet").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "greet"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = []\n\n[project.scripts]\ngreet = "greet:main"\n\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    (root / "src" / "greet" / "__init__.py").write_text(
+        'def main() -> None:\n    print("hello from greet")\n'
+    )
+    (root / "uv.lock").write_text(GREET_LOCK)
+    init_project(project_dir=root)
+    return root
+
+
+def test_a_command_line_app_passes_by_running_to_completion(cli_app: Path, tmp_path: Path) -> None:
+    result, report = run_cli(cli_app, junit=tmp_path / "smoke.xml")
+    assert result.exit_code == 0, result.stderr
+    assert (report["outcome"], report["completed"]) == ("passed", True)
+    assert report["check"] == "ran to completion (exit 0)"
+    assert "ran to completion (exit 0) in " in result.stderr
+    assert "instead of starting" not in result.stderr
+
+    # The same app failing is still a failure, with its output
+    init = cli_app / "src" / "greet" / "__init__.py"
+    init.write_text('def main() -> None:\n    raise SystemExit("no such file: x")\n')
+    result, report = run_cli(cli_app, junit=tmp_path / "smoke.xml")
+    assert result.exit_code == ExitCode.START
+    assert report["details"] == ["no such file: x"]
+
+
+def test_a_server_that_exits_0_fails(project: Path, tmp_path: Path) -> None:
+    """The sample has a health path: it must keep serving, so exit 0 is no pass."""
+    dockerfile = project / "Dockerfile"
+    lines = dockerfile.read_text().splitlines()
+    last_cmd = max(i for i, line in enumerate(lines) if line.startswith("CMD "))
+    lines[last_cmd] = 'CMD ["python", "-c", "print(\'bye\')"]'
+    dockerfile.write_text("\n".join(lines) + "\n")
+    result, _ = run_cli(project, junit=tmp_path / "smoke.xml")
+    assert result.exit_code == ExitCode.START
+    assert result.stderr.endswith(
+        "devbox: the container exited with code 0 before it answered on /health (last log lines "
+        "above); a server must keep running: fix the app's start-up or [tool.devbox] command\n"
+    )
+
+
 def test_a_broken_lock_fails_the_build(project: Path, tmp_path: Path) -> None:
     with (project / "uv.lock").open("a") as lock:
         lock.write("garbage = [\n")

@@ -14,6 +14,7 @@ from devbox.engine.container import (
     image_tag,
     one_off_args,
     run_args,
+    uv_one_off_args,
 )
 from devbox.engine.resolve import ResolvedService
 from devbox.project.compose import ComposeProject, Service
@@ -127,6 +128,21 @@ def test_one_off_containers_are_masked_too(tmp_path: Path) -> None:
         "--tmpfs",
         "/app/.git:ro",
     ]
+
+
+def test_uv_s_one_off_container_copies_rather_than_mounts(tmp_path: Path) -> None:
+    """`devbox add` with nothing running: an idle container, uv's warm cache, no bind of
+    the project (the files are copied in, so any engine serves)."""
+    service = Service(name="web", context=tmp_path)
+    project = ComposeProject(
+        files=(tmp_path / "compose.yaml",), project_dir=tmp_path, name="shop", services={}
+    )
+    args = uv_one_off_args(name="n", project=project, service=service, image="shop-web")
+    assert args[-3:] == ["sleep", "shop-web", "infinity"]
+    assert args[args.index("--entrypoint") + 1] == "sleep"
+    assert "shop_uv-cache:/opt/uv-cache" in args
+    assert not any(str(tmp_path) in arg for arg in args)
+    assert args[args.index("--user") + 1] == "0"
 
 
 def test_compose_without_develop() -> None:

@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from devbox.project.check import check_build_target, check_compose, last_stage_name
+from devbox.project.check import (
+    check_build_target,
+    check_compose,
+    last_stage_name,
+    missing_stage,
+)
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
 
@@ -115,3 +120,30 @@ def test_sync_exec_without_a_cache_volume_is_reported(tmp_path: Path) -> None:
         "`ENV UV_CACHE_DIR=/opt/uv-cache` at the end of the Dockerfile's dev stage "
         "(devbox init writes them)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("target", "dockerfile", "problem"),
+    [
+        (None, "FROM python:3.13\n", None),  # no target: Compose builds it as it is
+        ("dev", "FROM python:3.13 AS dev\nFROM python:3.13 AS prod\n", None),
+        ("DEV", "FROM python:3.13 as dev\n", None),  # stage names ignore case
+        ("dev", "FROM python:3.13\n", "it names no stage"),
+        ("test", "FROM python:3.13 AS base\n", "its stages: base"),
+    ],
+)
+def test_a_target_the_dockerfile_lacks(
+    tmp_path: Path, target: str | None, dockerfile: str, problem: str | None
+) -> None:
+    build = f"{{context: ., target: {target}}}" if target else "."
+    (tmp_path / "compose.yaml").write_text(f"services:\n  app:\n    build: {build}\n")
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    project = load_compose(locate(tmp_path))
+    found = missing_stage(project, project.services["app"])
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and f"has no such stage ({problem}); " in found
+        assert found.startswith(f"compose.yaml: services.app.build.target is {target!r}, but ")
+        fix = "remove `target: dev`" if target == "dev" else f"add `FROM ... AS {target}`"
+        assert fix in found

@@ -3,6 +3,7 @@ import tomllib
 import pytest
 
 from devbox.errors import DevboxError
+from devbox.project.choices import chosen_keys
 from devbox.project.merge import add_ignores, add_watch, record_settings
 
 WATCH = [{"action": "sync", "path": ".", "target": "/app"}]
@@ -127,17 +128,45 @@ def test_add_ignores(before: str, after: str, added: list[str]) -> None:
 
 def test_record_settings_appends_a_table() -> None:
     text = '[project]\nname = "x"'
-    new, added = record_settings(text, {"port": 8000, "command": ["x", "--y"]})
-    assert added == ["port", "command"]
+    new, added, removed = record_settings(text, {"port": 8000, "command": ["x", "--y"]})
+    assert (added, removed) == (["port", "command"], [])
     assert new.startswith(text + "\n")
     assert tomllib.loads(new)["tool"]["devbox"] == {"port": 8000, "command": ["x", "--y"]}
+    assert chosen_keys(new) == {"port", "command"}  # marked as init's own
 
 
 def test_record_settings_adds_only_missing_keys() -> None:
     text = "[tool.devbox]  # mine\nport = 9000\n\n[tool.other]\na = 1\n"
-    new, added = record_settings(text, {"port": 8000, "service": "web"})
+    new, added, _ = record_settings(text, {"port": 8000, "service": "web"})
     assert added == ["service"]
-    assert new == '[tool.devbox]  # mine\nservice = "web"\nport = 9000\n\n[tool.other]\na = 1\n'
+    assert new == (
+        '[tool.devbox]  # mine\nport = 9000\nservice = "web"  # by devbox init [bde148]\n'
+        "\n[tool.other]\na = 1\n"
+    )
+
+
+def test_init_s_own_choices_are_made_again_and_the_user_s_kept() -> None:
+    first = record_settings(
+        '[project]\nname = "x"\n', {"port": 8000, "command": ["a"], "smoke": ["t"]}
+    )
+    edited = first.text.replace("8000", "9000")  # the user edits a value, mark and all
+    again = record_settings(edited, {"port": 8000, "command": ["b"]})
+    assert (again.written, again.removed) == (["command"], ["smoke"])
+    table = tomllib.loads(again.text)["tool"]["devbox"]
+    assert table == {"port": 9000, "command": ["b"]}
+    assert chosen_keys(again.text) == {"command"}
+
+
+def test_options_passed_to_init_always_win_and_become_the_user_s() -> None:
+    text = '[tool.devbox]\ncommand = ["mine"]\npython-image = "python:3.12"  # why\n'
+    values = {"command": ["flag"], "python-image": "python:3.11-slim", "port": 8000}
+    new, written, _ = record_settings(text, values, flags={"command", "python-image"})
+    assert written == ["command", "python-image", "port"]
+    assert tomllib.loads(new)["tool"]["devbox"] == values
+    assert chosen_keys(new) == {"port"}
+    assert "# why" in new  # comments stay
+    # the next init, without the options, keeps them
+    assert record_settings(new, {**values, "command": ["other"]}).written == []
 
 
 @pytest.mark.parametrize(
@@ -150,7 +179,7 @@ def test_record_settings_adds_only_missing_keys() -> None:
     ],
 )
 def test_record_settings_never_breaks_the_file(text: str) -> None:
-    new, added = record_settings(text, {"port": 8000, "service": "web"})
+    new, added, _ = record_settings(text, {"port": 8000, "service": "web"})
     parsed = tomllib.loads(new)  # always valid TOML
     assert parsed["project"]["name"] == "x"
     if added:

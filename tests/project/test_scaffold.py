@@ -322,3 +322,73 @@ def test_image_tag_without_a_version_is_not_guessed(sample_copy: Path) -> None:
     (sample_copy / ".python-version").write_text("3.10\n")
     init_project(project_dir=sample_copy, overrides={"python-image": "python:slim"})
     assert "FROM python:slim AS dev" in (sample_copy / "Dockerfile").read_text()
+
+
+def test_options_passed_to_init_win_and_are_recorded(sample_copy: Path) -> None:
+    """init --force with options rewrites what it recorded from them, and the next init,
+    without options, keeps them (it used to keep the old values: issue #22)."""
+    pyproject = sample_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text[: text.index("[tool.devbox]")])
+    init_project(project_dir=sample_copy)
+    assert tomllib.loads(pyproject.read_text())["tool"]["devbox"]["prod-sources"] is False
+
+    options = {"command": "python -m sample_app.server", "python-image": "python:3.13-slim"}
+    report = init_project(project_dir=sample_copy, force=True, overrides=options)
+    recorded = tomllib.loads(pyproject.read_text())["tool"]["devbox"]
+    assert recorded["command"] == ["python", "-m", "sample_app.server"]
+    assert recorded["python-image"] == "python:3.13-slim"
+    assert recorded["prod-sources"] is True  # init's own choice, made again for the new command
+    message = next(r.message for r in report.files if r.path.name == "pyproject.toml")
+    assert message == "updated: recorded command, python-image, prod-sources in [tool.devbox]"
+    assert "FROM python:3.13-slim AS" in (sample_copy / "Dockerfile").read_text()
+
+    again = init_project(project_dir=sample_copy)  # no options: what they set stays
+    assert {(r.path.name, r.outcome) for r in again.files} <= {
+        (name, Outcome.UNCHANGED)
+        for name in ("Dockerfile", ".dockerignore", "compose.yaml", "pyproject.toml")
+    }
+
+
+def test_a_value_init_chose_and_the_user_edited_is_theirs(sample_copy: Path) -> None:
+    pyproject = sample_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text[: text.index("[tool.devbox]")])
+    init_project(project_dir=sample_copy)
+    pyproject.write_text(pyproject.read_text().replace("port = 8000", "port = 8123"))
+    init_project(project_dir=sample_copy, force=True)
+    assert tomllib.loads(pyproject.read_text())["tool"]["devbox"]["port"] == 8123
+    assert read_settings(sample_copy).port == 8123
+
+
+def test_compose_builds_a_dockerfile_without_a_dev_stage_as_it_is(sample_copy: Path) -> None:
+    (sample_copy / "Dockerfile").write_text('FROM python:3.13-slim-trixie\nCMD ["x"]\n')
+    report = init_project(project_dir=sample_copy)
+    build = yaml.safe_load((sample_copy / "compose.yaml").read_text())["services"]["sample-app"]
+    assert build["build"] == {"context": "."}
+    assert any(
+        n.startswith("Dockerfile: no `dev` stage, so up develops it as it is") for n in report.notes
+    )
+    assert any(
+        n.startswith("Dockerfile: no `prod` stage, so smoke checks its last stage")
+        for n in report.notes
+    )
+
+
+def test_keys_of_the_user_that_an_option_makes_stale_are_named(sample_copy: Path) -> None:
+    """The sample's own [tool.devbox] (written by hand, or by an init before the marks):
+    a new --command keeps its prod-sources and dev-command, and says init would differ."""
+    report = init_project(
+        project_dir=sample_copy, force=True, overrides={"command": "python -m sample_app.server"}
+    )
+    path = sample_copy / "pyproject.toml"
+    assert (
+        f"{path}: [tool.devbox] prod-sources = false is yours, kept; init itself would choose "
+        "true now: delete the line to let it"
+    ) in report.notes
+    assert (
+        f'{path}: [tool.devbox] dev-command = ["sample-app", "--reload"] is yours, kept; init '
+        "itself would not set it now: delete the line to let it"
+    ) in report.notes
+    assert not any("port" in note or "python-image" in note for note in report.notes)
+    assert not any("is yours, kept" in note for note in init_project(project_dir=sample_copy).notes)
