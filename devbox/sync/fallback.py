@@ -250,7 +250,7 @@ class FallbackSession:
         """Copy sync: start the receiver now, not at the first batch, so that what the
         container writes comes back from the start (`sync.writeback`)."""
         if self.bind is None and self.writes_back is not WritesBack.OFF:
-            self._receiver()
+            self._receiver(at_start=True)
 
     def prepare_mounts(self) -> None:
         """What the container's mounts need before it is created: a `.venv` mount point
@@ -390,7 +390,9 @@ class FallbackSession:
         if deletes:
             self.engine.exec(self.spec.name, ["rm", "-rf", "--", *sorted(deletes)])
 
-    def _receiver(self) -> Receiver | None:
+    def _receiver(self, *, at_start: bool = False) -> Receiver | None:
+        """The live receiver, started when needed. One that cannot start makes copy sync
+        fall back to `docker cp` (said once), unless `at_start`: the first batch retries."""
         if self.bind is not None or self.receiver_broken:
             return None
         if self.receiver is not None and self.receiver.alive():
@@ -408,6 +410,8 @@ class FallbackSession:
                 on_file=self._container_file,
             )
         except (ReceiverError, DevboxError) as exc:
+            if at_start:
+                return None
             if self.engine.running(self.spec.name):  # else the container is gone, not python3
                 self.receiver_broken = True
                 self.echo(f"copy sync falls back to docker cp per batch: {exc}")
