@@ -15,6 +15,11 @@ generated patterns. Where devbox follows Docker and Compose rather than that por
 - `.dockerignore` is not re-included (the SDK always adds `!.dockerignore`);
 - `.` and `..`: patterns are cleaned like Go's filepath.Clean, and one naming the root covers
   everything, as Compose joins it to an absolute root (the SDK drops it).
+
+What an image build copies is a different question with different answers: `BuildIgnore`
+gives BuildKit's (a pattern naming the root matches nothing; an excluded folder is not
+entered unless a `!` pattern starts with its path). Judge an image with it, a watch rule
+with `PatternMatcher`.
 """
 
 import re
@@ -310,6 +315,66 @@ class PatternMatcher:
         if not self.matches(directory):
             return False
         return not any(p.exclusion and p.could_reach(directory) for p in self._patterns)
+
+
+class BuildIgnore:
+    """What an image build leaves out of its context, as BuildKit decides (pure).
+
+    BuildKit reads the same lines but walks the context with them (tonistiigi/fsutil):
+    - a pattern naming the root (`.`, `/`) matches no path, so it ignores nothing, where
+      Compose's watch joins it to an absolute root and ignores everything;
+    - an excluded folder is skipped whole unless some `!` pattern, as written, starts with
+      the folder's path and a '/': `secrets` then `!secrets/public.txt` copies that file,
+      while `secrets` then `!**/public.txt` copies nothing of `secrets/`;
+    - in a folder it does enter, each path is matched like `PatternMatcher.matches`.
+    The oracle is a real build (tests/project/test_build_ignore_docker.py).
+    """
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        kept: list[str] = []
+        for raw in patterns:
+            normalised = _normalise(raw)
+            if normalised is not None and normalised[1] not in ("", "."):
+                kept.append("!" * normalised[0] + normalised[1])
+        self._matcher = PatternMatcher(kept)
+        self._entered = tuple(p[1:] + "/" for p in kept if p.startswith("!"))
+        self._skipped: dict[str, bool] = {}
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The patterns that take part (root patterns dropped), `!` included, in order."""
+        return self._matcher.patterns
+
+    def copies(self, rel_path: str) -> bool:
+        """Whether a build copies `rel_path` (relative to the context) into the image."""
+        return not self.excludes(rel_path)
+
+    def excludes(self, rel_path: str) -> bool:
+        """Whether a build leaves `rel_path` out, itself or through a skipped folder."""
+        path = clean_path(rel_path).lstrip("/")
+        if path in ("", "."):
+            return False
+        head, sep, _ = path.rpartition("/")
+        return (bool(sep) and self._skips(head)) or self._matcher.matches(path)
+
+    def skips_dir(self, rel_dir: str) -> bool:
+        """Whether the build never enters folder `rel_dir` (it, or a parent, excluded and no
+        `!` pattern reaching in), so nothing under it is copied."""
+        directory = clean_path(rel_dir).lstrip("/")
+        return directory not in ("", ".") and self._skips(directory)
+
+    def _skips(self, directory: str) -> bool:
+        found = self._skipped.get(directory)
+        if found is None:
+            head, sep, _ = directory.rpartition("/")
+            found = (bool(sep) and self._skips(head)) or (
+                self._matcher.matches(directory)
+                and not any(p.startswith(directory + "/") for p in self._entered)
+            )
+            if len(self._skipped) >= _CACHE_LIMIT:
+                self._skipped.clear()
+            self._skipped[directory] = found
+        return found
 
 
 def read_ignore_file(path: Path) -> list[str]:
