@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from devbox.errors import ConfigError, config_error
 
@@ -207,6 +208,15 @@ class _Automaton:
             self._cache[key] = found
         return found
 
+    def full_match(self, path: str) -> bool:
+        """Whether the pattern matches all of `path` (no parent tried)."""
+        nodes = self._start
+        for c in path:
+            if not nodes:
+                return False
+            nodes = self._step(nodes, c)
+        return bool(nodes & self._accept)
+
     def matches_or_parent(self, path: str) -> bool:
         """Whether the pattern matches all of `path` or one of its parent directories.
 
@@ -317,28 +327,45 @@ class PatternMatcher:
         return not any(p.exclusion and p.could_reach(directory) for p in self._patterns)
 
 
+Walk = Literal["current", "legacy", "any"]
+_Verdicts = tuple[bool, ...]
+
+
 class BuildIgnore:
     """What an image build leaves out of its context, as BuildKit decides (pure).
 
-    BuildKit reads the same lines but walks the context with them (tonistiigi/fsutil):
+    BuildKit reads the same lines but walks the context with them (tonistiigi/fsutil), and
+    the walk has its own rules:
     - a pattern naming the root (`.`, `/`) matches no path, so it ignores nothing, where
       Compose's watch joins it to an absolute root and ignores everything;
     - an excluded folder is skipped whole unless some `!` pattern, as written, starts with
-      the folder's path and a '/': `secrets` then `!secrets/public.txt` copies that file,
-      while `secrets` then `!**/public.txt` copies nothing of `secrets/`;
-    - in a folder it does enter, each path is matched like `PatternMatcher.matches`.
-    The oracle is a real build (tests/project/test_build_ignore_docker.py).
+      the folder's path and a '/' (`secrets` then `!secrets/public.txt` copies that file).
+    Then two walks differ, and `walk` picks one:
+    - "current" (BuildKit's own client: Compose's builds, buildx): a `!` pattern with a
+      wildcard makes it enter every folder; each path is matched with its folder's
+      per-pattern results (`MatchesUsingParentResults`), which skip the patterns that
+      cannot change the answer so far, so a skipped pattern is not seen as matching the
+      folder: `**`, `!**/.env`, `config` copies `config/.env`;
+    - "legacy" (Docker's own client before buildx, 20.10): it never enters a folder for a
+      wildcard `!` pattern, and matches each path and its parents alone;
+    - "any" (the default): excluded only when both walks exclude it, the answer to ask
+      when the question is what could reach an image.
+    The oracle is a real build (tests/project/test_dockerignore_build_docker.py).
     """
 
-    def __init__(self, patterns: Iterable[str]) -> None:
+    def __init__(self, patterns: Iterable[str], *, walk: Walk = "any") -> None:
         kept: list[str] = []
         for raw in patterns:
             normalised = _normalise(raw)
             if normalised is not None and normalised[1] not in ("", "."):
                 kept.append("!" * normalised[0] + normalised[1])
+        self._walk = walk
         self._matcher = PatternMatcher(kept)
+        self._patterns = [(p.exclusion, p.automaton) for p in self._matcher._patterns]
         self._entered = tuple(p[1:] + "/" for p in kept if p.startswith("!"))
-        self._skipped: dict[str, bool] = {}
+        self._wildcard_exception = any(_has_wildcard(p) for p in self._entered)
+        self._legacy_skips: dict[str, bool] = {}
+        self._current_dirs: dict[str, _Verdicts | None] = {}
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -354,27 +381,87 @@ class BuildIgnore:
         path = clean_path(rel_path).lstrip("/")
         if path in ("", "."):
             return False
-        head, sep, _ = path.rpartition("/")
-        return (bool(sep) and self._skips(head)) or self._matcher.matches(path)
+        if self._walk == "legacy":
+            return self._legacy_excludes(path)
+        if self._walk == "current":
+            return self._current_excludes(path)
+        return self._legacy_excludes(path) and self._current_excludes(path)
 
     def skips_dir(self, rel_dir: str) -> bool:
-        """Whether the build never enters folder `rel_dir` (it, or a parent, excluded and no
-        `!` pattern reaching in), so nothing under it is copied."""
+        """Whether the build never enters folder `rel_dir`, so nothing under it is copied."""
         directory = clean_path(rel_dir).lstrip("/")
-        return directory not in ("", ".") and self._skips(directory)
+        if directory in ("", "."):
+            return False
+        legacy = self._walk != "current" and self._legacy_skip(directory)
+        current = self._walk != "legacy" and self._current_dir(directory) is None
+        return legacy and current if self._walk == "any" else legacy or current
 
-    def _skips(self, directory: str) -> bool:
-        found = self._skipped.get(directory)
+    def _enters(self, directory: str) -> bool:
+        """Whether some `!` pattern starts with `directory/`, so the walk goes in."""
+        return any(p.startswith(directory + "/") for p in self._entered)
+
+    def _legacy_excludes(self, path: str) -> bool:
+        head, sep, _ = path.rpartition("/")
+        return (bool(sep) and self._legacy_skip(head)) or self._matcher.matches(path)
+
+    def _legacy_skip(self, directory: str) -> bool:
+        found = self._legacy_skips.get(directory)
         if found is None:
             head, sep, _ = directory.rpartition("/")
-            found = (bool(sep) and self._skips(head)) or (
-                self._matcher.matches(directory)
-                and not any(p.startswith(directory + "/") for p in self._entered)
+            found = (bool(sep) and self._legacy_skip(head)) or (
+                self._matcher.matches(directory) and not self._enters(directory)
             )
-            if len(self._skipped) >= _CACHE_LIMIT:
-                self._skipped.clear()
-            self._skipped[directory] = found
+            if len(self._legacy_skips) >= _CACHE_LIMIT:
+                self._legacy_skips.clear()
+            self._legacy_skips[directory] = found
         return found
+
+    def _current_excludes(self, path: str) -> bool:
+        head, sep, _ = path.rpartition("/")
+        parent = self._current_dir(head) if sep else ()
+        return parent is None or self._evaluate(path, parent)[0]
+
+    def _current_dir(self, directory: str) -> _Verdicts | None:
+        """The folder's per-pattern results; None when the walk never gets into it."""
+        if directory in self._current_dirs:
+            return self._current_dirs[directory]
+        head, sep, _ = directory.rpartition("/")
+        parent = self._current_dir(head) if sep else ()
+        found: _Verdicts | None = None
+        if parent is not None:
+            matched, verdicts = self._evaluate(directory, parent)
+            skipped = matched and not self._wildcard_exception and not self._enters(directory)
+            found = None if skipped else verdicts
+        if len(self._current_dirs) >= _CACHE_LIMIT:
+            self._current_dirs.clear()
+        self._current_dirs[directory] = found
+        return found
+
+    def _evaluate(self, path: str, parent: _Verdicts) -> tuple[bool, _Verdicts]:
+        """moby/patternmatcher's `MatchesUsingParentResults`; `()` for a top-level path."""
+        matched = False
+        verdicts = []
+        for i, (exclusion, automaton) in enumerate(self._patterns):
+            match = bool(parent) and parent[i]
+            if not match and exclusion == matched:
+                match = automaton is not None and automaton.full_match(path)
+            verdicts.append(match)
+            if match:
+                matched = not exclusion
+        return matched, tuple(verdicts)
+
+
+def _has_wildcard(pattern: str) -> bool:
+    """fsutil's `containsWildcards`: `*`, `?` or `[` not escaped by a backslash."""
+    escaped = False
+    for c in pattern:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c in "*?[":
+            return True
+    return False
 
 
 def read_ignore_file(path: Path) -> list[str]:

@@ -169,5 +169,5 @@ def copied_secrets(root: Path, ignore: Sequence[str]) -> list[str]:
         for dirpath, dirnames, filenames in os.walk(root / rel):
             base = Path(dirpath).relative_to(root).as_posix()
             dirnames[:] = sorted(d for d in dirnames if not build.skips_dir(f"{base}/{d}"))
-            found += sorted(f"{base}/{n}" for n in filenames if build.copies(f"{base}/{n}"))
-    return found
+            found += [f"{base}/{n}" for n in filenames if build.copies(f"{base}/{n}")]
+    return sorted(found)

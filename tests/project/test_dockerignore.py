@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from devbox.errors import DevboxError, ExitCode
 from devbox.project.dockerignore import (
+    BuildIgnore,
     PatternError,
     PatternMatcher,
     compose_dockerignore_patterns,
@@ -287,3 +288,53 @@ def test_excluded_dir_covers_everything_below(
     matcher = PatternMatcher(patterns)
     if matcher.excludes_dir(directory):
         assert matcher.matches(f"{directory}/{name}")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "copied"),
+    [
+        # a pattern naming the root ignores nothing in a build (everything for Compose watch)
+        (["."], ".env", True),
+        (["/"], ".venv/bin/python", True),
+        (["./"], "a/b", True),
+        (["./.env"], ".env", False),
+        # an excluded folder is entered for a `!` pattern under it, as written
+        (["secrets", "!secrets/ok.txt"], "secrets/ok.txt", True),
+        (["secrets", "!secrets/ok.txt"], "secrets/no.txt", False),
+        (["secrets", "!secrets/ok.txt"], "secrets/ok.txt/x", True),  # a folder named so
+        (["**/*.pem", "!a/*.pem"], "a/x.pem", True),
+        (["**/*.pem", "!a/*.pem"], "b/x.pem", False),
+    ],
+)
+def test_build_ignore_as_buildkit_reads_it(patterns: list[str], path: str, copied: bool) -> None:
+    for walk in ("current", "legacy", "any"):
+        assert BuildIgnore(patterns, walk=walk).copies(path) == copied, walk
+    assert PatternMatcher(["."]).matches(".env")  # where watch's answer differs
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "current", "legacy"),
+    [
+        # a wildcard `!` makes current BuildKit enter every folder; the 20.10 client never
+        (["secrets", "!**/y"], "secrets/sub/y", True, False),
+        # current BuildKit's per-pattern parent results skip patterns that could not matter
+        (["**", "!**/.env", "config"], "config/.env", True, False),
+        (["*/*/*", "!*/b"], "a/b/server.pem", False, True),
+    ],
+)
+def test_the_two_walks_of_buildkit(
+    patterns: list[str], path: str, current: bool, legacy: bool
+) -> None:
+    assert BuildIgnore(patterns, walk="current").copies(path) == current
+    assert BuildIgnore(patterns, walk="legacy").copies(path) == legacy
+    assert BuildIgnore(patterns).copies(path) == (current or legacy)
+
+
+def test_which_folders_a_build_never_enters() -> None:
+    wildcard = ["secrets", "!**/y"]
+    assert BuildIgnore(wildcard, walk="legacy").skips_dir("secrets")
+    assert not BuildIgnore(wildcard, walk="current").skips_dir("secrets")
+    assert not BuildIgnore(wildcard).skips_dir("secrets")
+    assert BuildIgnore(["secrets", "!secrets/a"]).skips_dir("secrets/b")
+    assert not BuildIgnore(["secrets", "!secrets/a"]).skips_dir("secrets")
+    assert not BuildIgnore(["."]).skips_dir(".")
