@@ -328,7 +328,7 @@ class PatternMatcher:
 
 
 Walk = Literal["current", "legacy", "any"]
-_Verdicts = tuple[bool, ...]
+_Verdicts = frozenset[int]  # the patterns that matched a folder, by index
 
 
 class BuildIgnore:
@@ -360,8 +360,22 @@ class BuildIgnore:
             if normalised is not None and normalised[1] not in ("", "."):
                 kept.append("!" * normalised[0] + normalised[1])
         self._walk = walk
-        self._matcher = PatternMatcher(kept)
-        self._patterns = [(p.exclusion, p.automaton) for p in self._matcher._patterns]
+        self._kept = tuple(kept)
+        # (is_exclusion, body), compiled on first use: most lines of a long file never are
+        self._patterns = [(p.startswith("!"), p.removeprefix("!")) for p in kept]
+        self._automata: dict[int, _Automaton] = {}
+        # Patterns by their first path segment when it is literal; the others apply to
+        # every path. A path is only tried against its segment's and the global ones, so a
+        # long .dockerignore of anchored lines costs little per path.
+        self._global: list[int] = []
+        self._by_head: dict[str, list[int]] = {}
+        for i, (_, body) in enumerate(self._patterns):
+            head = body.split("/", 1)[0]
+            if _has_wildcard(head) or "\\" in head:
+                self._global.append(i)
+            else:
+                self._by_head.setdefault(head, []).append(i)
+        self._candidates: dict[str, list[int]] = {}
         self._entered = tuple(p[1:] + "/" for p in kept if p.startswith("!"))
         self._wildcard_exception = any(_has_wildcard(p) for p in self._entered)
         self._legacy_skips: dict[str, bool] = {}
@@ -370,7 +384,7 @@ class BuildIgnore:
     @property
     def patterns(self) -> tuple[str, ...]:
         """The patterns that take part (root patterns dropped), `!` included, in order."""
-        return self._matcher.patterns
+        return self._kept
 
     def copies(self, rel_path: str) -> bool:
         """Whether a build copies `rel_path` (relative to the context) into the image."""
@@ -402,14 +416,40 @@ class BuildIgnore:
 
     def _legacy_excludes(self, path: str) -> bool:
         head, sep, _ = path.rpartition("/")
-        return (bool(sep) and self._legacy_skip(head)) or self._matcher.matches(path)
+        return (bool(sep) and self._legacy_skip(head)) or self._legacy_matches(path)
+
+    def _tried(self, path: str) -> list[int]:
+        """The patterns that can match `path` or a parent of it, in order."""
+        head = path.split("/", 1)[0]
+        found = self._candidates.get(head)
+        if found is None:
+            found = sorted(self._global + self._by_head.get(head, []))
+            if len(self._candidates) >= _CACHE_LIMIT:
+                self._candidates.clear()
+            self._candidates[head] = found
+        return found
+
+    def _legacy_matches(self, path: str) -> bool:
+        """`PatternMatcher.matches` over the patterns that can match."""
+        matched = False
+        for i in self._tried(path):
+            exclusion = self._patterns[i][0]
+            if exclusion == matched and self._automaton(i).matches_or_parent(path):
+                matched = not exclusion
+        return matched
+
+    def _automaton(self, i: int) -> _Automaton:
+        found = self._automata.get(i)
+        if found is None:
+            found = self._automata[i] = _Automaton(self._patterns[i][1])
+        return found
 
     def _legacy_skip(self, directory: str) -> bool:
         found = self._legacy_skips.get(directory)
         if found is None:
             head, sep, _ = directory.rpartition("/")
             found = (bool(sep) and self._legacy_skip(head)) or (
-                self._matcher.matches(directory) and not self._enters(directory)
+                self._legacy_matches(directory) and not self._enters(directory)
             )
             if len(self._legacy_skips) >= _CACHE_LIMIT:
                 self._legacy_skips.clear()
@@ -418,7 +458,7 @@ class BuildIgnore:
 
     def _current_excludes(self, path: str) -> bool:
         head, sep, _ = path.rpartition("/")
-        parent = self._current_dir(head) if sep else ()
+        parent = self._current_dir(head) if sep else frozenset()
         return parent is None or self._evaluate(path, parent)[0]
 
     def _current_dir(self, directory: str) -> _Verdicts | None:
@@ -426,7 +466,7 @@ class BuildIgnore:
         if directory in self._current_dirs:
             return self._current_dirs[directory]
         head, sep, _ = directory.rpartition("/")
-        parent = self._current_dir(head) if sep else ()
+        parent = self._current_dir(head) if sep else frozenset()
         found: _Verdicts | None = None
         if parent is not None:
             matched, verdicts = self._evaluate(directory, parent)
@@ -438,17 +478,21 @@ class BuildIgnore:
         return found
 
     def _evaluate(self, path: str, parent: _Verdicts) -> tuple[bool, _Verdicts]:
-        """moby/patternmatcher's `MatchesUsingParentResults`; `()` for a top-level path."""
+        """moby/patternmatcher's `MatchesUsingParentResults`: a pattern the folder matched
+        holds; another is tried only when it could change the answer so far, and one not
+        tried counts as not matching (for the folder's children too). A pattern that cannot
+        match (`_tried`) is one not matching, so only those that can are visited."""
         matched = False
         verdicts = []
-        for i, (exclusion, automaton) in enumerate(self._patterns):
-            match = bool(parent) and parent[i]
+        for i in self._tried(path):
+            exclusion = self._patterns[i][0]
+            match = i in parent
             if not match and exclusion == matched:
-                match = automaton is not None and automaton.full_match(path)
-            verdicts.append(match)
+                match = self._automaton(i).full_match(path)
             if match:
+                verdicts.append(i)
                 matched = not exclusion
-        return matched, tuple(verdicts)
+        return matched, frozenset(verdicts)
 
 
 def _has_wildcard(pattern: str) -> bool:

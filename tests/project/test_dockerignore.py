@@ -338,3 +338,24 @@ def test_which_folders_a_build_never_enters() -> None:
     assert BuildIgnore(["secrets", "!secrets/a"]).skips_dir("secrets/b")
     assert not BuildIgnore(["secrets", "!secrets/a"]).skips_dir("secrets")
     assert not BuildIgnore(["."]).skips_dir(".")
+
+
+def test_a_long_file_of_anchored_lines_stays_cheap_per_path() -> None:
+    import time
+
+    build = BuildIgnore([f"gen{i}/*.tmp" for i in range(100_000)] + ["**/*.pem", "!a/**/x"])
+    start = time.perf_counter()
+    assert [build.copies(f"src/m{i}.py") for i in range(2000)] == [True] * 2000
+    assert build.excludes("gen7/a.tmp") and build.excludes("src/k.pem")
+    assert time.perf_counter() - start < 5  # about 20 ms: each path meets three lines
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "a/b", "*", "**/c", "b*", "**", "a/*/c", "[ab]"]), max_size=5),
+    st.sampled_from(["a", "a/b", "a/b/c", "b/c", "c", "ab/c/d"]),
+)
+def test_without_a_bang_both_walks_are_plain_matching(patterns: list[str], path: str) -> None:
+    expected = PatternMatcher(patterns).matches(path)
+    assert BuildIgnore(patterns, walk="legacy").excludes(path) == expected
+    assert BuildIgnore(patterns, walk="current").excludes(path) == expected
