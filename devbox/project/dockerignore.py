@@ -401,6 +401,12 @@ class BuildIgnore:
             return self._current_excludes(path)
         return self._legacy_excludes(path) and self._current_excludes(path)
 
+    def lines_matching(self, rel_path: str) -> list[int]:
+        """Indices (into `patterns`) of the lines that match `rel_path` or a parent folder of
+        it, each on its own, in order: what a reader of the file sees as applying."""
+        path = clean_path(rel_path).lstrip("/")
+        return [i for i in self._tried(path) if self._automaton(i).matches_or_parent(path)]
+
     def skips_dir(self, rel_dir: str) -> bool:
         """Whether the build never enters folder `rel_dir`, so nothing under it is copied."""
         directory = clean_path(rel_dir).lstrip("/")

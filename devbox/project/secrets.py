@@ -56,13 +56,18 @@ BLOCK_HEADER = (
 )
 
 
+def block_patterns() -> list[str]:
+    """The patterns of devbox's secrets block, in order."""
+    return [*ENV_PATTERNS, *("!" + p for p in ENV_EXAMPLES), *KEY_PATTERNS]
+
+
 def block_lines() -> list[str]:
-    """devbox's secrets block of a `.dockerignore`: comments, then its patterns."""
-    return [*BLOCK_HEADER, *ENV_PATTERNS, *("!" + p for p in ENV_EXAMPLES), *KEY_PATTERNS]
+    """devbox's secrets block as lines of a `.dockerignore`: comments, then its patterns."""
+    return [*BLOCK_HEADER, *block_patterns()]
 
 
 SECRET_PATTERNS = (*ENV_PATTERNS, *KEY_PATTERNS)
-_SECRETS = PatternMatcher([*ENV_PATTERNS, *("!" + p for p in ENV_EXAMPLES), *KEY_PATTERNS])
+_SECRETS = PatternMatcher(block_patterns())
 _FOLDERS = PatternMatcher(SECRET_PATTERNS)  # a folder `.env.example/` is no example file
 
 
@@ -91,19 +96,16 @@ class Exposure:
     files: tuple[str, ...]
 
 
-def shipped_on_purpose(ignore: Sequence[str], rel_path: str) -> bool:
+def shipped_on_purpose(build: BuildIgnore, rel_path: str) -> bool:
     """Whether a `!` line after a line of devbox's block re-includes `rel_path`: the user
     asked for that secret to be in the image."""
     block = set(SECRET_PATTERNS)
     covered = False
-    for line in ignore:
-        exclusion = line.startswith("!")
-        body = line[1:] if exclusion else line
-        if not PatternMatcher([body]).matches(rel_path):
-            continue
-        if not exclusion and body in block:
-            covered = True
-        elif exclusion and covered:
+    for i in build.lines_matching(rel_path):
+        line = build.patterns[i]
+        if not line.startswith("!"):
+            covered = covered or line in block
+        elif covered:
             return True
     return False
 
@@ -114,7 +116,7 @@ def exposure(ignore: Sequence[str], found: Sequence[str] = ()) -> Exposure:
     build = BuildIgnore(ignore)
 
     def leaks(path: str) -> bool:
-        return build.copies(path) and not shipped_on_purpose(ignore, path)
+        return build.copies(path) and not shipped_on_purpose(build, path)
 
     patterns = tuple(p for p in SECRET_PATTERNS if any(leaks(s) for s in _samples(p)))
     return Exposure(patterns, tuple(path for path in found if leaks(path)))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devbox.project.dockerignore import BuildIgnore, Walk, parse_ignore_text
-from devbox.project.secrets import block_lines
+from devbox.project.secrets import block_patterns
 
 pytestmark = pytest.mark.docker
 
@@ -34,12 +34,12 @@ CASES: list[list[str]] = [
     [".", ".env", "!."],
     ["/"],
     ["./.env", "a/../.aws", "/config/"],
-    block_lines(),
-    [*block_lines(), "!a/keep.pem", "!deploy/secrets/ok.txt", "!src/pkg/.env"],
+    block_patterns(),
+    [*block_patterns(), "!a/keep.pem", "!deploy/secrets/ok.txt", "!src/pkg/.env"],
     ["secrets", "!secrets/sub/y"],
     ["secrets", "!**/y"],  # BuildKit never enters `secrets/` for this `!`
     ["*", "!src"],
-    ["*", "!src", *block_lines()],
+    ["*", "!src", *block_patterns()],
     ["**/.env*", "!**/.env.example"],
     ["a", "!a/b/server.pem"],
     ["a/b", "!a/b/c", "a/b/c/id_rsa.pub"],

@@ -5,11 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from devbox.commands.init import init_project
 from devbox.project.check import check_dockerignore, check_project_dockerignore
-from devbox.project.dockerignore import parse_ignore_text
+from devbox.project.dockerignore import BuildIgnore, parse_ignore_text
 from devbox.project.secrets import (
     SECRET_PATTERNS,
+    Exposure,
     block_lines,
+    block_patterns,
     copied_secrets,
     exposure,
     is_secret,
@@ -47,9 +50,17 @@ def test_secret_names_at_any_depth(name: str) -> None:
 
 def test_the_block_keeps_every_secret_out_of_a_build_at_any_depth(tmp_path: Path) -> None:
     seed(tmp_path)
-    assert copied_secrets(tmp_path, block_lines()) == []
-    assert exposure(block_lines()) == exposure(block_lines(), []) == exposure(block_lines())
-    assert exposure(block_lines()).patterns == ()
+    assert copied_secrets(tmp_path, block_patterns()) == []
+    assert exposure(block_patterns()) == Exposure(patterns=(), files=())
+
+
+def test_the_generated_dockerignore_is_clean_on_a_seeded_project(sample_copy: Path) -> None:
+    seed(sample_copy)
+    init_project(project_dir=sample_copy)
+    text = (sample_copy / ".dockerignore").read_text()
+    assert "\n".join(block_lines()) in text
+    assert copied_secrets(sample_copy, parse_ignore_text(text)) == []
+    assert check_project_dockerignore(sample_copy) == []
 
 
 def test_the_old_generated_dockerignore_lets_nested_secrets_in(tmp_path: Path) -> None:
@@ -73,8 +84,12 @@ def test_a_dot_line_ignores_nothing_in_a_build(tmp_path: Path) -> None:
 
 def test_a_re_included_secret_after_the_block_is_the_users(tmp_path: Path) -> None:
     seed(tmp_path, ("certs/public.pem", "certs/private.pem", "secrets/ok.txt"))
-    ignore = [*block_lines(), "!certs/public.pem", "!secrets/ok.txt"]
-    assert shipped_on_purpose(parse_ignore_text("\n".join(ignore)), "certs/public.pem")
+    ignore = [*block_patterns(), "!certs/public.pem", "!secrets/ok.txt"]
+    build = BuildIgnore(parse_ignore_text("\n".join(ignore)))
+    assert shipped_on_purpose(build, "certs/public.pem")
+    assert not shipped_on_purpose(build, "certs/private.pem")
+    matching = [build.patterns[i] for i in build.lines_matching("secrets/ok.txt")]
+    assert matching == ["**/secrets", "!secrets/ok.txt"]
     assert copied_secrets(tmp_path, ignore) == ["certs/public.pem", "secrets/ok.txt"]
     assert exposure(ignore, copied_secrets(tmp_path, ignore)) == exposure(ignore)
     assert check_dockerignore("\n".join(ignore) + "\n.venv\n") == []
@@ -91,7 +106,7 @@ def test_an_allow_list_lets_the_secrets_of_what_it_allows_in(tmp_path: Path) -> 
     )
     assert findings[0].fix.startswith("run devbox init to add its secrets block")
     # the block appended after the allow-list wins
-    assert copied_secrets(tmp_path, [*ignore, *block_lines()]) == []
+    assert copied_secrets(tmp_path, [*ignore, *block_patterns()]) == []
 
 
 def test_many_copied_secrets_are_counted(tmp_path: Path) -> None:
@@ -110,7 +125,7 @@ def test_the_walk_never_follows_a_symlink_nor_enters_the_venv(tmp_path: Path) ->
 def test_check_of_a_project_reads_its_files(tmp_path: Path) -> None:
     assert check_project_dockerignore(tmp_path)[0].problem.startswith("missing")
     seed(tmp_path, ("deep/er/id_rsa",))
-    (tmp_path / ".dockerignore").write_text("\n".join([".venv", *block_lines()]) + "\n")
+    (tmp_path / ".dockerignore").write_text("\n".join([".venv", *block_patterns()]) + "\n")
     assert check_project_dockerignore(tmp_path) == []
     (tmp_path / ".dockerignore").write_text(".venv\n.env\n")
     problems = [f.problem for f in check_project_dockerignore(tmp_path)]

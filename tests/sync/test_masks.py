@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from devbox.project.secrets import block_lines
+from devbox.project.secrets import block_patterns
 from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.rules import RuleSet, parse_watch_rules
 
@@ -72,7 +72,7 @@ def test_the_generated_dockerignore_masks_every_secret_at_any_depth(tmp_path: Pa
         ".venv/lib/x.pem", "a/b/.pypirc", "a/.netrc",
     ])  # fmt: skip
     (tmp_path / "a" / "link.pem").symlink_to(tmp_path / "a" / "b" / "server.pem")
-    masks = secret_masks(rules(tmp_path, SYNC_ALL, block_lines()), tmp_path)
+    masks = secret_masks(rules(tmp_path, SYNC_ALL, block_patterns()), tmp_path)
     assert masks == Masks(
         files=("a/.netrc", "a/b/.pypirc", "a/b/id_rsa", "a/b/server.pem",
                "certs/tls.key", "config/.env", "home/.npmrc"),
@@ -84,12 +84,12 @@ def test_a_re_included_secret_stays_visible_and_its_folder_is_masked_file_by_fil
     tmp_path: Path,
 ) -> None:
     seed(tmp_path, ["certs/public.pem", "certs/private.pem", "secrets/ok.txt", "secrets/no"])
-    ignore = [*block_lines(), "!certs/public.pem", "!secrets/ok.txt"]
+    ignore = [*block_patterns(), "!certs/public.pem", "!secrets/ok.txt"]
     masks = secret_masks(rules(tmp_path, SYNC_ALL, ignore), tmp_path)
     assert masks == Masks(files=("certs/private.pem", "secrets/no"))
 
 
 def test_names_a_mount_spec_cannot_carry_are_left(tmp_path: Path) -> None:
     seed(tmp_path, ["a:b/.env", "c,d.pem", "ok/.env"])
-    masks = secret_masks(rules(tmp_path, SYNC_ALL, block_lines()), tmp_path)
+    masks = secret_masks(rules(tmp_path, SYNC_ALL, block_patterns()), tmp_path)
     assert masks == Masks(files=("ok/.env",))
