@@ -26,6 +26,7 @@ from devbox.project.scaffold import (
     plan_dockerignore,
     plan_file,
     plan_record,
+    plan_specific_dockerignore,
 )
 from devbox.project.settings import ProjectSettings, check_image_python, read_settings
 from devbox.project.templates import render_files
@@ -80,6 +81,9 @@ def init_project(
         plan_file(folder / "Dockerfile", rendered["Dockerfile"], force=force),
         plan_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
     ]
+    specific = plan_specific_dockerignore(folder / "Dockerfile.dockerignore")
+    if specific is not None:
+        files.append(specific)
     planned = {r.path: r.content for r in files if r.content is not None}
     files.append(
         plan_compose(

@@ -11,7 +11,12 @@ from typing import Any
 
 from devbox.defaults import CACHE_VOLUME, UV_CACHE_DIR
 from devbox.project.compose import ComposeProject, Service, load_compose
-from devbox.project.dockerignore import BuildIgnore, PatternMatcher, parse_ignore_text
+from devbox.project.dockerignore import (
+    BuildIgnore,
+    PatternMatcher,
+    build_ignore_path,
+    parse_ignore_text,
+)
 from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths
 from devbox.project.secrets import copied_secrets, exposure
@@ -257,13 +262,14 @@ def _ignores_venv(rule: dict[str, Any]) -> bool:
 
 
 def check_project_dockerignore(project_dir: Path) -> list[Finding]:
-    """`check_dockerignore` of the project's `.dockerignore`, with the secret files of the
-    project a build would copy."""
-    text = read_text(project_dir / ".dockerignore")
+    """`check_dockerignore` of the ignore file the project's build reads (`Dockerfile.
+    dockerignore` first), with the secret files of the project that build would copy."""
+    path = build_ignore_path(project_dir)
+    text = read_text(path)
     if text is None:
         return check_dockerignore(None)
-    found = copied_secrets(project_dir, parse_ignore_text(text))
-    return check_dockerignore(text, found=found)
+    found = copied_secrets(project_dir, parse_ignore_text(text, path=path))
+    return check_dockerignore(text, name=path.name, found=found)
 
 
 def check_files(paths: ProjectPaths, *, service: str, sync_exec: bool = False) -> list[Finding]:

@@ -514,6 +514,13 @@ def _has_wildcard(pattern: str) -> bool:
     return False
 
 
+def build_ignore_path(context: Path, dockerfile: str = "Dockerfile") -> Path:
+    """The ignore file a build of `dockerfile` reads: `<Dockerfile>.dockerignore` when it
+    exists (BuildKit, from Docker's 20.10 client and Compose alike), else `.dockerignore`."""
+    specific = context / f"{dockerfile}.dockerignore"
+    return specific if specific.is_file() else context / ".dockerignore"
+
+
 def read_ignore_file(path: Path) -> list[str]:
     """Patterns of a .dockerignore, normalised like Docker's reader; a missing file has none.
 

@@ -139,6 +139,19 @@ def plan_dockerignore(path: Path, content: str, force: bool) -> FileResult:
     return _update(path, old, new, f"added {', '.join(added)}")
 
 
+def plan_specific_dockerignore(path: Path) -> FileResult | None:
+    """`Dockerfile.dockerignore`, when there is one, gets what `.dockerignore` would: a
+    build reads it instead of `.dockerignore`. None when there is none."""
+    old = _old(path)
+    if old is None:
+        return None
+    new, added = add_ignores(old, ALWAYS_IGNORED)
+    new, secrets = add_secret_block(new)
+    if secrets:
+        added.append(f"the secrets block ({len(secrets)} patterns)")
+    return _update(path, old, new, f"added {', '.join(added)}")
+
+
 def plan_record(project_dir: Path, settings: ProjectSettings) -> FileResult | None:
     """init's choices added to `[tool.devbox]` (keys the user set are kept)."""
     path = project_dir / "pyproject.toml"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from devbox.project.dockerignore import BuildIgnore, Walk, parse_ignore_text
+from devbox.project.dockerignore import BuildIgnore, Walk, build_ignore_path, parse_ignore_text
 from devbox.project.secrets import block_patterns
 
 pytestmark = pytest.mark.docker
@@ -146,5 +146,35 @@ def test_build_ignore_predicts_what_compose_build_copies(
             capture_output=True, check=True, timeout=180,
         )  # fmt: skip
         assert image_files(image) == predicted(tmp_path / "ctx", "current")
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True, check=False)
+
+
+def test_a_dockerfile_specific_ignore_file_wins_in_both_builds(
+    tmp_path: Path, compose_2_40: str
+) -> None:
+    context = tmp_path / "ctx"
+    seed(context, [".env"])
+    (context / "Dockerfile.dockerignore").write_text("config\n")
+    assert build_ignore_path(context) == context / "Dockerfile.dockerignore"
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY . /ctx\n")
+    out = tmp_path / "out"
+    subprocess.run(
+        ["docker", "build", "--quiet", "--output", f"type=local,dest={out}", str(context)],
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert (out / "ctx" / ".env").is_file() and not (out / "ctx" / "config").exists()
+    image = f"devbox-test-ctx-{uuid.uuid4().hex[:8]}:latest"
+    (tmp_path / "compose.yaml").write_text(
+        f"services:\n  ctx:\n    image: {image}\n    build: ./ctx\n"
+    )
+    try:
+        subprocess.run(
+            ["docker", "compose", "-p", f"devbox-test-ctx-{uuid.uuid4().hex[:8]}",
+             "-f", str(tmp_path / "compose.yaml"), "build"],
+            capture_output=True, check=True, timeout=180,
+        )  # fmt: skip
+        files = image_files(image)
+        assert ".env" in files and not [f for f in files if f.startswith("config/")]
     finally:
         subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True, check=False)

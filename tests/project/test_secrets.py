@@ -130,3 +130,17 @@ def test_check_of_a_project_reads_its_files(tmp_path: Path) -> None:
     (tmp_path / ".dockerignore").write_text(".venv\n.env\n")
     problems = [f.problem for f in check_project_dockerignore(tmp_path)]
     assert problems[0] == "a build copies these secrets into the image: deep/er/id_rsa"
+
+
+def test_a_dockerfile_specific_ignore_file_is_the_one_judged_and_merged(
+    sample_copy: Path,
+) -> None:
+    seed(sample_copy, ("config/.env",))
+    (sample_copy / "Dockerfile.dockerignore").write_text(".venv\n")
+    problems = [str(f) for f in check_project_dockerignore(sample_copy)]
+    assert problems[0].startswith(
+        "Dockerfile.dockerignore: a build copies these secrets into the image: config/.env"
+    )
+    init_project(project_dir=sample_copy)
+    assert "\n".join(block_lines()) in (sample_copy / "Dockerfile.dockerignore").read_text()
+    assert check_project_dockerignore(sample_copy) == []
