@@ -81,10 +81,24 @@ def is_secret_folder(rel_path: str) -> bool:
     return _FOLDERS.matches(rel_path)
 
 
-def _samples(pattern: str) -> tuple[str, ...]:
-    """Paths that stand for `pattern`: at the top and two folders down."""
+def _bases(ignore: Sequence[str]) -> list[str]:
+    """Folders to try secrets in: the top, two folders down, and under what each `!` line
+    re-includes (an allow-list `*`, `!src` copies `src/.env`)."""
+    bases = ["", "deep/er/"]
+    for line in ignore:
+        if line.startswith("!"):
+            body = line[1:]
+            cut = next((i for i, c in enumerate(body) if c in "*?[\\"), None)
+            folder = body if cut is None else body[: body.rfind("/", 0, cut) + 1]
+            if folder.strip("/") and folder.rstrip("/") + "/" not in bases:
+                bases.append(folder.rstrip("/") + "/")
+    return bases
+
+
+def _samples(pattern: str, bases: Sequence[str]) -> tuple[str, ...]:
+    """Paths that stand for `pattern` in each of `bases`."""
     name = pattern.removeprefix("**/").replace("*", "x")
-    return (name, f"deep/er/{name}")
+    return tuple(base + name for base in bases)
 
 
 @dataclass(frozen=True)
@@ -112,13 +126,15 @@ def shipped_on_purpose(build: BuildIgnore, rel_path: str) -> bool:
 
 def exposure(ignore: Sequence[str], found: Sequence[str] = ()) -> Exposure:
     """Which secrets a build with the `.dockerignore` lines `ignore` (parsed) copies:
-    devbox's patterns, by sample paths, and `found`, the project's secret files (pure)."""
+    devbox's patterns, by sample paths (`_bases`), and `found`, the project's secret files
+    (pure)."""
     build = BuildIgnore(ignore)
 
     def leaks(path: str) -> bool:
         return build.copies(path) and not shipped_on_purpose(build, path)
 
-    patterns = tuple(p for p in SECRET_PATTERNS if any(leaks(s) for s in _samples(p)))
+    bases = _bases(ignore)
+    patterns = tuple(p for p in SECRET_PATTERNS if any(leaks(s) for s in _samples(p, bases)))
     return Exposure(patterns, tuple(path for path in found if leaks(path)))
 
 

@@ -144,3 +144,9 @@ def test_a_dockerfile_specific_ignore_file_is_the_one_judged_and_merged(
     init_project(project_dir=sample_copy)
     assert "\n".join(block_lines()) in (sample_copy / "Dockerfile.dockerignore").read_text()
     assert check_project_dockerignore(sample_copy) == []
+
+
+def test_an_allow_list_misses_every_secret_pattern_under_what_it_allows() -> None:
+    assert exposure(["*", "!src"]).patterns == SECRET_PATTERNS
+    assert exposure(["*", "!src", *block_patterns()]).patterns == ()
+    assert exposure(["*", "!src/**/*.py"]).patterns == ()  # only sources get in
