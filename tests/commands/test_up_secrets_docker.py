@@ -1,6 +1,6 @@
 """What images and dev containers hold of the host's secrets (real engine): no secret file
 at any depth in the dev or prod image (with the sources), nor in the container of any
-sync mode (fallback bind and copy, Compose watch); not the `.env` and `.git` the rules
+sync mode (compose mode and the fallback, bind and copy; Compose watch); not the `.env` and `.git` the rules
 leave out, not the host's `.venv`, which stays untouched. A secret re-included on purpose
 with a `!` line, and the `.env.example` kind, do reach them."""
 
@@ -174,10 +174,16 @@ def container_of(project: Path) -> str:
     return wait_for(lambda: docker_lines("ps", "-q", "--filter", label), timeout=60, what="it")[0]
 
 
-@pytest.mark.parametrize(
-    "mode", [["--mode", "fallback", "--sync", "bind"], ["--mode", "fallback", "--sync", "copy"],
-             ["--mode", "watch"]], ids=["bind", "copy", "watch"],
-)  # fmt: skip
+MODES = {
+    "compose-bind": ["--sync", "bind"],  # plain `devbox up`: compose mode
+    "compose-copy": ["--sync", "copy"],
+    "fallback-bind": ["--mode", "fallback", "--sync", "bind"],
+    "fallback-copy": ["--mode", "fallback", "--sync", "copy"],
+    "watch": ["--mode", "watch"],
+}
+
+
+@pytest.mark.parametrize("mode", MODES.values(), ids=MODES.keys())
 def test_no_secret_in_the_container_of_any_sync_mode(
     seeded: tuple[Path, int, str], compose_2_40: str, tmp_path: Path, mode: list[str]
 ) -> None:
@@ -195,7 +201,7 @@ def test_no_secret_in_the_container_of_any_sync_mode(
             if "bind" not in mode:
                 # secrets saved while the loop runs are not synced; a source file next to them
                 # is (in a new folder too, but for Compose watch: see the test below)
-                folders = ["src/sample_app"] + (["src/sample_app/late"] if "copy" in mode else [])
+                folders = ["src/sample_app"] + ([] if "watch" in mode else ["src/sample_app/late"])
                 add_late_secrets(project, name, token, folders)
                 found = sh(name, f"grep -rl {token} /app; true")
                 assert found.stdout == "", found.stdout
