@@ -8,6 +8,7 @@ user ships one secret file anyway with a `!path` line below devbox's block.
 """
 
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,23 +143,25 @@ _SKIP = frozenset({".git", ".venv", ".devbox"})
 WALK_LIMIT = 100_000  # entries looked at; a bound on time for a huge project
 
 
-def walk_secrets(root: Path, *, build: BuildIgnore | None = None) -> Iterator[tuple[str, bool]]:
-    """(relative path, is a folder) of each secret under `root`, top-down, never following
-    a symlink nor entering a secret folder or `.git`/`.venv`/`.devbox`; with `build`, only
-    what that build copies (it prunes what the build skips).
+def walk_secrets(
+    root: Path, *, build: BuildIgnore | None = None, prune: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, bool]]:
+    """(relative path, is a folder) of each secret under `root`, breadth first (the top
+    first, should a huge tree reach `WALK_LIMIT`), never following a symlink nor entering a
+    secret folder, the top-level `.git`/`.venv`/`.devbox` or a folder named in `prune`;
+    with `build`, only what that build copies (it prunes what the build skips).
 
     Symlinks are not reported: a build copies a link as a link, and masking one would
     cover whatever it points at."""
-    todo = [""]
+    todo = deque([""])
     seen = 0
     while todo and seen < WALK_LIMIT:
-        folder = todo.pop()
+        folder = todo.popleft()
         try:
             with os.scandir(root / folder if folder else root) as entries:
                 listed = sorted(entries, key=lambda e: e.name)
         except OSError:
             continue
-        subfolders = []
         for entry in listed:
             seen += 1
             rel = f"{folder}/{entry.name}" if folder else entry.name
@@ -169,11 +172,10 @@ def walk_secrets(root: Path, *, build: BuildIgnore | None = None) -> Iterator[tu
                     continue
                 if is_secret_folder(rel):
                     yield rel, True
-                elif not (folder == "" and entry.name in _SKIP):
-                    subfolders.append(rel)
+                elif not ((folder == "" and entry.name in _SKIP) or entry.name in prune):
+                    todo.append(rel)
             elif entry.is_file() and is_secret(rel) and (build is None or build.copies(rel)):
                 yield rel, False
-        todo += reversed(subfolders)
 
 
 def copied_secrets(root: Path, ignore: Sequence[str]) -> list[str]:

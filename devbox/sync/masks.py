@@ -15,6 +15,12 @@ from pathlib import Path
 from devbox.project.secrets import walk_secrets
 from devbox.sync.rules import RuleSet
 
+# Other projects' files and tools' caches: packages ship test keys (`node_modules/**/*.pem`),
+# and a mount for each would slow every start; they are no secrets of this project.
+NOT_SEARCHED = frozenset(
+    {"node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+)
+
 
 @dataclass(frozen=True)
 class Masks:
@@ -40,7 +46,8 @@ def secret_masks(rules: RuleSet, project_dir: Path) -> Masks:
     A secret folder is masked whole, unless a rule syncs something in it (a `!` line of
     the .dockerignore re-includes it): then each file in it that no rule syncs is masked.
     A symlink is left alone: masking it would cover whatever it points at in the container.
-    A path a mount spec cannot carry (`maskable`) is not masked.
+    A path a mount spec cannot carry (`maskable`), and one under a folder of `NOT_SEARCHED`,
+    is not masked.
     """
     files: list[str] = []
     folders: list[str] = []
@@ -51,7 +58,7 @@ def secret_masks(rules: RuleSet, project_dir: Path) -> Masks:
     git = project_dir / ".git"
     if not git.is_symlink() and not synced(".git"):
         (folders if git.is_dir() else files if git.is_file() else []).append(".git")
-    for rel, is_folder in walk_secrets(project_dir):
+    for rel, is_folder in walk_secrets(project_dir, prune=NOT_SEARCHED):
         if not is_folder:
             if not synced(rel):
                 files.append(rel)

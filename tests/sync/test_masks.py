@@ -93,3 +93,9 @@ def test_names_a_mount_spec_cannot_carry_are_left(tmp_path: Path) -> None:
     seed(tmp_path, ["a:b/.env", "c,d.pem", "ok/.env"])
     masks = secret_masks(rules(tmp_path, SYNC_ALL, block_patterns()), tmp_path)
     assert masks == Masks(files=("ok/.env",))
+
+
+def test_dependency_folders_are_not_searched(tmp_path: Path) -> None:
+    seed(tmp_path, ["node_modules/pkg/test/key.pem", "web/node_modules/x/.npmrc", "web/.npmrc"])
+    masks = secret_masks(rules(tmp_path, SYNC_ALL, block_patterns()), tmp_path)
+    assert masks == Masks(files=("web/.npmrc",))
