@@ -209,3 +209,23 @@ def test_init_check_reports_a_service_building_prod(sample_copy: Path) -> None:
         "compose.yaml: services.sample-app builds the `prod` stage, so edits never reach the "
         "running code; set `target: dev` under services.sample-app.build\n"
     )
+
+
+def test_init_check_judges_the_dockerignore_as_a_build_reads_it(sample_copy: Path) -> None:
+    runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    (sample_copy / ".dockerignore").write_text(".\n")  # Compose watch: all; a build: nothing
+    (sample_copy / "config").mkdir()
+    (sample_copy / "config" / ".env").write_text("TOKEN=x\n")
+    result = runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)])
+    assert result.exit_code == ExitCode.FAILURE
+    lines = result.stdout.splitlines()
+    assert ".dockerignore: .venv is not ignored; add a line `.venv`" in lines
+    assert (
+        ".dockerignore: a build copies these secrets into the image: config/.env; run devbox "
+        "init to add its secrets block (ship one on purpose with a `!path` line below the block)"
+    ) in lines
+    # init appends what is missing, and the check is clean again
+    result = runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    assert ".dockerignore: updated: added .venv, .devbox, the secrets block (" in result.stdout
+    result = runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)])
+    assert (result.exit_code, result.stdout) == (0, "no drift from best practice\n")

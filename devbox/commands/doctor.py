@@ -17,7 +17,7 @@ from pathlib import Path
 from devbox.engine.client import Engine, compose_v1_version
 from devbox.engine.versions import COMPOSE_WATCH_MIN, Version
 from devbox.errors import DevboxError
-from devbox.project.check import check_compose, check_dockerfile, check_dockerignore
+from devbox.project.check import check_compose, check_dockerfile, check_project_dockerignore
 from devbox.project.compose import ComposeProject, load_compose, watched_service
 from devbox.project.files import read_text
 from devbox.project.locate import PROJECT_MARKERS, locate
@@ -246,11 +246,13 @@ def _inotify(root: Path, project: ComposeProject | None, service: str | None) ->
 
 
 def _project_checks(root: Path, project: ComposeProject | None, service: str) -> list[Check]:
-    ignore = check_dockerignore(read_text(root / ".dockerignore"))
+    ignore = check_project_dockerignore(root)
     checks = [
         fail(".dockerignore", "; ".join(f.problem for f in ignore), ignore[0].fix)
         if ignore
-        else ok(".dockerignore", ".venv and .env are ignored")
+        else ok(
+            ".dockerignore", "a build copies neither .venv nor secrets (.env, keys, credentials)"
+        )
     ]
     if project is not None:
         venv = [f for f in check_compose(project, service=service) if ".venv" in f.problem]

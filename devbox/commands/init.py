@@ -30,6 +30,7 @@ from devbox.project.scaffold import (
     plan_dockerignore,
     plan_file,
     plan_record,
+    plan_specific_dockerignore,
     recorded_values,
 )
 from devbox.project.settings import ProjectSettings, check_image_python, read_settings
@@ -90,6 +91,9 @@ def init_project(
         dockerfile,
         plan_dockerignore(folder / ".dockerignore", rendered[".dockerignore"], force),
     ]
+    specific = plan_specific_dockerignore(folder / "Dockerfile.dockerignore")
+    if specific is not None:
+        files.append(specific)
     planned = {r.path: r.content for r in files if r.content is not None}
     files.append(
         plan_compose(

@@ -4,16 +4,22 @@ Pure functions over file contents; each finding names the file, the problem and 
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from devbox.defaults import CACHE_VOLUME, UV_CACHE_DIR
 from devbox.project.compose import ComposeProject, Service, load_compose
-from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
+from devbox.project.dockerignore import (
+    BuildIgnore,
+    PatternMatcher,
+    build_ignore_path,
+    parse_ignore_text,
+)
 from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths
+from devbox.project.secrets import copied_secrets, exposure
 
 _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
 _UV_COPY = re.compile(r"COPY\s+--from=ghcr\.io/astral-sh/uv(?::(\S+?))?(?:@\S+)?\s", re.IGNORECASE)
@@ -88,16 +94,43 @@ def check_dockerfile(text: str, *, name: str = "Dockerfile") -> list[Finding]:
     return found
 
 
-def check_dockerignore(text: str | None, *, name: str = ".dockerignore") -> list[Finding]:
+def _listed(names: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def check_dockerignore(
+    text: str | None, *, name: str = ".dockerignore", found: Sequence[str] = ()
+) -> list[Finding]:
+    """What a build with this `.dockerignore` copies that it should not, judged as BuildKit
+    reads the file (`BuildIgnore`); `found`: the project's secret files (`copied_secrets`
+    gives them)."""
     if text is None:
         return [Finding(name, "missing: .venv and secrets reach the build context", "devbox init")]
-    matcher = PatternMatcher(parse_ignore_text(text))
-    found = []
-    if not matcher.matches(".venv"):
-        found.append(Finding(name, ".venv is not ignored", "add a line `.venv`"))
-    if not matcher.matches(".env"):
-        found.append(Finding(name, ".env is not ignored (secrets in the image)", "add `.env`"))
-    return found
+    ignore = parse_ignore_text(text)
+    build = BuildIgnore(ignore)
+    found_ = []
+    if build.copies(".venv/pyvenv.cfg"):
+        found_.append(Finding(name, ".venv is not ignored", "add a line `.venv`"))
+    exposed = exposure(ignore, found)
+    if exposed.files:
+        found_.append(
+            Finding(
+                name,
+                f"a build copies these secrets into the image: {_listed(exposed.files)}",
+                "run devbox init to add its secrets block (ship one on purpose with a "
+                "`!path` line below the block)",
+            )
+        )
+    if exposed.patterns:
+        found_.append(
+            Finding(
+                name,
+                f"secrets at any depth are not ignored: {_listed(exposed.patterns)}",
+                "run devbox init to add its secrets block",
+            )
+        )
+    return found_
 
 
 def developed_service(project: ComposeProject, service: str) -> Service | None:
@@ -252,6 +285,17 @@ def _ignores_venv(rule: dict[str, Any]) -> bool:
     return PatternMatcher(patterns).matches(".venv/bin/python")
 
 
+def check_project_dockerignore(project_dir: Path) -> list[Finding]:
+    """`check_dockerignore` of the ignore file the project's build reads (`Dockerfile.
+    dockerignore` first), with the secret files of the project that build would copy."""
+    path = build_ignore_path(project_dir)
+    text = read_text(path)
+    if text is None:
+        return check_dockerignore(None)
+    found = copied_secrets(project_dir, parse_ignore_text(text, path=path))
+    return check_dockerignore(text, name=path.name, found=found)
+
+
 def check_files(paths: ProjectPaths, *, service: str, sync_exec: bool = False) -> list[Finding]:
     """Every finding for the project's Dockerfile, .dockerignore and compose files."""
     dockerfile = read_text(paths.dir / "Dockerfile")
@@ -263,6 +307,6 @@ def check_files(paths: ProjectPaths, *, service: str, sync_exec: bool = False) -
     project = load_compose(paths) if paths.compose_files else None
     return (
         found
-        + check_dockerignore(read_text(paths.dir / ".dockerignore"))
+        + check_project_dockerignore(paths.dir)
         + check_compose(project, service=service, sync_exec=sync_exec)
     )

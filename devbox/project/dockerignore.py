@@ -15,12 +15,18 @@ generated patterns. Where devbox follows Docker and Compose rather than that por
 - `.dockerignore` is not re-included (the SDK always adds `!.dockerignore`);
 - `.` and `..`: patterns are cleaned like Go's filepath.Clean, and one naming the root covers
   everything, as Compose joins it to an absolute root (the SDK drops it).
+
+What an image build copies is a different question with different answers: `BuildIgnore`
+gives BuildKit's (a pattern naming the root matches nothing; an excluded folder is not
+entered unless a `!` pattern starts with its path). Judge an image with it, a watch rule
+with `PatternMatcher`.
 """
 
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from devbox.errors import ConfigError, config_error
 
@@ -202,6 +208,15 @@ class _Automaton:
             self._cache[key] = found
         return found
 
+    def full_match(self, path: str) -> bool:
+        """Whether the pattern matches all of `path` (no parent tried)."""
+        nodes = self._start
+        for c in path:
+            if not nodes:
+                return False
+            nodes = self._step(nodes, c)
+        return bool(nodes & self._accept)
+
     def matches_or_parent(self, path: str) -> bool:
         """Whether the pattern matches all of `path` or one of its parent directories.
 
@@ -310,6 +325,200 @@ class PatternMatcher:
         if not self.matches(directory):
             return False
         return not any(p.exclusion and p.could_reach(directory) for p in self._patterns)
+
+
+Walk = Literal["current", "legacy", "any"]
+_Verdicts = frozenset[int]  # the patterns that matched a folder, by index
+
+
+class BuildIgnore:
+    """What an image build leaves out of its context, as BuildKit decides (pure).
+
+    BuildKit reads the same lines but walks the context with them (tonistiigi/fsutil), and
+    the walk has its own rules:
+    - a pattern naming the root (`.`, `/`) matches no path, so it ignores nothing, where
+      Compose's watch joins it to an absolute root and ignores everything;
+    - an excluded folder is skipped whole unless some `!` pattern, as written, starts with
+      the folder's path and a '/' (`secrets` then `!secrets/public.txt` copies that file).
+    Then two walks differ, and `walk` picks one:
+    - "current" (BuildKit's own client: Compose's builds, buildx): a `!` pattern with a
+      wildcard makes it enter every folder; each path is matched with its folder's
+      per-pattern results (`MatchesUsingParentResults`), which skip the patterns that
+      cannot change the answer so far, so a skipped pattern is not seen as matching the
+      folder: `**`, `!**/.env`, `config` copies `config/.env`;
+    - "legacy" (Docker's own client before buildx, 20.10): it never enters a folder for a
+      wildcard `!` pattern, and matches each path and its parents alone;
+    - "any" (the default): excluded only when both walks exclude it, the answer to ask
+      when the question is what could reach an image.
+    The oracle is a real build (tests/project/test_dockerignore_build_docker.py).
+    """
+
+    def __init__(self, patterns: Iterable[str], *, walk: Walk = "any") -> None:
+        kept: list[str] = []
+        for raw in patterns:
+            normalised = _normalise(raw)
+            if normalised is not None and normalised[1] not in ("", "."):
+                kept.append("!" * normalised[0] + normalised[1])
+        self._walk = walk
+        self._kept = tuple(kept)
+        # (is_exclusion, body), compiled on first use: most lines of a long file never are
+        self._patterns = [(p.startswith("!"), p.removeprefix("!")) for p in kept]
+        self._automata: dict[int, _Automaton] = {}
+        # Patterns by their first path segment when it is literal; the others apply to
+        # every path. A path is only tried against its segment's and the global ones, so a
+        # long .dockerignore of anchored lines costs little per path.
+        self._global: list[int] = []
+        self._by_head: dict[str, list[int]] = {}
+        for i, (_, body) in enumerate(self._patterns):
+            head = body.split("/", 1)[0]
+            if _has_wildcard(head) or "\\" in head:
+                self._global.append(i)
+            else:
+                self._by_head.setdefault(head, []).append(i)
+        self._candidates: dict[str, list[int]] = {}
+        self._entered = tuple(p[1:] + "/" for p in kept if p.startswith("!"))
+        self._wildcard_exception = any(_has_wildcard(p) for p in self._entered)
+        self._legacy_skips: dict[str, bool] = {}
+        self._current_dirs: dict[str, _Verdicts | None] = {}
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The patterns that take part (root patterns dropped), `!` included, in order."""
+        return self._kept
+
+    def copies(self, rel_path: str) -> bool:
+        """Whether a build copies `rel_path` (relative to the context) into the image."""
+        return not self.excludes(rel_path)
+
+    def excludes(self, rel_path: str) -> bool:
+        """Whether a build leaves `rel_path` out, itself or through a skipped folder."""
+        path = clean_path(rel_path).lstrip("/")
+        if path in ("", "."):
+            return False
+        if self._walk == "legacy":
+            return self._legacy_excludes(path)
+        if self._walk == "current":
+            return self._current_excludes(path)
+        return self._legacy_excludes(path) and self._current_excludes(path)
+
+    def lines_matching(self, rel_path: str) -> list[int]:
+        """Indices (into `patterns`) of the lines that match `rel_path` or a parent folder of
+        it, each on its own, in order: what a reader of the file sees as applying."""
+        path = clean_path(rel_path).lstrip("/")
+        return [i for i in self._tried(path) if self._automaton(i).matches_or_parent(path)]
+
+    def skips_dir(self, rel_dir: str) -> bool:
+        """Whether the build never enters folder `rel_dir`, so nothing under it is copied."""
+        directory = clean_path(rel_dir).lstrip("/")
+        if directory in ("", "."):
+            return False
+        legacy = self._walk != "current" and self._legacy_skip(directory)
+        current = self._walk != "legacy" and self._current_dir(directory) is None
+        return legacy and current if self._walk == "any" else legacy or current
+
+    def _enters(self, directory: str) -> bool:
+        """Whether some `!` pattern starts with `directory/`, so the walk goes in."""
+        return any(p.startswith(directory + "/") for p in self._entered)
+
+    def _legacy_excludes(self, path: str) -> bool:
+        head, sep, _ = path.rpartition("/")
+        return (bool(sep) and self._legacy_skip(head)) or self._legacy_matches(path)
+
+    def _tried(self, path: str) -> list[int]:
+        """The patterns that can match `path` or a parent of it, in order."""
+        head = path.split("/", 1)[0]
+        found = self._candidates.get(head)
+        if found is None:
+            found = sorted(self._global + self._by_head.get(head, []))
+            if len(self._candidates) >= _CACHE_LIMIT:
+                self._candidates.clear()
+            self._candidates[head] = found
+        return found
+
+    def _legacy_matches(self, path: str) -> bool:
+        """`PatternMatcher.matches` over the patterns that can match."""
+        matched = False
+        for i in self._tried(path):
+            exclusion = self._patterns[i][0]
+            if exclusion == matched and self._automaton(i).matches_or_parent(path):
+                matched = not exclusion
+        return matched
+
+    def _automaton(self, i: int) -> _Automaton:
+        found = self._automata.get(i)
+        if found is None:
+            found = self._automata[i] = _Automaton(self._patterns[i][1])
+        return found
+
+    def _legacy_skip(self, directory: str) -> bool:
+        found = self._legacy_skips.get(directory)
+        if found is None:
+            head, sep, _ = directory.rpartition("/")
+            found = (bool(sep) and self._legacy_skip(head)) or (
+                self._legacy_matches(directory) and not self._enters(directory)
+            )
+            if len(self._legacy_skips) >= _CACHE_LIMIT:
+                self._legacy_skips.clear()
+            self._legacy_skips[directory] = found
+        return found
+
+    def _current_excludes(self, path: str) -> bool:
+        head, sep, _ = path.rpartition("/")
+        parent = self._current_dir(head) if sep else frozenset()
+        return parent is None or self._evaluate(path, parent)[0]
+
+    def _current_dir(self, directory: str) -> _Verdicts | None:
+        """The folder's per-pattern results; None when the walk never gets into it."""
+        if directory in self._current_dirs:
+            return self._current_dirs[directory]
+        head, sep, _ = directory.rpartition("/")
+        parent = self._current_dir(head) if sep else frozenset()
+        found: _Verdicts | None = None
+        if parent is not None:
+            matched, verdicts = self._evaluate(directory, parent)
+            skipped = matched and not self._wildcard_exception and not self._enters(directory)
+            found = None if skipped else verdicts
+        if len(self._current_dirs) >= _CACHE_LIMIT:
+            self._current_dirs.clear()
+        self._current_dirs[directory] = found
+        return found
+
+    def _evaluate(self, path: str, parent: _Verdicts) -> tuple[bool, _Verdicts]:
+        """moby/patternmatcher's `MatchesUsingParentResults`: a pattern the folder matched
+        holds; another is tried only when it could change the answer so far, and one not
+        tried counts as not matching (for the folder's children too). A pattern that cannot
+        match (`_tried`) is one not matching, so only those that can are visited."""
+        matched = False
+        verdicts = []
+        for i in self._tried(path):
+            exclusion = self._patterns[i][0]
+            match = i in parent
+            if not match and exclusion == matched:
+                match = self._automaton(i).full_match(path)
+            if match:
+                verdicts.append(i)
+                matched = not exclusion
+        return matched, frozenset(verdicts)
+
+
+def _has_wildcard(pattern: str) -> bool:
+    """fsutil's `containsWildcards`: `*`, `?` or `[` not escaped by a backslash."""
+    escaped = False
+    for c in pattern:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c in "*?[":
+            return True
+    return False
+
+
+def build_ignore_path(context: Path, dockerfile: str = "Dockerfile") -> Path:
+    """The ignore file a build of `dockerfile` reads: `<Dockerfile>.dockerignore` when it
+    exists (BuildKit, from Docker's 20.10 client and Compose alike), else `.dockerignore`."""
+    specific = context / f"{dockerfile}.dockerignore"
+    return specific if specific.is_file() else context / ".dockerignore"
 
 
 def read_ignore_file(path: Path) -> list[str]:

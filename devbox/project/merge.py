@@ -19,7 +19,8 @@ from ruamel.yaml.error import YAMLError
 
 from devbox.errors import ConfigError, config_error
 from devbox.project.choices import devbox_table, is_chosen, mark
-from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
+from devbox.project.dockerignore import BuildIgnore, parse_ignore_text
+from devbox.project.secrets import BLOCK_HEADER, ENV_EXAMPLES, ENV_PATTERNS, KEY_PATTERNS, exposure
 
 
 class Layout(NamedTuple):
@@ -252,13 +253,36 @@ def add_watch(
 
 
 def add_ignores(text: str, entries: Sequence[str]) -> tuple[str, list[str]]:
-    """`text` with each entry the .dockerignore does not already ignore appended."""
-    matcher = PatternMatcher(parse_ignore_text(text))
-    missing = [entry for entry in entries if not matcher.matches(entry)]
+    """`text` with each entry a build would still copy appended (judged as BuildKit reads
+    the file: a line `.` ignores nothing there), in the file's own line endings."""
+    build = BuildIgnore(parse_ignore_text(text))
+    missing = [entry for entry in entries if build.copies(entry)]
+    return _append_lines(text, missing), missing
+
+
+def add_secret_block(text: str) -> tuple[str, list[str]]:
+    """`text` with devbox's secrets block appended, holding the patterns a build with it
+    would still copy (a secret the user re-includes with a `!` line after a line of the
+    block stays theirs). The examples' `!` lines come with `**/.env.*`, unless the file
+    already keeps an example out."""
+    ignore = parse_ignore_text(text)
+    missing = set(exposure(ignore).patterns)
     if not missing:
         return text, []
-    prefix = text if text.endswith("\n") or not text else text + "\n"
-    return prefix + "".join(f"{entry}\n" for entry in missing), missing
+    build = BuildIgnore(ignore)
+    added = [p for p in ENV_PATTERNS if p in missing]
+    if "**/.env.*" in missing:
+        added += ["!" + p for p in ENV_EXAMPLES if build.copies(p.removeprefix("**/"))]
+    added += [p for p in KEY_PATTERNS if p in missing]
+    return _append_lines(text, [*BLOCK_HEADER, *added]), [p for p in added if p[0] != "!"]
+
+
+def _append_lines(text: str, lines: Sequence[str]) -> str:
+    if not lines:
+        return text
+    eol = "\r\n" if "\r\n" in text else "\n"
+    prefix = text if text.endswith("\n") or not text else text + eol
+    return prefix + "".join(f"{line}{eol}" for line in lines)
 
 
 _TABLE_NOTE = "# `by devbox init`: its choices, made again by each init; edit one to keep yours."

@@ -16,11 +16,11 @@ from devbox.errors import ConfigError
 from devbox.project.check import dockerfile_targets
 from devbox.project.detect import ProjectKind
 from devbox.project.files import read_text, refuse_link, write_all
-from devbox.project.merge import add_ignores, add_watch, record_settings
+from devbox.project.merge import add_ignores, add_secret_block, add_watch, record_settings
 from devbox.project.settings import ProjectSettings
 from devbox.project.templates import watch_rules
 
-ALWAYS_IGNORED = (".venv", ".devbox", ".env")  # appended to an existing .dockerignore
+ALWAYS_IGNORED = (".venv", ".devbox")  # appended to an existing .dockerignore, with secrets
 
 
 class FileOutcome(StrEnum):
@@ -133,6 +133,22 @@ def plan_dockerignore(path: Path, content: str, force: bool) -> FileResult:
     if old is None or force:
         return plan_file(path, content, force=force)
     new, added = add_ignores(old, ALWAYS_IGNORED)
+    new, secrets = add_secret_block(new)
+    if secrets:
+        added.append(f"the secrets block ({len(secrets)} patterns)")
+    return _update(path, old, new, f"added {', '.join(added)}")
+
+
+def plan_specific_dockerignore(path: Path) -> FileResult | None:
+    """`Dockerfile.dockerignore`, when there is one, gets what `.dockerignore` would: a
+    build reads it instead of `.dockerignore`. None when there is none."""
+    old = _old(path)
+    if old is None:
+        return None
+    new, added = add_ignores(old, ALWAYS_IGNORED)
+    new, secrets = add_secret_block(new)
+    if secrets:
+        added.append(f"the secrets block ({len(secrets)} patterns)")
     return _update(path, old, new, f"added {', '.join(added)}")
 
 

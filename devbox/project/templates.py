@@ -10,6 +10,7 @@ from typing import Any
 from devbox import __version__
 from devbox.defaults import APP_DIR, CACHE_VOLUME, UV_CACHE_DIR
 from devbox.project.detect import ProjectKind
+from devbox.project.secrets import block_lines
 from devbox.project.settings import ProjectSettings
 
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -152,6 +153,7 @@ def template_values(
             if sync_exec and settings.kind is not ProjectKind.REQUIREMENTS
             else "# A dependency change rebuilds the image and replaces the container."
         ),
+        "secrets_block": "\n".join(block_lines()),
         "rebuild_watch": "\n".join(
             _rule_yaml(rule)
             for rule in dependency_rules(settings, project_dir, sync_exec=sync_exec)

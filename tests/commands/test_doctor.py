@@ -145,3 +145,20 @@ def test_cli_exits_0_when_nothing_fails(monkeypatch: pytest.MonkeyPatch, tmp_pat
     result = runner.invoke(app, ["doctor", "--project-dir", str(tmp_path)])
     assert result.exit_code == 0
     assert result.stdout == "warn  uv pin: no project\n"
+
+
+def test_the_dockerignore_line_judges_what_a_build_copies(tmp_path: Path) -> None:
+    from devbox.commands.doctor import _project_checks
+    from devbox.project.secrets import block_lines
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "id_rsa").write_text("KEY\n")
+    (tmp_path / ".dockerignore").write_text(".venv\n.env\n")
+    [line] = [c for c in _project_checks(tmp_path, None, "app") if c.name == ".dockerignore"]
+    assert line.verdict is Verdict.FAIL
+    assert "a build copies these secrets into the image: a/b/id_rsa" in line.detail
+    (tmp_path / ".dockerignore").write_text("\n".join([".venv", *block_lines()]))
+    [line] = [c for c in _project_checks(tmp_path, None, "app") if c.name == ".dockerignore"]
+    assert line == ok(
+        ".dockerignore", "a build copies neither .venv nor secrets (.env, keys, credentials)"
+    )

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from devbox.errors import DevboxError, ExitCode
 from devbox.project.dockerignore import (
+    BuildIgnore,
     PatternError,
     PatternMatcher,
     compose_dockerignore_patterns,
@@ -287,3 +288,74 @@ def test_excluded_dir_covers_everything_below(
     matcher = PatternMatcher(patterns)
     if matcher.excludes_dir(directory):
         assert matcher.matches(f"{directory}/{name}")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "copied"),
+    [
+        # a pattern naming the root ignores nothing in a build (everything for Compose watch)
+        (["."], ".env", True),
+        (["/"], ".venv/bin/python", True),
+        (["./"], "a/b", True),
+        (["./.env"], ".env", False),
+        # an excluded folder is entered for a `!` pattern under it, as written
+        (["secrets", "!secrets/ok.txt"], "secrets/ok.txt", True),
+        (["secrets", "!secrets/ok.txt"], "secrets/no.txt", False),
+        (["secrets", "!secrets/ok.txt"], "secrets/ok.txt/x", True),  # a folder named so
+        (["**/*.pem", "!a/*.pem"], "a/x.pem", True),
+        (["**/*.pem", "!a/*.pem"], "b/x.pem", False),
+    ],
+)
+def test_build_ignore_as_buildkit_reads_it(patterns: list[str], path: str, copied: bool) -> None:
+    for walk in ("current", "legacy", "any"):
+        assert BuildIgnore(patterns, walk=walk).copies(path) == copied, walk
+    assert PatternMatcher(["."]).matches(".env")  # where watch's answer differs
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "current", "legacy"),
+    [
+        # a wildcard `!` makes current BuildKit enter every folder; the 20.10 client never
+        (["secrets", "!**/y"], "secrets/sub/y", True, False),
+        # current BuildKit's per-pattern parent results skip patterns that could not matter
+        (["**", "!**/.env", "config"], "config/.env", True, False),
+        (["*/*/*", "!*/b"], "a/b/server.pem", False, True),
+    ],
+)
+def test_the_two_walks_of_buildkit(
+    patterns: list[str], path: str, current: bool, legacy: bool
+) -> None:
+    assert BuildIgnore(patterns, walk="current").copies(path) == current
+    assert BuildIgnore(patterns, walk="legacy").copies(path) == legacy
+    assert BuildIgnore(patterns).copies(path) == (current or legacy)
+
+
+def test_which_folders_a_build_never_enters() -> None:
+    wildcard = ["secrets", "!**/y"]
+    assert BuildIgnore(wildcard, walk="legacy").skips_dir("secrets")
+    assert not BuildIgnore(wildcard, walk="current").skips_dir("secrets")
+    assert not BuildIgnore(wildcard).skips_dir("secrets")
+    assert BuildIgnore(["secrets", "!secrets/a"]).skips_dir("secrets/b")
+    assert not BuildIgnore(["secrets", "!secrets/a"]).skips_dir("secrets")
+    assert not BuildIgnore(["."]).skips_dir(".")
+
+
+def test_a_long_file_of_anchored_lines_stays_cheap_per_path() -> None:
+    import time
+
+    build = BuildIgnore([f"gen{i}/*.tmp" for i in range(100_000)] + ["**/*.pem", "!a/**/x"])
+    start = time.perf_counter()
+    assert [build.copies(f"src/m{i}.py") for i in range(2000)] == [True] * 2000
+    assert build.excludes("gen7/a.tmp") and build.excludes("src/k.pem")
+    assert time.perf_counter() - start < 5  # about 20 ms: each path meets three lines
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "a/b", "*", "**/c", "b*", "**", "a/*/c", "[ab]"]), max_size=5),
+    st.sampled_from(["a", "a/b", "a/b/c", "b/c", "c", "ab/c/d"]),
+)
+def test_without_a_bang_both_walks_are_plain_matching(patterns: list[str], path: str) -> None:
+    expected = PatternMatcher(patterns).matches(path)
+    assert BuildIgnore(patterns, walk="legacy").excludes(path) == expected
+    assert BuildIgnore(patterns, walk="current").excludes(path) == expected

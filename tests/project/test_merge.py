@@ -4,7 +4,8 @@ import pytest
 
 from devbox.errors import DevboxError
 from devbox.project.choices import chosen_keys
-from devbox.project.merge import add_ignores, add_watch, record_settings
+from devbox.project.merge import add_ignores, add_secret_block, add_watch, record_settings
+from devbox.project.secrets import BLOCK_HEADER, block_patterns
 
 WATCH = [{"action": "sync", "path": ".", "target": "/app"}]
 
@@ -188,3 +189,29 @@ def test_record_settings_never_breaks_the_file(text: str) -> None:
         assert new == text  # left alone when it cannot be done cleanly
     if "\r\n" in text:
         assert added == ["service"] and "\n" not in new.replace("\r\n", "")
+
+
+def test_add_ignores_judges_as_a_build_does() -> None:
+    # for Compose watch a line `.` covers everything; a build copies everything past it
+    assert add_ignores(".\n", [".venv", ".devbox"]) == (".\n.venv\n.devbox\n", [".venv", ".devbox"])
+    assert add_ignores("x\r\n", [".venv"]) == ("x\r\n.venv\r\n", [".venv"])  # its line endings
+
+
+def test_add_secret_block_appends_only_what_a_build_would_still_copy() -> None:
+    mine = "**/.env\n**/.env.*\n**/*.pem\n!certs/public.pem\n"
+    new, added = add_secret_block(mine)
+    assert new.startswith(mine + "\n".join(BLOCK_HEADER) + "\n")
+    assert "**/.env\n" not in new[len(mine) :] and "**/*.pem" not in added
+    assert "!**/.env.example" not in new  # `**/.env.*` was the user's: examples stay theirs
+    assert "**/.envrc" in added and "**/secrets" in added
+    assert add_secret_block(new) == (new, [])  # nothing left to add
+    # a user who keeps an example out keeps it out
+    new, _ = add_secret_block(".env.example\r\n")
+    assert "\r\n!**/.env.sample\r\n" in new and "!**/.env.example" not in new
+
+
+def test_add_secret_block_to_an_allow_list() -> None:
+    new, added = add_secret_block("*\n!src\n")
+    assert added == [p for p in block_patterns() if not p.startswith("!")]
+    # the allow-list keeps `.env.example` out already: no `!` line lets it back in
+    assert new == "*\n!src\n" + "\n".join([*BLOCK_HEADER, *added]) + "\n"

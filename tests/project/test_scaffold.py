@@ -13,6 +13,7 @@ from devbox.project.compose import load_compose
 from devbox.project.locate import locate
 from devbox.project.scaffold import FileOutcome as Outcome
 from devbox.project.scaffold import FileResult, apply, plan_file
+from devbox.project.secrets import block_lines
 from devbox.project.settings import read_settings
 from devbox.project.templates import render, render_files, templates_dir
 from tests.conftest import COMMENTED_COMPOSE, SAMPLE
@@ -181,10 +182,14 @@ def test_commented_compose_gets_watch_and_keeps_everything(sample_copy: Path) ->
 
 def test_existing_dockerignore_only_gets_what_it_lacks(sample_copy: Path) -> None:
     (sample_copy / ".dockerignore").write_text("# mine\nnode_modules")
+    report = init_project(project_dir=sample_copy)
+    text = (sample_copy / ".dockerignore").read_text()
+    assert text == "# mine\nnode_modules\n.venv\n.devbox\n" + "\n".join(block_lines()) + "\n"
+    [result] = [f for f in report.files if f.path.name == ".dockerignore"]
+    assert "added .venv, .devbox, the secrets block (" in result.message
+    # a second init finds nothing missing
     init_project(project_dir=sample_copy)
-    assert (
-        sample_copy / ".dockerignore"
-    ).read_text() == "# mine\nnode_modules\n.venv\n.devbox\n.env\n"
+    assert (sample_copy / ".dockerignore").read_text() == text
 
 
 def test_existing_tool_devbox_keys_are_kept(sample_copy: Path) -> None:
