@@ -1,5 +1,6 @@
 """`devbox down`: end the project's session and remove what either mode left."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from devbox.engine.client import Engine
@@ -10,13 +11,15 @@ from devbox.runtime import process, state
 STOP_TIMEOUT = 30.0
 
 
-def down(*, project_dir: Path, volumes: bool = False) -> list[str]:
+def down(
+    *, project_dir: Path, volumes: bool = False, warn: Callable[[str], None] | None = None
+) -> list[str]:
     """Stop the session's devbox process (only if it provably is the recorded one), end the
     process groups it left, then remove the project's containers and networks (named
     volumes only with `volumes`). What was done, one line each."""
     project = load_compose(locate(project_dir))
     done = []
-    record = state.load(project.project_dir)
+    record = state.load(project.project_dir, warn=warn)
     if record is not None:
         # It removes its own containers as on Ctrl-C.
         if process.terminate(record.pid, record.pid_start, timeout=STOP_TIMEOUT):

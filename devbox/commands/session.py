@@ -6,6 +6,7 @@ are looked up through the engine, so a session started elsewhere (or one whose
 watcher died) is still found.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,10 +55,15 @@ class Session:
 
 
 def find_session(
-    *, project_dir: Path, service: str | None = None, project: ComposeProject | None = None
+    *,
+    project_dir: Path,
+    service: str | None = None,
+    project: ComposeProject | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Session:
+    """The project's session; `warn` hears of a corrupt record set aside."""
     project = project or load_compose(locate(project_dir))
-    record = state.load(project.project_dir)
+    record = state.load(project.project_dir, warn=warn)
     if service is None and record is not None:
         service = record.service
     return Session(

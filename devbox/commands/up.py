@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def up(
         if (problem := missing_stage(project, svc)) is not None:
             raise BuildError(problem)  # a build that cannot start, said before it does
     options.batcher()  # impossible figures fail here, before anything starts
-    state.refuse_if_running(project.project_dir)
+    state.refuse_if_running(project.project_dir, warn=_warner(echo))
     if detach:
         _detach(project.project_dir, options, echo)
         return
@@ -175,6 +176,10 @@ def _run(
             )
     finally:
         state.clear(project.project_dir, pid=recorder.record.pid)
+
+
+def _warner(echo: Echo) -> Callable[[str], None]:
+    return lambda message: echo(f"warning: {message}", error=True)
 
 
 def developed_services(project: ComposeProject, name: str | None) -> list[Service]:

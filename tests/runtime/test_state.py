@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import tempfile
@@ -206,4 +207,84 @@ def test_no_folder_for_the_log_is_a_clear_error(
         f"({tmp_path / 'file'}/devbox: Not a directory; "
         f"{tmp_path / 'file'}/devbox-{os.getuid()}: Not a directory); "
         "set XDG_STATE_HOME to a writable folder"
+    )
+
+
+def test_a_copied_project_does_not_own_the_originals_record(tmp_path: Path) -> None:
+    """`cp -a` copies `.devbox/state.json`: the copy must not stop, exec in or write for
+    the original's session."""
+    original = tmp_path / "shop"
+    original.mkdir()
+    state.save(original, record(os.getpid()))
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-a", str(original), str(copy)], check=True)
+    assert state.load(original) is not None
+    assert state.load(copy) is None
+    state.refuse_if_running(copy)  # the original's live session does not block the copy
+    # The same path, another folder: the original moved away, a copy put in its place.
+    original.rename(tmp_path / "moved")
+    subprocess.run(["cp", "-a", str(tmp_path / "moved"), str(original)], check=True)
+    assert state.load(original) is None
+    saved = json.loads(state.state_path(copy).read_text())
+    assert saved["project_dir"] == str(tmp_path / "shop")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("children", {"abc": 1}, "children must map process ids to start times"),
+        ("children", [1], "children must map process ids to start times"),
+        ("pid", 1e400, "pid must be a process id"),
+        ("container", 5, "container must be a string or null"),
+        ("services", "app", "services must be a list of names"),
+        ("detached", "yes", "detached must be true or false"),
+    ],
+)
+def test_a_corrupt_record_is_set_aside_with_a_warning(
+    tmp_path: Path, field: str, value: object, why: str
+) -> None:
+    state.save(tmp_path, record(os.getpid()))
+    path = state.state_path(tmp_path)
+    data = json.loads(path.read_text())
+    data[field] = value
+    path.write_text(json.dumps(data))
+    assert state.load(tmp_path) is None  # no warning channel: ignored, left in place
+    assert path.exists()
+    warnings: list[str] = []
+    assert state.load(tmp_path, warn=warnings.append) is None
+    assert not path.exists()
+    [aside] = path.parent.glob("state.corrupt-*.json")
+    assert json.loads(aside.read_text())[field] == value  # kept for a look, never trusted
+    assert warnings == [
+        f"{path}: corrupt session record ({why}); set aside as {aside.name} and ignored"
+    ]
+
+
+def test_figures_of_the_wrong_type_are_dropped_not_fatal(tmp_path: Path) -> None:
+    state.save(tmp_path, record(os.getpid()))
+    path = state.state_path(tmp_path)
+    text = path.read_text()
+    text = text.replace('"batches": 0', '"batches": 1e400').replace(
+        '"last": null', '"last": {"at": null}'
+    )
+    path.write_text(text)
+    loaded = state.load(tmp_path)
+    assert loaded is not None and loaded.batches == 0 and loaded.last is None
+    for broken in ("[" * 100_000, '{"pid": ' + "9" * 5000 + "}"):
+        path.write_text(broken)
+        warnings: list[str] = []
+        assert state.load(tmp_path, warn=warnings.append) is None and len(warnings) == 1
+
+
+def test_a_folder_where_the_record_goes_is_refused_before_a_detached_start(
+    tmp_path: Path,
+) -> None:
+    from devbox.errors import ConfigError
+
+    state.state_path(tmp_path).mkdir(parents=True)
+    with pytest.raises(ConfigError) as caught:
+        state.refuse_if_running(tmp_path)
+    assert caught.value.message == (
+        f"{state.state_path(tmp_path)}: is not a file (devbox records the session there); "
+        "move it away"
     )
