@@ -3,7 +3,9 @@
 from collections.abc import Callable
 from pathlib import Path
 
+from devbox.commands.session import name_clash
 from devbox.engine.client import Engine
+from devbox.errors import EngineError
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
 from devbox.runtime import process, state
@@ -18,6 +20,14 @@ def down(
     process groups it left, then remove the project's containers and networks (named
     volumes only with `volumes`). What was done, one line each."""
     project = load_compose(locate(project_dir))
+    engine = Engine.for_project(project)
+    try:
+        containers = engine.project_containers()
+    except EngineError:
+        containers = []  # the session's process is still stopped; the engine's error follows
+    clash = name_clash(project, containers)  # before anything is stopped
+    if clash is not None:
+        raise clash
     done = []
     record = state.load(project.project_dir, warn=warn)
     if record is not None:
@@ -27,7 +37,6 @@ def down(
         groups = process.end_groups(record.live_children())
         if groups:
             done.append(f"ended {len(groups)} leftover process group(s)")
-    engine = Engine.for_project(project)
     engine.server_version()
     done += engine.remove_project(volumes=volumes)
     state.clear(project.project_dir)

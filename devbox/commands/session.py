@@ -12,7 +12,7 @@ from pathlib import Path
 
 from devbox.engine.answers import ContainerInfo
 from devbox.engine.client import Engine
-from devbox.errors import NotRunning
+from devbox.errors import ConfigError, NotRunning, config_error
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
 from devbox.project.locate import locate
 from devbox.runtime import state
@@ -31,7 +31,9 @@ class Session:
         return self.record is not None and not self.record.alive()
 
     def containers(self) -> list[ContainerInfo]:
-        return self.engine.project_containers()
+        """The project's containers; never another folder's project of the same name."""
+        found = self.engine.project_containers()
+        return [c for c in found if c not in other_folders(found, self.project.project_dir)]
 
     def running_container_name(self) -> str | None:
         """The live session's recorded container (no engine round trip), else a lookup."""
@@ -52,6 +54,29 @@ class Session:
             f"no dev container is running for {self.project.project_dir}{stale}; start it with "
             "`devbox up --detach`, or use `devbox shell --start` for a one-off container"
         )
+
+
+def other_folders(containers: list[ContainerInfo], project_dir: Path) -> list[ContainerInfo]:
+    """Containers of the same Compose project name started for another folder (`a/proj`
+    and `b/proj` are both `proj` to Compose); those without a folder label are unknown."""
+    here = project_dir.resolve()
+    return [c for c in containers if c.folder is not None and Path(c.folder).resolve() != here]
+
+
+def name_clash(project: ComposeProject, containers: list[ContainerInfo]) -> ConfigError | None:
+    """The refusal to act when another folder's project of the same name has containers:
+    its containers, network and volumes would be this project's to Compose and devbox."""
+    others = other_folders(containers, project.project_dir)
+    if not others:
+        return None
+    return config_error(
+        project.file,
+        "name",
+        f"the Compose project name {project.name!r} is already used by {others[0].folder} "
+        f"(container {others[0].name})",
+        f"give this project its own: set `name:` at the top of {project.file.name} (or "
+        f"COMPOSE_PROJECT_NAME), or run `devbox down` in {others[0].folder}",
+    )
 
 
 def find_session(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from devbox.commands.session import name_clash
 from devbox.commands.shell_direct import shell_facts
 from devbox.engine import labels
 from devbox.engine.client import Engine, compose_v1_version
@@ -97,6 +98,9 @@ def up(
         return
     engine = Engine.for_project(project)
     engine.server_version()
+    clash = name_clash(project, engine.project_containers())
+    if clash is not None:
+        raise clash  # another folder's `proj`: starting this one would replace its containers
     info = engine.info(ask=True)  # once per session; status reads the answer
     echo(info.describe(project.project_dir))
     compose, v1 = None, None
