@@ -688,6 +688,41 @@ CASES = [
 ]
 
 
+# --- issue #23 -------------------------------------------------------------------------
+SYSTEM_TARGET = (
+    "{root}/compose.yaml: services.app.develop.watch[0].target: {target!r} is a system folder "
+    "of the container (a sync would overwrite its files, and a deleted source would delete "
+    "them); sync into the app's own folder, e.g. target: /app"
+)
+
+
+def target_case(name: str, target: str, action: str = "sync", argv: list[str] = UP) -> Case:
+    text = (
+        "services:\n  app:\n    build: .\n    develop: {watch: [{path: ., action: "
+        + f"{action}, target: {target!r}}}]}}\n"
+    )
+    return Case(name, compose(text), argv, 3, SYSTEM_TARGET.replace("{target!r}", repr(target)))
+
+
+CASES += [
+    target_case("target-root", "/"),
+    target_case("target-sbin", "/sbin"),
+    target_case("target-usr-bin", "/usr/bin"),
+    target_case("target-dot", "."),
+    target_case("target-dotdot", "/app/.."),
+    target_case("target-double-slash", "//"),
+    target_case("target-etc", "/etc"),
+    target_case("target-etc-slash", "/etc/"),
+    target_case("target-usr", "/usr"),
+    target_case("target-usr-local", "/usr/local"),
+    target_case("target-bin-relative", "bin"),
+    target_case("target-var-lib", "/var/lib"),
+    target_case("target-root-home", "/root"),
+    target_case("target-root-restart", "/", action="sync+restart"),
+    target_case("target-proc", "/proc"),
+]
+
+
 def build(root: Path, case: Case) -> Path:
     """The case's project tree under `root`."""
     project = root / "project"
