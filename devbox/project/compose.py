@@ -88,10 +88,24 @@ def env_pairs(value: Any) -> EnvPairs:
 _KIND_NAMES = {str: "a string", dict: "a mapping", list: "a list", int: "a number"}
 
 
+def literal_dollars(value: Any) -> Any:
+    """`value` as Compose's interpolation leaves it for `$$`: each `$$` is one `$`, in every
+    string value at any depth (keys stay as written). For what devbox reads itself; the
+    merged YAML handed to Compose keeps `$$`, which Compose unescapes in turn."""
+    if isinstance(value, str):
+        return value.replace("$$", "$")
+    if isinstance(value, dict):
+        return {k: literal_dollars(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [literal_dollars(v) for v in value]
+    return value
+
+
 def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
     at = f"services.{name}"
     if not isinstance(raw, dict):
         raise config_error(file, at, "must be a mapping", "indent its keys under it")
+    raw = dict(literal_dollars(raw))  # as Compose passes `sh -c "echo $$(id -u)"` on
 
     def expect(key: str, kinds: tuple[type, ...], example: str) -> Any:
         value = raw.get(key)

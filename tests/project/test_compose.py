@@ -180,3 +180,24 @@ def test_override_file_errors_name_it(tmp_path: Path) -> None:
         f"{tmp_path / 'compose.override.yaml'}: (top level): must be a mapping; "
         "start it with `services:`"
     )
+
+
+def test_double_dollars_are_one_dollar_as_compose_reads_them(tmp_path: Path) -> None:
+    """Compose turns `$$` into `$`; devbox read `$$(id -u)` literally where it reads the
+    file itself (the fallback without Compose, watch rules in every mode)."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  app:\n    build: .\n"
+        '    command: sh -c "echo $$(id -u) $$$$"\n'
+        "    environment: {PRICE: $$5, LIST: [a]}\n"
+        "    working_dir: /srv/$$x\n"
+        "    develop:\n      watch:\n"
+        "        - {action: sync+exec, path: ., target: /app, exec: {command: 'echo $$HOME'}}\n"
+    )
+    project = load(tmp_path)
+    app = project.services["app"]
+    assert app.command == ("sh", "-c", "echo $(id -u) $$")
+    assert app.environment[0] == ("PRICE", "$5")
+    assert app.working_dir == "/srv/$x"
+    assert app.develop["watch"][0]["exec"]["command"] == "echo $HOME"
+    # What Compose itself is handed keeps `$$`: it unescapes them in turn.
+    assert project.data["services"]["app"]["command"] == 'sh -c "echo $$(id -u) $$$$"'
