@@ -10,10 +10,14 @@ from pathlib import Path
 from devbox.errors import ConfigError
 
 
-def read_text(path: Path) -> str | None:
-    """The file's text, None when it does not exist; a `ConfigError` when it cannot be read."""
+def read_text(path: Path, *, keep_newlines: bool = False) -> str | None:
+    """The file's text, None when it does not exist; a `ConfigError` when it cannot be read.
+
+    Line endings become `\\n`, unless `keep_newlines` (a file devbox adds to keeps its
+    CRLF lines as they are)."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="" if keep_newlines else None) as file:
+            return file.read()
     except FileNotFoundError:
         return None
     except IsADirectoryError:

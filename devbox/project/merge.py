@@ -257,8 +257,9 @@ def add_ignores(text: str, entries: Sequence[str]) -> tuple[str, list[str]]:
     missing = [entry for entry in entries if not matcher.matches(entry)]
     if not missing:
         return text, []
-    prefix = text if text.endswith("\n") or not text else text + "\n"
-    return prefix + "".join(f"{entry}\n" for entry in missing), missing
+    eol = "\r\n" if "\r\n" in text else "\n"  # the file's own line endings
+    prefix = text if text.endswith("\n") or not text else text + eol
+    return prefix + "".join(f"{entry}{eol}" for entry in missing), missing
 
 
 _TABLE_NOTE = "# `by devbox init`: its choices, made again by each init; edit one to keep yours."

@@ -56,8 +56,9 @@ def _diff(path: Path, old: str, new: str) -> str:
 
 
 def _old(path: Path) -> str | None:
+    """The file as it is, its line endings (CRLF, say) included: what init adds keeps them."""
     refuse_link(path)
-    return read_text(path)
+    return read_text(path, keep_newlines=True)
 
 
 def plan_file(path: Path, content: str, *, force: bool) -> FileResult:
@@ -65,7 +66,7 @@ def plan_file(path: Path, content: str, *, force: bool) -> FileResult:
     old = _old(path)
     if old is None:
         return FileResult(path, FileOutcome.CREATED, FileOutcome.CREATED.value, content=content)
-    if old == content:
+    if old.replace("\r\n", "\n") == content:  # the same lines, in the file's own endings
         return FileResult(path, FileOutcome.UNCHANGED, FileOutcome.UNCHANGED.value)
     if not force:
         return FileResult(
@@ -179,7 +180,7 @@ def apply(results: Sequence[FileResult]) -> None:
     changes: list[tuple[Path, str]] = []
     for result in results:
         if result.backup is not None:
-            old = read_text(result.path)
+            old = read_text(result.path, keep_newlines=True)
             assert old is not None  # a backup is planned only for an existing file
             changes.append((result.backup, old))
         if result.content is not None:
