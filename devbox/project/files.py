@@ -4,8 +4,10 @@ error naming the file and the fix, and writes are atomic and all-or-nothing."""
 import contextlib
 import os
 import tempfile
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from devbox.errors import ConfigError
 
@@ -26,6 +28,17 @@ def read_text(path: Path, *, keep_newlines: bool = False) -> str | None:
         raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror}); fix its permissions") from None
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """A TOML file's table, or a one-line error naming it. A UTF-8 BOM is allowed (uv
+    accepts one); nesting too deep for the parser is an error, not a traceback."""
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read; flatten it") from None
 
 
 def refuse_link(path: Path) -> None:

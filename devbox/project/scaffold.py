@@ -14,6 +14,7 @@ from pathlib import Path
 
 from devbox.errors import ConfigError
 from devbox.project.check import dockerfile_targets
+from devbox.project.compose import read_yaml
 from devbox.project.detect import ProjectKind
 from devbox.project.files import read_text, refuse_link, write_all
 from devbox.project.merge import add_ignores, add_watch, record_settings
@@ -102,6 +103,7 @@ def plan_compose(
     old = _old(path)
     if old is None or old == content or force:
         return plan_file(path, content, force=force)
+    read_yaml(path, old)  # what devbox's reader refuses (too deep, a list as a key) is not merged
     folder = path.parent
 
     def builds_project(context: str) -> bool:

@@ -201,3 +201,27 @@ def test_double_dollars_are_one_dollar_as_compose_reads_them(tmp_path: Path) -> 
     assert app.develop["watch"][0]["exec"]["command"] == "echo $HOME"
     # What Compose itself is handed keeps `$$`: it unescapes them in turn.
     assert project.data["services"]["app"]["command"] == 'sh -c "echo $$(id -u) $$$$"'
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("x: " + "[" * 5000 + "]" * 5000, "nested more than 64 levels deep"),
+        ("a: &a [*a]", "nested more than 64 levels deep"),
+        ("? [a]\n: 1", "a list as a mapping key"),
+        ("? {a: 1}\n: 1", "a mapping as a mapping key"),
+        (
+            "x0: &x0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+            + "".join(
+                f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 10) + "]\n" for i in range(1, 7)
+            ),
+            "more than 200000 values",
+        ),
+    ],
+)
+def test_shapes_no_reader_can_take_are_one_line(tmp_path: Path, text: str, problem: str) -> None:
+    from devbox.project.compose import read_yaml
+
+    with pytest.raises(DevboxError) as caught:
+        read_yaml(tmp_path / "compose.yaml", text)
+    assert problem in caught.value.message and "\n" not in caught.value.message

@@ -188,3 +188,9 @@ def test_record_settings_never_breaks_the_file(text: str) -> None:
         assert new == text  # left alone when it cannot be done cleanly
     if "\r\n" in text:
         assert added == ["service"] and "\n" not in new.replace("\r\n", "")
+
+
+def test_record_settings_keeps_a_bom() -> None:
+    new, added, _ = record_settings('\ufeff[project]\nname = "x"\n', {"port": 8000})
+    assert added == ["port"] and new.startswith('\ufeff[project]\nname = "x"\n')
+    assert new.count("\ufeff") == 1 and "port = 8000" in new
