@@ -320,7 +320,7 @@ def _detach(project_dir: Path, options: UpOptions, echo: Echo) -> None:
     argv = [sys.executable, "-m", "devbox", "up", "--project-dir", str(project_dir)]
     state.state_dir(project_dir)  # a read-only project: its one-line error, before the start
     log = state.log_path(project_dir)
-    with log.open("wb") as out:
+    with state.open_log(log) as out:  # never through a planted link
         child = process.start(
             [*argv, *options.cli_args()],
             env={DETACHED_ENV: "1"},

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from devbox.errors import ConfigError, UsageError
 from devbox.runtime import process
@@ -132,31 +133,80 @@ def log_path(project_dir: Path) -> Path:
     project. A file written on every request inside the tree starves Compose watch, whose
     500 ms quiet period starts again at every event anywhere under a watched path, so
     nothing synced while the app was busy. `$XDG_STATE_HOME/devbox/` (`~/.local/state`),
-    else the temp folder; one folder per project path, private to the user."""
+    else the temp folder; one folder per project path, private to the user.
+
+    The temp folder is shared with every user: `devbox-<uid>` there is created by devbox
+    (exclusively, 0700), or used only if it is a real folder (not a link), owned by this
+    user and private; anything else another user may have planted is refused."""
     import hashlib
     import tempfile
 
     project = project_dir.resolve()
     name = f"{project.name or 'root'}-{hashlib.sha256(str(project).encode()).hexdigest()[:12]}"
     xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    bases = [Path(xdg) / "devbox", Path(tempfile.gettempdir()) / f"devbox-{os.getuid()}"]
+    shared = Path(tempfile.gettempdir()) / f"devbox-{os.getuid()}"
     problems = []
-    for base in bases:
-        folder = base.resolve() / name
-        if folder.is_relative_to(project):
+    for base in (Path(xdg) / "devbox", shared):
+        if (base.resolve() / name).is_relative_to(project):
             problems.append(f"{base} is inside the project")
             continue
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if base is shared:
+                if not base.parent.exists():
+                    base.parent.mkdir(parents=True)  # TMPDIR itself
+                _private_folder(base)
+            else:
+                base.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_folder(base / name)
         except OSError as exc:
             problems.append(f"{base}: {exc.strerror}")
             continue
-        return folder / "up.log"
+        return base / name / "up.log"
     raise ConfigError(
         "no folder outside the project for the background session's log ("
         + "; ".join(problems)
         + "); set XDG_STATE_HOME to a writable folder"
     )
+
+
+def _private_folder(folder: Path) -> None:
+    """Create `folder` (mode 0700, failing if it exists), or accept the existing one only
+    when it is a folder, not a link, owned by this user and closed to everyone else; an
+    `OSError` naming what is wrong otherwise."""
+    import stat
+
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)  # the umask can only narrow it
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode):
+        raise OSError(errno.ELOOP, "a symbolic link, not a folder devbox made (refused)")
+    if not stat.S_ISDIR(info.st_mode):
+        raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+    if info.st_uid != os.getuid():
+        raise OSError(errno.EPERM, f"owned by uid {info.st_uid}, not by you (refused)")
+    if info.st_mode & 0o077:
+        mode = oct(info.st_mode & 0o777)[2:]
+        raise OSError(errno.EPERM, f"mode {mode}, open to other users; devbox needs 0700")
+
+
+def open_log(path: Path) -> BinaryIO:
+    """The detached session's log, created or truncated, never through a link (`O_NOFOLLOW`)
+    and only when it is a regular file of this user's."""
+    import stat
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        why = "a symbolic link (refused)" if exc.errno == errno.ELOOP else exc.strerror
+        raise ConfigError(
+            f"{path}: cannot write the session's log there ({why}); remove it"
+        ) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+        os.close(fd)
+        raise ConfigError(f"{path}: not a file of yours (refused); remove it")
+    return os.fdopen(fd, "wb")
 
 
 def _read_only(folder: Path) -> bool:

@@ -288,3 +288,80 @@ def test_a_folder_where_the_record_goes_is_refused_before_a_detached_start(
         f"{state.state_path(tmp_path)}: is not a file (devbox records the session there); "
         "move it away"
     )
+
+
+@pytest.fixture
+def unusable_state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """XDG_STATE_HOME unusable (a file): the log goes to the shared temp folder."""
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "file"))
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    (tmp_path / "shop").mkdir()
+    return shared / f"devbox-{os.getuid()}"
+
+
+def test_the_shared_temp_folder_is_made_private(unusable_state_home: Path) -> None:
+    log = state.log_path(unusable_state_home.parent.parent / "shop")
+    assert log.parent.parent == unusable_state_home
+    for folder in (unusable_state_home, log.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700 and folder.stat().st_uid == os.getuid()
+    with state.open_log(log) as out:
+        out.write(b"ok\n")
+    assert log.read_bytes() == b"ok\n" and log.stat().st_mode & 0o077 == 0
+
+
+def test_a_planted_link_in_the_shared_temp_folder_is_refused(
+    unusable_state_home: Path, tmp_path: Path
+) -> None:
+    """Another user made `devbox-<uid>` a link: devbox followed it and truncated a file
+    the link pointed at."""
+    from devbox.errors import ConfigError
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    unusable_state_home.symlink_to(victim)
+    with pytest.raises(ConfigError) as caught:
+        state.log_path(tmp_path / "shop")
+    assert f"{unusable_state_home}: a symbolic link, not a folder devbox made (refused)" in (
+        caught.value.message
+    )
+    assert list(victim.iterdir()) == []
+
+
+def test_a_shared_temp_folder_open_to_others_is_refused(unusable_state_home: Path) -> None:
+    from devbox.errors import ConfigError
+
+    unusable_state_home.mkdir(mode=0o777)
+    unusable_state_home.chmod(0o777)
+    with pytest.raises(ConfigError) as caught:
+        state.log_path(unusable_state_home.parent.parent / "shop")
+    assert "mode 777, open to other users; devbox needs 0700" in caught.value.message
+
+
+def test_a_shared_temp_folder_of_another_user_is_refused(
+    unusable_state_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devbox.errors import ConfigError
+
+    unusable_state_home.mkdir(mode=0o700)
+    monkeypatch.setattr(os, "getuid", lambda: unusable_state_home.stat().st_uid + 1)
+    with pytest.raises(ConfigError) as caught:
+        state.log_path(unusable_state_home.parent.parent / "shop")
+    assert "not by you (refused)" in caught.value.message
+
+
+def test_the_log_is_never_opened_through_a_link(tmp_path: Path) -> None:
+    from devbox.errors import ConfigError
+
+    target = tmp_path / "root-owned"
+    target.write_text("precious")
+    (tmp_path / "up.log").symlink_to(target)
+    with pytest.raises(ConfigError) as caught:
+        state.open_log(tmp_path / "up.log")
+    assert caught.value.message == (
+        f"{tmp_path / 'up.log'}: cannot write the session's log there (a symbolic link "
+        "(refused)); remove it"
+    )
+    assert target.read_text() == "precious"
