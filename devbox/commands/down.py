@@ -21,10 +21,12 @@ def down(
     volumes only with `volumes`). What was done, one line each."""
     project = load_compose(locate(project_dir))
     engine = Engine.for_project(project)
+    engine_error: EngineError | None = None
     try:
+        engine.server_version()  # bounded: an engine that never answers is an error, not a hang
         containers = engine.project_containers()
-    except EngineError:
-        containers = []  # the session's process is still stopped; the engine's error follows
+    except EngineError as exc:
+        containers, engine_error = [], exc  # the session's process is still stopped first
     clash = name_clash(project, containers)  # before anything is stopped
     if clash is not None:
         raise clash
@@ -37,7 +39,8 @@ def down(
         groups = process.end_groups(record.live_children())
         if groups:
             done.append(f"ended {len(groups)} leftover process group(s)")
-    engine.server_version()
+    if engine_error is not None:
+        raise engine_error
     done += engine.remove_project(volumes=volumes)
     state.clear(project.project_dir)
     return done

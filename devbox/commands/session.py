@@ -91,9 +91,7 @@ def find_session(
     record = state.load(project.project_dir, warn=warn)
     if service is None and record is not None:
         service = record.service
-    return Session(
-        project=project,
-        service=watched_service(project, service),
-        engine=Engine.for_project(project),
-        record=record,
-    )
+    engine = Engine.for_project(project)
+    svc = watched_service(project, service)
+    engine.server_version()  # bounded: an engine that never answers is an error, not a hang
+    return Session(project=project, service=svc, engine=engine, record=record)
