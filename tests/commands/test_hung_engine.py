@@ -62,6 +62,6 @@ def test_an_engine_that_never_answers_is_a_one_line_error(
     assert time.monotonic() - started < 20
     assert result.exit_code == 4, result.output
     assert result.stderr.splitlines() == [
-        f"devbox: the engine (the default engine) did not answer within 1 s; check that it "
+        "devbox: the engine (the default engine) did not answer within 1 s; check that it "
         "runs (`docker info`), or DOCKER_HOST and the Docker context"
     ]

@@ -43,12 +43,21 @@ def sample_at(folder: Path) -> Path:
     return folder
 
 
-def running(name: str) -> list[str]:
-    return docker_lines("ps", "-q", "--filter", f"label=dev.devbox.project={name}")
+def running(name: str) -> set[str]:
+    found = set()
+    for key in ("dev.devbox.project", "com.docker.compose.project"):
+        found |= set(docker_lines("ps", "-q", "--filter", f"label={key}={name}"))
+    return found
+
+
+@pytest.fixture(params=["watch", "fallback"])
+def mode(request: pytest.FixtureRequest) -> str:
+    request.getfixturevalue("compose_2_40" if request.param == "watch" else "compose_2_21")
+    return str(request.param)
 
 
 def test_a_second_folder_of_the_same_name_is_refused_and_a_copy_is_not_the_session(
-    tmp_path: Path, compose_2_21: str
+    tmp_path: Path, mode: str
 ) -> None:
     name = f"proj-{uuid.uuid4().hex[:8]}"
     first = sample_at(tmp_path / "a" / name)
@@ -58,9 +67,10 @@ def test_a_second_folder_of_the_same_name_is_refused_and_a_copy_is_not_the_sessi
     try:
         record = json.loads((first / ".devbox" / "state.json").read_text())
         assert len(running(name)) == 1
+        container = f"{name}-sample-app-1" if mode == "watch" else f"devbox-{name}-sample-app"
         clash = (
             f"devbox: {second}/compose.yaml: name: the Compose project name {name!r} is "
-            f"already used by {first} (container devbox-{name}-sample-app); give this project "
+            f"already used by {first} (container {container}); give this project "
             "its own: set `name:` at the top of compose.yaml (or COMPOSE_PROJECT_NAME), or run "
             f"`devbox down` in {first}"
         )
@@ -84,4 +94,4 @@ def test_a_second_folder_of_the_same_name_is_refused_and_a_copy_is_not_the_sessi
         devbox(first, "down")
         remove_project_volumes(name)
         remove_project_volumes(f"copy-{name}")
-    assert running(name) == []
+    assert running(name) == set()
