@@ -24,6 +24,7 @@ class Session:
     service: Service
     engine: Engine
     record: state.State | None
+    version: str = ""  # the engine's, asked once (bounded) when the session is found
 
     @property
     def stale(self) -> bool:
@@ -93,5 +94,5 @@ def find_session(
         service = record.service
     engine = Engine.for_project(project)
     svc = watched_service(project, service)
-    engine.server_version()  # bounded: an engine that never answers is an error, not a hang
-    return Session(project=project, service=svc, engine=engine, record=record)
+    version = engine.server_version()  # bounded: an engine that never answers is an error
+    return Session(project=project, service=svc, engine=engine, record=record, version=version)

@@ -106,7 +106,7 @@ def status(
             batches=record.batches,
             brought_back=record.brought_back,
         ),
-        engine=session.engine.server_version(),
+        engine=session.version,
         compose=None if compose is None else str(compose),
         compose_v1=None if v1 is None else str(v1),
         containers=[
