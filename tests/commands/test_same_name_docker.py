@@ -50,9 +50,9 @@ def running(name: str) -> set[str]:
     return found
 
 
-@pytest.fixture(params=["watch", "fallback"])
+@pytest.fixture(params=["compose", "fallback"])
 def mode(request: pytest.FixtureRequest) -> str:
-    request.getfixturevalue("compose_2_40" if request.param == "watch" else "compose_2_21")
+    request.getfixturevalue("compose_2_40" if request.param == "compose" else "compose_2_21")
     return str(request.param)
 
 
@@ -67,7 +67,7 @@ def test_a_second_folder_of_the_same_name_is_refused_and_a_copy_is_not_the_sessi
     try:
         record = json.loads((first / ".devbox" / "state.json").read_text())
         assert len(running(name)) == 1
-        container = f"{name}-sample-app-1" if mode == "watch" else f"devbox-{name}-sample-app"
+        container = f"{name}-sample-app-1" if mode == "compose" else f"devbox-{name}-sample-app"
         clash = (
             f"devbox: {second}/compose.yaml: name: the Compose project name {name!r} is "
             f"already used by {first} (container {container}); give this project "
