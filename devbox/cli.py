@@ -20,6 +20,10 @@ from devbox.sync.modes import SyncMode
 _quiet = False
 
 
+def _warn(message: str) -> None:
+    echo(f"warning: {message}", error=True)
+
+
 def _color(color: str) -> str | None:
     """No colour when NO_COLOR is set (no-color.org)."""
     return None if os.environ.get("NO_COLOR") else color
@@ -270,6 +274,7 @@ def shell(
             user=user,
             env=env,
             start=start,
+            warn=_warn,
         )
     raise typer.Exit(code)
 
@@ -287,7 +292,7 @@ def status(
     from devbox.commands.status import describe
     from devbox.commands.status import status as get_status
 
-    report = get_status(project_dir=project_dir, service=service)
+    report = get_status(project_dir=project_dir, service=service, warn=_warn)
     text = json.dumps(report.to_dict(), indent=2) if as_json else "\n".join(describe(report))
     typer.echo(text)
 
@@ -353,7 +358,7 @@ def down(
     """Stop the session (and its background watcher); remove its containers and networks."""
     from devbox.commands.down import down as run_down
 
-    done = run_down(project_dir=project_dir, volumes=volumes)
+    done = run_down(project_dir=project_dir, volumes=volumes, warn=_warn)
     echo(f"removed: {', '.join(done)}" if done else "nothing was running")
 
 

@@ -688,6 +688,133 @@ CASES = [
 ]
 
 
+# --- issue #23 -------------------------------------------------------------------------
+SYSTEM_TARGET = (
+    "{root}/compose.yaml: services.app.develop.watch[0].target: {target!r} is a system folder "
+    "of the container (a sync would overwrite its files, and a deleted source would delete "
+    "them); sync into the app's own folder, e.g. target: /app"
+)
+
+
+def target_case(name: str, target: str, action: str = "sync", argv: list[str] = UP) -> Case:
+    text = (
+        "services:\n  app:\n    build: .\n    develop: {watch: [{path: ., action: "
+        + f"{action}, target: {target!r}}}]}}\n"
+    )
+    return Case(name, compose(text), argv, 3, SYSTEM_TARGET.replace("{target!r}", repr(target)))
+
+
+CASES += [
+    target_case("target-root", "/"),
+    target_case("target-sbin", "/sbin"),
+    target_case("target-usr-bin", "/usr/bin"),
+    target_case("target-dot", "."),
+    target_case("target-dotdot", "/app/.."),
+    target_case("target-double-slash", "//"),
+    target_case("target-etc", "/etc"),
+    target_case("target-etc-slash", "/etc/"),
+    target_case("target-usr", "/usr"),
+    target_case("target-usr-local", "/usr/local"),
+    target_case("target-bin-relative", "bin"),
+    target_case("target-var-lib", "/var/lib"),
+    target_case("target-root-home", "/root"),
+    target_case("target-root-restart", "/", action="sync+restart"),
+    target_case("target-proc", "/proc"),
+]
+
+
+# Files nested too deep for a recursive reader, aliases that loop or explode, keys that
+# cannot be names: each is one line from every command that reads the compose file.
+DEEP_LIST = "services:\n  app:\n    build: .\n    x: " + "[" * 5000 + "]" * 5000 + "\n"
+DEEP_MAP = "services:\n  app:\n    build: .\n    x: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n"
+DEEP_BLOCK = (
+    "services:\n  app:\n    build: .\n"
+    + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(80))
+    + "  " * 82
+    + "v: 1\n"
+)
+ALIAS_LOOP = "services:\n  app: &a\n    build: .\n    x: [*a]\n"
+LAUGHS = "services:\n  app:\n    build: .\nx0: &x0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+    f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 10) + "]\n" for i in range(1, 9)
+)
+LIST_KEY = "services:\n  app:\n    build: .\n    ? [a, b]\n    : 1\n"
+MAP_KEY = "services:\n  app:\n    build: .\n    ? {a: b}\n    : 1\n"
+TOO_DEEP = "{root}/compose.yaml: nested more than 64 levels deep (or an alias refers to itself); flatten it"
+LAUGHED = "{root}/compose.yaml: more than 200000 values once its aliases are expanded; write it without repeated aliases"
+KEY = "{root}/compose.yaml:4:7: a {kind} as a mapping key (Compose's keys are names); fix the YAML syntax"
+READERS = {
+    "status": STATUS,
+    "up": UP,
+    "init": INIT,
+    "check": CHECK,
+    "down": ["down", "-C", "{root}"],
+    "logs": ["logs", "-C", "{root}"],
+    "shell": ["shell", "-C", "{root}"],
+}
+SHAPES = [
+    ("deep-list", DEEP_LIST, TOO_DEEP),
+    ("deep-map", DEEP_MAP, TOO_DEEP),
+    ("deep-block", DEEP_BLOCK, TOO_DEEP),
+    ("alias-loop", ALIAS_LOOP, TOO_DEEP),
+    ("alias-laughs", LAUGHS, LAUGHED),
+    ("list-key", LIST_KEY, KEY.replace("{kind}", "list")),
+    ("map-key", MAP_KEY, KEY.replace("{kind}", "mapping")),
+]
+CASES += [
+    Case(f"compose-{shape}-{command}", compose(text), argv, 3, message)
+    for shape, text, message in SHAPES
+    for command, argv in READERS.items()
+]
+
+DEEP_TOML = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+NOT_A_PYTHON = (
+    "{root}/.python-version: '3.111111111111111111' (5002 characters) is not a Python "
+    "version; write one like 3.13 (`uv python pin 3.13`)"
+)
+CASES += [
+    Case(
+        f"toml-deep-{command}",
+        uv(DEEP_TOML, **{"compose.yaml": WATCHED}),
+        argv,
+        3,
+        "{root}/pyproject.toml: nested too deeply to read; flatten it",
+    )
+    for command, argv in (("init", INIT), ("check", CHECK))
+] + [
+    Case(
+        "python-version-5000-digits",
+        uv(**{".python-version": "3." + "1" * 5000 + "\n"}),
+        INIT,
+        3,
+        NOT_A_PYTHON,
+    ),
+    Case(
+        "python-version-long-minor",
+        uv(**{".python-version": "3.123456\n"}),
+        INIT,
+        3,
+        "{root}/.python-version: '3.123456' is not a Python version; write one like 3.13 "
+        "(`uv python pin 3.13`)",
+    ),
+    Case(
+        "python-version-long-major",
+        uv(**{".python-version": "cpython-99999.1\n"}),
+        CHECK,
+        3,
+        "{root}/.python-version: 'cpython-99999.1' is not a Python version; write one like "
+        "3.13 (`uv python pin 3.13`)",
+    ),
+    Case(
+        "state-json-is-a-folder",
+        compose(WATCHED),
+        ["up", "--detach", "-C", "{root}"],
+        3,
+        "{root}/.devbox/state.json: is not a file (devbox records the session there); move it away",
+        folders=[".devbox", ".devbox/state.json"],
+    ),
+]
+
+
 def build(root: Path, case: Case) -> Path:
     """The case's project tree under `root`."""
     project = root / "project"

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from devbox.commands.session import find_session
@@ -25,6 +26,7 @@ def shell(
     user: str | None = None,
     env: list[str] | None = None,
     start: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> int:
     """Run `command` (default: an interactive shell) in the dev container; its exit code.
 
@@ -38,7 +40,7 @@ def shell(
         service = None
     elif service is not None:
         command = after_service(command)
-    session = find_session(project_dir=project_dir, service=service, project=project)
+    session = find_session(project_dir=project_dir, service=service, project=project, warn=warn)
     engine = session.engine
     options = ["--interactive"]
     if sys.stdin.isatty() and sys.stdout.isatty():

@@ -2,6 +2,7 @@
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,9 +64,11 @@ class StatusReport:
         return asdict(self)
 
 
-def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
+def status(
+    *, project_dir: Path, service: str | None = None, warn: Callable[[str], None] | None = None
+) -> StatusReport:
     """Mode and why, versions, containers, watch rules and the last batch of the session."""
-    session = find_session(project_dir=project_dir, service=service)
+    session = find_session(project_dir=project_dir, service=service, warn=warn)
     record = session.record
     now = datetime.now(UTC)
     compose = session.engine.compose_version()
@@ -103,7 +106,7 @@ def status(*, project_dir: Path, service: str | None = None) -> StatusReport:
             batches=record.batches,
             brought_back=record.brought_back,
         ),
-        engine=session.engine.server_version(),
+        engine=session.version,
         compose=None if compose is None else str(compose),
         compose_v1=None if v1 is None else str(v1),
         containers=[

@@ -9,9 +9,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from devbox.commands.session import name_clash
 from devbox.commands.shell_direct import shell_facts
 from devbox.engine import labels
 from devbox.engine.client import Engine, compose_v1_version
@@ -90,12 +92,15 @@ def up(
         if (problem := missing_stage(project, svc)) is not None:
             raise BuildError(problem)  # a build that cannot start, said before it does
     options.batcher()  # impossible figures fail here, before anything starts
-    state.refuse_if_running(project.project_dir)
+    state.refuse_if_running(project.project_dir, warn=_warner(echo))
     if detach:
         _detach(project.project_dir, options, echo)
         return
     engine = Engine.for_project(project)
     engine.server_version()
+    clash = name_clash(project, engine.project_containers())
+    if clash is not None:
+        raise clash  # another folder's `proj`: starting this one would replace its containers
     info = engine.info(ask=True)  # once per session; status reads the answer
     echo(info.describe(project.project_dir))
     compose, v1 = None, None
@@ -175,6 +180,10 @@ def _run(
             )
     finally:
         state.clear(project.project_dir, pid=recorder.record.pid)
+
+
+def _warner(echo: Echo) -> Callable[[str], None]:
+    return lambda message: echo(f"warning: {message}", error=True)
 
 
 def developed_services(project: ComposeProject, name: str | None) -> list[Service]:
@@ -311,7 +320,7 @@ def _detach(project_dir: Path, options: UpOptions, echo: Echo) -> None:
     argv = [sys.executable, "-m", "devbox", "up", "--project-dir", str(project_dir)]
     state.state_dir(project_dir)  # a read-only project: its one-line error, before the start
     log = state.log_path(project_dir)
-    with log.open("wb") as out:
+    with state.open_log(log) as out:  # never through a planted link
         child = process.start(
             [*argv, *options.cli_args()],
             env={DETACHED_ENV: "1"},

@@ -6,7 +6,7 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 
-from devbox.engine.labels import SERVICE_LABELS
+from devbox.engine.labels import FOLDER_LABELS, SERVICE_LABELS
 
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
@@ -20,6 +20,8 @@ class ContainerInfo:
     started_at: datetime | None
     ports: tuple[str, ...]
     image: str
+    # The project folder it was started for (Compose's or devbox's label), None if unknown.
+    folder: str | None = None
 
 
 def container_info(inspected: dict[str, object]) -> ContainerInfo:
@@ -43,6 +45,7 @@ def container_info(inspected: dict[str, object]) -> ContainerInfo:
         started_at=_timestamp(started) if running else None,
         ports=tuple(ports),
         image=str(config.get("Image") or ""),
+        folder=next((str(labels[k]) for k in FOLDER_LABELS if k in labels), None),
     )
 
 

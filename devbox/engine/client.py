@@ -36,12 +36,13 @@ from devbox.engine.kind import (
 )
 from devbox.engine.logstream import LogFollower, Sink
 from devbox.engine.versions import Version, parse_version
-from devbox.errors import CommandFailed, EngineError
+from devbox.errors import CommandFailed, CommandTimedOut, EngineError
 from devbox.project.compose import ComposeProject
 from devbox.runtime import process
 from devbox.runtime.process import Result
 
 BUILDKIT = {"DOCKER_BUILDKIT": "1"}
+ENGINE_TIMEOUT = 30.0  # seconds an engine has to say its version: one that never answers
 
 
 def unreachable(output: str) -> EngineError:
@@ -196,6 +197,17 @@ class Engine:
             if result.returncode != 0:
                 raise unreachable(process.text(result.stderr))
             return f"podman {process.text(result.stdout)}"
+        try:  # bounded: an engine that accepts the connection and never answers hung devbox
+            fmt = "{{.Server.Version}}"
+            answer = process.run(self.cmd("version", "--format", fmt), timeout=ENGINE_TIMEOUT)
+            return process.text(answer.stdout) or "unknown"
+        except CommandTimedOut:
+            raise EngineError(
+                f"the engine ({self.why}) did not answer within {ENGINE_TIMEOUT:g} s; check that "
+                "it runs (`docker info`), or DOCKER_HOST and the Docker context"
+            ) from None
+        except (CommandFailed, EngineError):
+            pass  # python_on_whales's reading of the failure says why, below
         from python_on_whales import DockerClient
         from python_on_whales.client_config import ClientNotFoundError
         from python_on_whales.exceptions import DockerException

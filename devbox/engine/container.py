@@ -41,6 +41,7 @@ class ContainerSpec:
     # The engine name of uv's cache volume devbox mounts at UV_CACHE_DIR, or None when
     # the service mounts one there itself (compose files devbox init writes do).
     cache_volume: str | None = None
+    project_dir: Path | None = None  # labelled: another folder's project of one name
 
 
 def image_tag(project: ComposeProject, service: Service) -> str:
@@ -59,6 +60,8 @@ def run_args(spec: ContainerSpec) -> list[str]:
     args = ["--rm", "--name", spec.name]
     args += ["--label", labels.label(labels.DEVBOX_PROJECT, spec.project)]
     args += ["--label", labels.label(labels.DEVBOX_SERVICE, svc.name), "--pull", "never"]
+    if spec.project_dir is not None:
+        args += ["--label", labels.label(labels.DEVBOX_PROJECT_DIR, str(spec.project_dir))]
     if spec.bind is not None:
         args += ["--volume", f"{spec.bind}:{defaults.APP_DIR}"]
         args += mask_args(spec.masked_files, spec.masked_folders)

@@ -88,10 +88,24 @@ def env_pairs(value: Any) -> EnvPairs:
 _KIND_NAMES = {str: "a string", dict: "a mapping", list: "a list", int: "a number"}
 
 
+def literal_dollars(value: Any) -> Any:
+    """`value` as Compose's interpolation leaves it for `$$`: each `$$` is one `$`, in every
+    string value at any depth (keys stay as written). For what devbox reads itself; the
+    merged YAML handed to Compose keeps `$$`, which Compose unescapes in turn."""
+    if isinstance(value, str):
+        return value.replace("$$", "$")
+    if isinstance(value, dict):
+        return {k: literal_dollars(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [literal_dollars(v) for v in value]
+    return value
+
+
 def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
     at = f"services.{name}"
     if not isinstance(raw, dict):
         raise config_error(file, at, "must be a mapping", "indent its keys under it")
+    raw = dict(literal_dollars(raw))  # as Compose passes `sh -c "echo $$(id -u)"` on
 
     def expect(key: str, kinds: tuple[type, ...], example: str) -> Any:
         value = raw.get(key)
@@ -141,6 +155,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, list | dict):
+                raise yaml.constructor.ConstructorError(
+                    problem=f"a {'list' if isinstance(key, list) else 'mapping'} as a "
+                    "mapping key (Compose's keys are names)",
+                    problem_mark=key_node.start_mark,
+                )
             if key in seen and key != "<<":
                 raise yaml.constructor.ConstructorError(
                     problem=f"duplicate key {key!r} (Compose rejects it)",
@@ -157,13 +177,49 @@ def read_yaml(file: Path, text: str | None = None) -> Any:
     if text is None:
         raise ConfigError(f"{file}: not found; fix COMPOSE_FILE, or run `devbox init`")
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except RecursionError:
+        raise _too_deep(file) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         fix = "keep one" if "duplicate key" in problem else "fix the YAML syntax"
         raise ConfigError(f"{file}{where}: {problem}; {fix}") from None
+    _check_shape(file, data)
+    return data
+
+
+MAX_DEPTH = 64  # compose files nest a few levels; every reader after this one recurses
+MAX_NODES = 200_000  # aliases make a small file a huge tree ("billion laughs")
+
+
+def _too_deep(file: Path) -> ConfigError:
+    return ConfigError(
+        f"{file}: nested more than {MAX_DEPTH} levels deep (or an alias refers to itself); "
+        "flatten it"
+    )
+
+
+def _check_shape(file: Path, data: Any) -> None:
+    """Refuse a tree too deep or too large for the readers after this one (walked without
+    recursion; an alias that contains itself is a loop, so too deep)."""
+    todo: list[tuple[Any, int]] = [(data, 0)]
+    nodes = 0
+    while todo:
+        value, depth = todo.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            raise _too_deep(file)
+        if nodes > MAX_NODES:
+            raise ConfigError(
+                f"{file}: more than {MAX_NODES} values once its aliases are expanded; "
+                "write it without repeated aliases"
+            )
+        if isinstance(value, dict):
+            todo += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            todo += [(v, depth + 1) for v in value]
 
 
 # Keys whose lists Compose merges (override entries appended, duplicates dropped);

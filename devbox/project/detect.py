@@ -33,6 +33,16 @@ def detect_kind(project_dir: Path, pyproject: dict[str, Any] | None) -> ProjectK
     return None
 
 
+def implausible_version(python_version_file: str | None) -> str | None:
+    """The first line of `.python-version` when it is a version with a part of more than
+    four digits (no Python is; `int()` refuses 4,300 digits), else None."""
+    first = (python_version_file or "").strip().partition("\n")[0].strip()
+    match = re.fullmatch(r"(?:cpython-|python)?([\d.]+)", first)
+    if match and any(len(part) > 4 for part in match.group(1).split(".")):
+        return first
+    return None
+
+
 def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
@@ -68,7 +78,7 @@ def python_for(python_version_file: str | None, requires_python: str | None) -> 
     """
     if python_version_file and python_version_file.strip():
         first = python_version_file.strip().splitlines()[0].strip()
-        match = re.match(r"(?:cpython-|python)?(\d+\.\d+)", first)
+        match = re.match(r"(?:cpython-|python)?(\d{1,4}\.\d{1,4})(?!\d)", first)
         if match:
             return match.group(1)
     if not requires_python:
@@ -80,8 +90,8 @@ def python_for(python_version_file: str | None, requires_python: str | None) -> 
     return allowed[0]
 
 
-_REQUESTED = re.compile(r"(?:cpython-|python)?(\d+\.\d+(?:\.\d+)?)(?![\d.])")
-_IMAGE_TAG = re.compile(r"(?:python-?)?(\d+(?:\.\d+){0,2})(?=$|[-_])")
+_REQUESTED = re.compile(r"(?:cpython-|python)?(\d{1,4}\.\d{1,4}(?:\.\d{1,4})?)(?![\d.])")
+_IMAGE_TAG = re.compile(r"(?:python-?)?(\d{1,4}(?:\.\d{1,4}){0,2})(?=$|[-_])")
 
 
 def requested_python(python_version_file: str | None) -> str | None:

@@ -4,16 +4,22 @@ error naming the file and the fix, and writes are atomic and all-or-nothing."""
 import contextlib
 import os
 import tempfile
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from devbox.errors import ConfigError
 
 
-def read_text(path: Path) -> str | None:
-    """The file's text, None when it does not exist; a `ConfigError` when it cannot be read."""
+def read_text(path: Path, *, keep_newlines: bool = False) -> str | None:
+    """The file's text, None when it does not exist; a `ConfigError` when it cannot be read.
+
+    Line endings become `\\n`, unless `keep_newlines` (a file devbox adds to keeps its
+    CRLF lines as they are)."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="" if keep_newlines else None) as file:
+            return file.read()
     except FileNotFoundError:
         return None
     except IsADirectoryError:
@@ -22,6 +28,17 @@ def read_text(path: Path) -> str | None:
         raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror}); fix its permissions") from None
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """A TOML file's table, or a one-line error naming it. A UTF-8 BOM is allowed (uv
+    accepts one); nesting too deep for the parser is an error, not a traceback."""
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read; flatten it") from None
 
 
 def refuse_link(path: Path) -> None:

@@ -320,8 +320,10 @@ def record_settings(
     from tomlkit.exceptions import TOMLKitError
 
     unchanged = Recorded(text, [], [])
+    bom = "\ufeff" if text.startswith("\ufeff") else ""  # uv accepts one; it is kept
     crlf = "\r\n" in text and "\n" not in text.replace("\r\n", "")
-    source = text.replace("\r\n", "\n") if crlf else text
+    source = text.removeprefix(bom)
+    source = source.replace("\r\n", "\n") if crlf else source
     if "devbox" not in tomllib.loads(source).get("tool", {}):
         prefix = source if not source or source.endswith("\n") else source + "\n"
         source = f"{prefix}\n[tool.devbox]\n{_TABLE_NOTE}\n"
@@ -355,9 +357,9 @@ def record_settings(
         return unchanged
     new = tomlkit.dumps(document)
     try:
-        recorded = tomllib.loads(new).get("tool", {}).get("devbox", {})
+        recorded = tomllib.loads(new.removeprefix("\ufeff")).get("tool", {}).get("devbox", {})
     except tomllib.TOMLDecodeError:
         return unchanged
     if any(recorded.get(k) != values[k] for k in written) or any(k in recorded for k in removed):
         return unchanged
-    return Recorded(new.replace("\n", "\r\n") if crlf else new, written, removed)
+    return Recorded(bom + (new.replace("\n", "\r\n") if crlf else new), written, removed)

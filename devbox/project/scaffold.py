@@ -14,6 +14,7 @@ from pathlib import Path
 
 from devbox.errors import ConfigError
 from devbox.project.check import dockerfile_targets
+from devbox.project.compose import read_yaml
 from devbox.project.detect import ProjectKind
 from devbox.project.files import read_text, refuse_link, write_all
 from devbox.project.merge import add_ignores, add_secret_block, add_watch, record_settings
@@ -56,8 +57,9 @@ def _diff(path: Path, old: str, new: str) -> str:
 
 
 def _old(path: Path) -> str | None:
+    """The file as it is, its line endings (CRLF, say) included: what init adds keeps them."""
     refuse_link(path)
-    return read_text(path)
+    return read_text(path, keep_newlines=True)
 
 
 def plan_file(path: Path, content: str, *, force: bool) -> FileResult:
@@ -65,7 +67,7 @@ def plan_file(path: Path, content: str, *, force: bool) -> FileResult:
     old = _old(path)
     if old is None:
         return FileResult(path, FileOutcome.CREATED, FileOutcome.CREATED.value, content=content)
-    if old == content:
+    if old.replace("\r\n", "\n") == content:  # the same lines, in the file's own endings
         return FileResult(path, FileOutcome.UNCHANGED, FileOutcome.UNCHANGED.value)
     if not force:
         return FileResult(
@@ -101,6 +103,7 @@ def plan_compose(
     old = _old(path)
     if old is None or old == content or force:
         return plan_file(path, content, force=force)
+    read_yaml(path, old)  # what devbox's reader refuses (too deep, a list as a key) is not merged
     folder = path.parent
 
     def builds_project(context: str) -> bool:
@@ -195,7 +198,7 @@ def apply(results: Sequence[FileResult]) -> None:
     changes: list[tuple[Path, str]] = []
     for result in results:
         if result.backup is not None:
-            old = read_text(result.path)
+            old = read_text(result.path, keep_newlines=True)
             assert old is not None  # a backup is planned only for an existing file
             changes.append((result.backup, old))
         if result.content is not None:

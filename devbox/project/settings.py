@@ -6,7 +6,6 @@ with its file, field and fix instead of surfacing later as a failed build.
 
 import re
 import shlex
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,12 @@ from devbox.project.detect import (
     ProjectKind,
     detect_kind,
     image_python,
+    implausible_version,
     python_for,
     python_mismatch,
     requested_python,
 )
-from devbox.project.files import read_text
+from devbox.project.files import parse_toml, read_text
 from devbox.project.shape import Shape, infer_shape, load_members
 
 _KNOWN_KEYS = {
@@ -113,10 +113,7 @@ def load_pyproject(project_dir: Path, *, required: bool = True) -> dict[str, Any
         if not required:
             return None
         raise ConfigError(f"{path}: not found; devbox works on uv projects (run `uv init` first)")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax") from None
+    return parse_toml(path, text)
 
 
 def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
@@ -226,10 +223,15 @@ def read_settings(
         )
     else:
         version_file = project_dir / ".python-version"
-        python = python_for(
-            read_text(version_file),
-            project.get("requires-python"),
-        )
+        version_text = read_text(version_file)
+        odd = implausible_version(version_text)
+        if odd is not None:
+            shown = repr(odd) if len(odd) <= 20 else repr(odd[:20]) + f" ({len(odd)} characters)"
+            raise ConfigError(
+                f"{version_file}: {shown} is not a Python version; write one like 3.13 "
+                "(`uv python pin 3.13`)"
+            )
+        python = python_for(version_text, project.get("requires-python"))
         python_image = python_image_for(python)
 
     health = tool.get("health-path")

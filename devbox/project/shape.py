@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devbox.errors import ConfigError, config_error
+from devbox.errors import config_error
 
 ANY = "0.0.0.0"  # noqa: S104 - inside a container, the published port needs it
 IDLE = ("sleep", "infinity")  # a dev container that stays up for `devbox shell` and tests
@@ -371,9 +371,7 @@ def infer_shape(
 
 def load_members(project_dir: Path, pyproject: dict[str, Any]) -> dict[Path, dict[str, Any]]:
     """Each workspace member's folder and parsed pyproject.toml."""
-    import tomllib
-
-    from devbox.project.files import read_text
+    from devbox.project.files import parse_toml, read_text
 
     result: dict[Path, dict[str, Any]] = {}
     for folder in workspace_members(project_dir, pyproject):
@@ -381,8 +379,5 @@ def load_members(project_dir: Path, pyproject: dict[str, Any]) -> dict[Path, dic
         text = read_text(path)
         if text is None:
             continue
-        try:
-            result[folder] = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax") from None
+        result[folder] = parse_toml(path, text)
     return result

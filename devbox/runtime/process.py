@@ -206,17 +206,20 @@ def terminate(pid: int, created: float | None, *, timeout: float) -> bool:
 def end_groups(groups: Mapping[int, float | None]) -> list[int]:
     """SIGTERM, then SIGKILL, the process groups still led by the recorded processes.
 
-    The groups that were signalled.
+    The groups that were signalled: one that was gone first, or not ours to signal
+    (`PermissionError`), is not among them.
     """
     live = [pid for pid, created in groups.items() if same_process(pid, created)]
+    signalled: set[int] = set()
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for group in _still(live, groups):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(group, sig)
+                signalled.add(group)
         deadline = time.monotonic() + 5
-        while _still(live, groups) and time.monotonic() < deadline:
+        while _still(signalled, groups) and time.monotonic() < deadline:
             time.sleep(0.1)
-    return live
+    return [pid for pid in live if pid in signalled]
 
 
 def _still(pids: Collection[int], created: Mapping[int, float | None]) -> list[int]:

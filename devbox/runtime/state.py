@@ -8,12 +8,14 @@ trusted blindly: a pid counts only while it is still the process that was record
 import contextlib
 import errno
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from devbox.errors import ConfigError, UsageError
 from devbox.runtime import process
@@ -79,6 +81,10 @@ class State:
     batches: int = 0
     shell: ShellFacts | None = None
     brought_back: int = 0  # files the container wrote that came back to the host (copy sync)
+    # The folder the session belongs to, and its identity (`folder_identity`): a copied
+    # project carries the record along, and the copy must not act on this session.
+    project_dir: str = ""
+    project_id: str | None = ""
 
     def alive(self) -> bool:
         return process.same_process(self.pid, self.pid_start)
@@ -127,31 +133,80 @@ def log_path(project_dir: Path) -> Path:
     project. A file written on every request inside the tree starves Compose watch, whose
     500 ms quiet period starts again at every event anywhere under a watched path, so
     nothing synced while the app was busy. `$XDG_STATE_HOME/devbox/` (`~/.local/state`),
-    else the temp folder; one folder per project path, private to the user."""
+    else the temp folder; one folder per project path, private to the user.
+
+    The temp folder is shared with every user: `devbox-<uid>` there is created by devbox
+    (exclusively, 0700), or used only if it is a real folder (not a link), owned by this
+    user and private; anything else another user may have planted is refused."""
     import hashlib
     import tempfile
 
     project = project_dir.resolve()
     name = f"{project.name or 'root'}-{hashlib.sha256(str(project).encode()).hexdigest()[:12]}"
     xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    bases = [Path(xdg) / "devbox", Path(tempfile.gettempdir()) / f"devbox-{os.getuid()}"]
+    shared = Path(tempfile.gettempdir()) / f"devbox-{os.getuid()}"
     problems = []
-    for base in bases:
-        folder = base.resolve() / name
-        if folder.is_relative_to(project):
+    for base in (Path(xdg) / "devbox", shared):
+        if (base.resolve() / name).is_relative_to(project):
             problems.append(f"{base} is inside the project")
             continue
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if base is shared:
+                if not base.parent.exists():
+                    base.parent.mkdir(parents=True)  # TMPDIR itself
+                _private_folder(base)
+            else:
+                base.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_folder(base / name)
         except OSError as exc:
             problems.append(f"{base}: {exc.strerror}")
             continue
-        return folder / "up.log"
+        return base / name / "up.log"
     raise ConfigError(
         "no folder outside the project for the background session's log ("
         + "; ".join(problems)
         + "); set XDG_STATE_HOME to a writable folder"
     )
+
+
+def _private_folder(folder: Path) -> None:
+    """Create `folder` (mode 0700, failing if it exists), or accept the existing one only
+    when it is a folder, not a link, owned by this user and closed to everyone else; an
+    `OSError` naming what is wrong otherwise."""
+    import stat
+
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)  # the umask can only narrow it
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode):
+        raise OSError(errno.ELOOP, "a symbolic link, not a folder devbox made (refused)")
+    if not stat.S_ISDIR(info.st_mode):
+        raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+    if info.st_uid != os.getuid():
+        raise OSError(errno.EPERM, f"owned by uid {info.st_uid}, not by you (refused)")
+    if info.st_mode & 0o077:
+        mode = oct(info.st_mode & 0o777)[2:]
+        raise OSError(errno.EPERM, f"mode {mode}, open to other users; devbox needs 0700")
+
+
+def open_log(path: Path) -> BinaryIO:
+    """The detached session's log, created or truncated, never through a link (`O_NOFOLLOW`)
+    and only when it is a regular file of this user's."""
+    import stat
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        why = "a symbolic link (refused)" if exc.errno == errno.ELOOP else exc.strerror
+        raise ConfigError(
+            f"{path}: cannot write the session's log there ({why}); remove it"
+        ) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+        os.close(fd)
+        raise ConfigError(f"{path}: not a file of yours (refused); remove it")
+    return os.fdopen(fd, "wb")
 
 
 def _read_only(folder: Path) -> bool:
@@ -169,10 +224,15 @@ def already_running(project_dir: Path, pid: int | None) -> UsageError:
     )
 
 
-def refuse_if_running(project_dir: Path) -> None:
+def refuse_if_running(project_dir: Path, warn: Callable[[str], None] | None = None) -> None:
     """Refuse early (before detaching or asking the engine) when a live session is recorded;
-    `session_lock` then settles a race between two starts."""
-    running = load(project_dir)
+    `session_lock` then settles a race between two starts. A record that is not a file
+    (a folder of that name) could never be written: refused now, not after a detached
+    start waited for it in vain."""
+    path = state_path(project_dir)
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        raise ConfigError(f"{path}: is not a file (devbox records the session there); move it away")
+    running = load(project_dir, warn=warn)
     if running is not None and running.alive():
         raise already_running(project_dir, running.pid)
 
@@ -200,6 +260,8 @@ def save(project_dir: Path, state: State) -> None:
     import tempfile  # only writers pay for it: `devbox shell` reads the record
 
     path = state_dir(project_dir) / "state.json"
+    state.project_dir = str(project_dir.resolve())
+    state.project_id = folder_identity(project_dir)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as out:
@@ -211,31 +273,128 @@ def save(project_dir: Path, state: State) -> None:
 
 
 def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite number (a bool, NaN or an overflowed `1e400` is none)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        with contextlib.suppress(OverflowError):
+            number = float(value)
+            if math.isfinite(number):
+                return number
+    return None
 
 
-def load(project_dir: Path) -> State | None:
-    """The recorded session, or None; a corrupt or mistyped record counts as none."""
+class CorruptRecord(ValueError):
+    """A session record devbox cannot trust: a field of the wrong type or value."""
+
+
+def folder_identity(folder: Path) -> str | None:
+    """`device:inode` of a folder: a copy (`cp -a`) at the same path is another folder."""
     try:
-        data = json.loads(state_path(project_dir).read_text())
-        last = data.pop("last", None)
-        shell = _shell_facts(data.pop("shell", None))
-        record = State(**data, last=Last(**last) if last else None, shell=shell)
-    except (OSError, ValueError, TypeError, AttributeError):
+        info = folder.stat()
+    except OSError:
         return None
-    pid_ok = isinstance(record.pid, int) and not isinstance(record.pid, bool) and record.pid > 1
-    if not pid_ok or not isinstance(record.children, dict):
-        return None  # pids 0, 1 and -1 would signal many processes
-    record.pid_start = _number(record.pid_start)
-    record.log = record.log if isinstance(record.log, str) else None
-    figures = record.latencies if isinstance(record.latencies, list) else []
-    record.latencies = [v for v in map(_number, figures) if v is not None]
-    record.children = {str(k): _number(v) for k, v in record.children.items()}
-    batches = _number(record.batches)
-    record.batches = int(batches) if batches is not None and batches >= 0 else 0
-    back = _number(record.brought_back)
-    record.brought_back = int(back) if back is not None and back >= 0 else 0
+    return f"{info.st_dev}:{info.st_ino}"
+
+
+def _text(data: dict[str, object], key: str, *, optional: bool = False) -> str | None:
+    value = data.get(key)
+    if isinstance(value, str) or (optional and value is None):
+        return value
+    raise CorruptRecord(f"{key} must be {'a string or null' if optional else 'a string'}")
+
+
+def _parse(data: object) -> State:
+    """A record from its JSON, every field checked; `CorruptRecord` names the first wrong one.
+
+    What `down` signals or `shell` runs in (pids, process groups, the container) must be
+    exactly right; the session's figures (`last`, `latencies`, `batches`) only inform
+    `status`, so mistyped ones are dropped instead."""
+    if not isinstance(data, dict):
+        raise CorruptRecord("not a JSON object")
+    pid = data.get("pid")
+    if type(pid) is not int or not 1 < pid < 2**31:
+        raise CorruptRecord("pid must be a process id")  # 0, 1, -1 would signal many
+    children = data.get("children", {})
+    if not isinstance(children, dict) or not all(
+        isinstance(k, str) and k.isascii() and k.isdigit() and 1 < int(k) < 2**31 for k in children
+    ):
+        raise CorruptRecord("children must map process ids to start times")
+    services = data.get("services", [])
+    if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
+        raise CorruptRecord("services must be a list of names")
+    for key in ("detached", "ready"):
+        if not isinstance(data.get(key, False), bool):
+            raise CorruptRecord(f"{key} must be true or false")
+    last = data.get("last")
+    seen = None
+    if isinstance(last, dict):
+        what, seconds, at = last.get("what"), _number(last.get("seconds")), _number(last.get("at"))
+        if isinstance(what, str) and seconds is not None and at is not None:
+            seen = Last(what=what, seconds=seconds, at=at)
+    figures = data.get("latencies")
+    batches = _number(data.get("batches"))
+    back = _number(data.get("brought_back"))
+    return State(
+        pid=pid,
+        mode=_text(data, "mode") or "",
+        reason=_text(data, "reason") or "",
+        compose_project=_text(data, "compose_project") or "",
+        service=_text(data, "service") or "",
+        container=_text(data, "container", optional=True),
+        services=list(services),
+        started=_number(data.get("started")) or 0.0,
+        pid_start=_number(data.get("pid_start")),
+        children={k: _number(v) for k, v in children.items()},
+        detached=bool(data.get("detached", False)),
+        log=_text(data, "log", optional=True) if "log" in data else None,
+        ready=bool(data.get("ready", False)),
+        last=seen,
+        latencies=[
+            v for v in map(_number, figures if isinstance(figures, list) else []) if v is not None
+        ],
+        batches=int(batches) if batches is not None and 0 <= batches < 2**53 else 0,
+        brought_back=int(back) if back is not None and 0 <= back < 2**53 else 0,
+        shell=_shell_facts(data.get("shell")),
+        project_dir=str(data.get("project_dir") or ""),
+        project_id=str(data.get("project_id") or ""),
+    )
+
+
+def load(project_dir: Path, *, warn: Callable[[str], None] | None = None) -> State | None:
+    """The project's recorded session, or None.
+
+    A record written for another folder (the project was copied with `cp -a`, or moved)
+    is none: its session is that folder's, and nothing here may stop it, exec in its
+    container or write its files. A corrupt record is none too; with `warn`, it is set
+    aside (renamed next to it, so it is looked at once, not on every command) and said so."""
+    path = state_path(project_dir)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None  # none, or a folder of that name (`up` refuses that one)
+    try:
+        record = _parse(json.loads(raw))
+    except (ValueError, RecursionError) as exc:  # JSON errors and CorruptRecord
+        why = str(exc) if isinstance(exc, CorruptRecord) else "not valid JSON"
+        if warn is not None:
+            warn(_set_aside(path, why))
+        return None
+    if record.project_dir != str(project_dir.resolve()) or record.project_id != folder_identity(
+        project_dir
+    ):
+        return None
     return record
+
+
+def _set_aside(path: Path, why: str) -> str:
+    aside = path.with_name(f"state.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.json")
+    try:
+        path.rename(aside)
+    except OSError as exc:
+        return (
+            f"{path}: corrupt session record ({why}), ignored; "
+            f"could not set it aside ({exc.strerror})"
+        )
+    return f"{path}: corrupt session record ({why}); set aside as {aside.name} and ignored"
 
 
 def _shell_facts(data: object) -> ShellFacts | None:

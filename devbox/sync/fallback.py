@@ -119,6 +119,7 @@ class FallbackSession:
             masked_folders=self.masks.folders,
             user=self._mapped_user(resolved),
             cache_volume=cache_volume_name(project.name) if own_cache else None,
+            project_dir=project.project_dir,
         )
         # What the mapped user must be able to write: the .venv, and uv's cache.
         self.owned_paths = [f"{defaults.APP_DIR}/.venv"] + (

@@ -77,6 +77,17 @@ _ACTIONS = ", ".join(a.value for a in Action)
 _RULE_KEYS = ("path", "action", "target", "ignore", "include", "initial_sync", "exec")
 _EXEC_KEYS = ("command", "user", "privileged", "working_dir", "environment")
 _TARGET_FIX = "add the container path to copy into, e.g. target: /app"
+# Sync targets refused: the container's own folders. A sync there overwrites the image's
+# files, and deleting the rule's source on the host deletes them (`target: /` emptied the
+# container's root). Only these exact folders: `/usr/src/app` or `/opt/app` are fine.
+SYSTEM_FOLDERS = frozenset(
+    {
+        *("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32"),
+        *("/opt", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/usr/bin", "/usr/include"),
+        *("/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/local", "/usr/local/bin"),
+        *("/usr/local/lib", "/usr/sbin", "/usr/share", "/var", "/var/lib"),
+    }
+)
 _EXEC_EXAMPLE = 'e.g. exec: {command: ["kill", "-HUP", "1"]}'
 
 
@@ -190,6 +201,13 @@ def _rule(entry: object, i: int, project_dir: Path, fail: _Fail) -> WatchRule:
         fail(f"{at}.target", f"{target!r} contains a NUL byte", "remove it")
     if target is None and action.syncs:
         fail(f"{at}.target", f"required for action '{action}'", _TARGET_FIX)
+    if target is not None and action.syncs and system_folder(target):
+        fail(
+            f"{at}.target",
+            f"{target!r} is a system folder of the container (a sync would overwrite its "
+            "files, and a deleted source would delete them)",
+            "sync into the app's own folder, e.g. target: /app",
+        )
     if "exec" in entry and action is not Action.SYNC_EXEC:
         fail(f"{at}.exec", f"only used by action 'sync+exec', not '{action}'", "remove exec")
     if "exec" not in entry and action is Action.SYNC_EXEC:
@@ -206,6 +224,12 @@ def _rule(entry: object, i: int, project_dir: Path, fail: _Fail) -> WatchRule:
         exec=_exec(entry["exec"], f"{at}.exec", fail) if "exec" in entry else None,
         index=i,
     )
+
+
+def system_folder(target: str) -> bool:
+    """Whether a sync target is one of `SYSTEM_FOLDERS` (Compose roots a relative target
+    at `/`, so `.` is `/` too)."""
+    return clean_path("/" + target) in SYSTEM_FOLDERS
 
 
 def parse_watch_rules(

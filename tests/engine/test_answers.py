@@ -69,3 +69,12 @@ def test_container_info_of_a_stopped_container() -> None:
         {"Name": "/x", "State": {"Status": "exited", "StartedAt": "0001-01-01T00:00:00Z"}}
     )
     assert (info.running, info.started_at, info.service, info.ports) == (False, None, None, ())
+
+
+def test_a_containers_project_folder_comes_from_composes_or_devboxs_label() -> None:
+    def labelled(labels: dict[str, str]) -> str | None:
+        return container_info({"Name": "/c", "Config": {"Labels": labels}}).folder
+
+    assert labelled({"com.docker.compose.project.working_dir": "/a/proj"}) == "/a/proj"
+    assert labelled({"dev.devbox.project.dir": "/b/proj"}) == "/b/proj"
+    assert labelled({"dev.devbox.project": "proj"}) is None

@@ -180,3 +180,48 @@ def test_override_file_errors_name_it(tmp_path: Path) -> None:
         f"{tmp_path / 'compose.override.yaml'}: (top level): must be a mapping; "
         "start it with `services:`"
     )
+
+
+def test_double_dollars_are_one_dollar_as_compose_reads_them(tmp_path: Path) -> None:
+    """Compose turns `$$` into `$`; devbox read `$$(id -u)` literally where it reads the
+    file itself (the fallback without Compose, watch rules in every mode)."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  app:\n    build: .\n"
+        '    command: sh -c "echo $$(id -u) $$$$"\n'
+        "    environment: {PRICE: $$5, LIST: [a]}\n"
+        "    working_dir: /srv/$$x\n"
+        "    develop:\n      watch:\n"
+        "        - {action: sync+exec, path: ., target: /app, exec: {command: 'echo $$HOME'}}\n"
+    )
+    project = load(tmp_path)
+    app = project.services["app"]
+    assert app.command == ("sh", "-c", "echo $(id -u) $$")
+    assert app.environment[0] == ("PRICE", "$5")
+    assert app.working_dir == "/srv/$x"
+    assert app.develop["watch"][0]["exec"]["command"] == "echo $HOME"
+    # What Compose itself is handed keeps `$$`: it unescapes them in turn.
+    assert project.data["services"]["app"]["command"] == 'sh -c "echo $$(id -u) $$$$"'
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("x: " + "[" * 5000 + "]" * 5000, "nested more than 64 levels deep"),
+        ("a: &a [*a]", "nested more than 64 levels deep"),
+        ("? [a]\n: 1", "a list as a mapping key"),
+        ("? {a: 1}\n: 1", "a mapping as a mapping key"),
+        (
+            "x0: &x0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+            + "".join(
+                f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 10) + "]\n" for i in range(1, 7)
+            ),
+            "more than 200000 values",
+        ),
+    ],
+)
+def test_shapes_no_reader_can_take_are_one_line(tmp_path: Path, text: str, problem: str) -> None:
+    from devbox.project.compose import read_yaml
+
+    with pytest.raises(DevboxError) as caught:
+        read_yaml(tmp_path / "compose.yaml", text)
+    assert problem in caught.value.message and "\n" not in caught.value.message

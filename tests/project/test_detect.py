@@ -96,3 +96,13 @@ def test_image_python(image: str, expected: str | None) -> None:
 )
 def test_python_mismatch(requested: str, image: str, mismatch: bool) -> None:
     assert python_mismatch(requested, image) is mismatch
+
+
+def test_a_version_no_python_has_is_named() -> None:
+    from devbox.project.detect import implausible_version, python_for, requested_python
+
+    assert implausible_version("3." + "1" * 5000) == "3." + "1" * 5000
+    assert implausible_version("cpython-3.12345\n") == "cpython-3.12345"
+    assert implausible_version("3.13\n") is None and implausible_version("pypy@3.10") is None
+    assert requested_python("3." + "1" * 5000) is None  # no int() of 5,000 digits
+    assert python_for("3." + "1" * 5000, None) == python_for(None, None)

@@ -215,3 +215,9 @@ def test_add_secret_block_to_an_allow_list() -> None:
     assert added == [p for p in block_patterns() if not p.startswith("!")]
     # the allow-list keeps `.env.example` out already: no `!` line lets it back in
     assert new == "*\n!src\n" + "\n".join([*BLOCK_HEADER, *added]) + "\n"
+
+
+def test_record_settings_keeps_a_bom() -> None:
+    new, added, _ = record_settings('\ufeff[project]\nname = "x"\n', {"port": 8000})
+    assert added == ["port"] and new.startswith('\ufeff[project]\nname = "x"\n')
+    assert new.count("\ufeff") == 1 and "port = 8000" in new

@@ -397,3 +397,26 @@ def test_keys_of_the_user_that_an_option_makes_stale_are_named(sample_copy: Path
     ) in report.notes
     assert not any("port" in note or "python-image" in note for note in report.notes)
     assert not any("is yours, kept" in note for note in init_project(project_dir=sample_copy).notes)
+
+
+def test_crlf_files_keep_their_line_endings(sample_copy: Path) -> None:
+    """init read CRLF files with universal newlines and wrote every line back as LF."""
+    crlf = {
+        "pyproject.toml": (sample_copy / "pyproject.toml")
+        .read_text()
+        .partition("[tool.devbox]")[0]
+        .replace("\n", "\r\n"),
+        "compose.yaml": COMMENTED_COMPOSE.replace("\n", "\r\n"),
+        ".dockerignore": "# mine\r\nnode_modules\r\n",
+    }
+    for name, text in crlf.items():
+        (sample_copy / name).write_bytes(text.encode())
+    report = init_project(project_dir=sample_copy)
+    updated = {r.path.name for r in report.files if r.outcome is Outcome.UPDATED}
+    assert updated == set(crlf)
+    for name, before in crlf.items():
+        after = (sample_copy / name).read_bytes().decode()
+        assert "\n" not in after.replace("\r\n", ""), name  # no LF-only line, old or new
+        kept = [line for line in before.split("\r\n") if line and "build: ." not in line]
+        assert all(line in after.split("\r\n") for line in kept), name
+    assert ("compose.yaml", Outcome.KEPT) in names(init_project(project_dir=sample_copy).files)

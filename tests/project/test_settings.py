@@ -174,3 +174,10 @@ def test_service_names_compose_refuses(tmp_path: Path, service: str) -> None:
 def test_uv_version_must_be_exact(tmp_path: Path, version: object) -> None:
     with pytest.raises(DevboxError, match=r"tool.devbox.uv-version: .* is not a uv version"):
         read_settings(project(tmp_path, MINIMAL), overrides={"uv-version": version})
+
+
+def test_a_bom_is_accepted_as_uv_accepts_it(tmp_path: Path) -> None:
+    from devbox.project.settings import load_pyproject
+
+    (tmp_path / "pyproject.toml").write_bytes(b'\xef\xbb\xbf[project]\nname = "shop"\n')
+    assert load_pyproject(tmp_path) == {"project": {"name": "shop"}}

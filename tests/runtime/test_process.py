@@ -125,3 +125,22 @@ def test_identity_is_psutils_creation_time_without_importing_it() -> None:
         time.sleep(0.01)
     assert process.identity(zombie.pid) is None  # exited, not yet reaped
     zombie.wait()
+
+
+def test_end_groups_does_not_count_a_group_it_could_not_signal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`down` said "ended 1 leftover process group(s)" of a group it was refused."""
+    leader = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+
+        def refused(pid: int, sig: int) -> None:
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "killpg", refused)
+        groups = {leader.pid: process.identity(leader.pid)}
+        assert process.end_groups(groups) == []
+        assert leader.poll() is None
+    finally:
+        leader.kill()
+        leader.wait()

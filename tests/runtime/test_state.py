@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import tempfile
@@ -207,3 +208,160 @@ def test_no_folder_for_the_log_is_a_clear_error(
         f"{tmp_path / 'file'}/devbox-{os.getuid()}: Not a directory); "
         "set XDG_STATE_HOME to a writable folder"
     )
+
+
+def test_a_copied_project_does_not_own_the_originals_record(tmp_path: Path) -> None:
+    """`cp -a` copies `.devbox/state.json`: the copy must not stop, exec in or write for
+    the original's session."""
+    original = tmp_path / "shop"
+    original.mkdir()
+    state.save(original, record(os.getpid()))
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-a", str(original), str(copy)], check=True)
+    assert state.load(original) is not None
+    assert state.load(copy) is None
+    state.refuse_if_running(copy)  # the original's live session does not block the copy
+    # The same path, another folder: the original moved away, a copy put in its place.
+    original.rename(tmp_path / "moved")
+    subprocess.run(["cp", "-a", str(tmp_path / "moved"), str(original)], check=True)
+    assert state.load(original) is None
+    saved = json.loads(state.state_path(copy).read_text())
+    assert saved["project_dir"] == str(tmp_path / "shop")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("children", {"abc": 1}, "children must map process ids to start times"),
+        ("children", [1], "children must map process ids to start times"),
+        ("pid", 1e400, "pid must be a process id"),
+        ("container", 5, "container must be a string or null"),
+        ("services", "app", "services must be a list of names"),
+        ("detached", "yes", "detached must be true or false"),
+    ],
+)
+def test_a_corrupt_record_is_set_aside_with_a_warning(
+    tmp_path: Path, field: str, value: object, why: str
+) -> None:
+    state.save(tmp_path, record(os.getpid()))
+    path = state.state_path(tmp_path)
+    data = json.loads(path.read_text())
+    data[field] = value
+    path.write_text(json.dumps(data))
+    assert state.load(tmp_path) is None  # no warning channel: ignored, left in place
+    assert path.exists()
+    warnings: list[str] = []
+    assert state.load(tmp_path, warn=warnings.append) is None
+    assert not path.exists()
+    [aside] = path.parent.glob("state.corrupt-*.json")
+    assert json.loads(aside.read_text())[field] == value  # kept for a look, never trusted
+    assert warnings == [
+        f"{path}: corrupt session record ({why}); set aside as {aside.name} and ignored"
+    ]
+
+
+def test_figures_of_the_wrong_type_are_dropped_not_fatal(tmp_path: Path) -> None:
+    state.save(tmp_path, record(os.getpid()))
+    path = state.state_path(tmp_path)
+    text = path.read_text()
+    text = text.replace('"batches": 0', '"batches": 1e400').replace(
+        '"last": null', '"last": {"at": null}'
+    )
+    path.write_text(text)
+    loaded = state.load(tmp_path)
+    assert loaded is not None and loaded.batches == 0 and loaded.last is None
+    for broken in ("[" * 100_000, '{"pid": ' + "9" * 5000 + "}"):
+        path.write_text(broken)
+        warnings: list[str] = []
+        assert state.load(tmp_path, warn=warnings.append) is None and len(warnings) == 1
+
+
+def test_a_folder_where_the_record_goes_is_refused_before_a_detached_start(
+    tmp_path: Path,
+) -> None:
+    from devbox.errors import ConfigError
+
+    state.state_path(tmp_path).mkdir(parents=True)
+    with pytest.raises(ConfigError) as caught:
+        state.refuse_if_running(tmp_path)
+    assert caught.value.message == (
+        f"{state.state_path(tmp_path)}: is not a file (devbox records the session there); "
+        "move it away"
+    )
+
+
+@pytest.fixture
+def unusable_state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """XDG_STATE_HOME unusable (a file): the log goes to the shared temp folder."""
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "file"))
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    (tmp_path / "shop").mkdir()
+    return shared / f"devbox-{os.getuid()}"
+
+
+def test_the_shared_temp_folder_is_made_private(unusable_state_home: Path) -> None:
+    log = state.log_path(unusable_state_home.parent.parent / "shop")
+    assert log.parent.parent == unusable_state_home
+    for folder in (unusable_state_home, log.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700 and folder.stat().st_uid == os.getuid()
+    with state.open_log(log) as out:
+        out.write(b"ok\n")
+    assert log.read_bytes() == b"ok\n" and log.stat().st_mode & 0o077 == 0
+
+
+def test_a_planted_link_in_the_shared_temp_folder_is_refused(
+    unusable_state_home: Path, tmp_path: Path
+) -> None:
+    """Another user made `devbox-<uid>` a link: devbox followed it and truncated a file
+    the link pointed at."""
+    from devbox.errors import ConfigError
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    unusable_state_home.symlink_to(victim)
+    with pytest.raises(ConfigError) as caught:
+        state.log_path(tmp_path / "shop")
+    assert f"{unusable_state_home}: a symbolic link, not a folder devbox made (refused)" in (
+        caught.value.message
+    )
+    assert list(victim.iterdir()) == []
+
+
+def test_a_shared_temp_folder_open_to_others_is_refused(unusable_state_home: Path) -> None:
+    from devbox.errors import ConfigError
+
+    unusable_state_home.mkdir(mode=0o777)
+    unusable_state_home.chmod(0o777)
+    with pytest.raises(ConfigError) as caught:
+        state.log_path(unusable_state_home.parent.parent / "shop")
+    assert "mode 777, open to other users; devbox needs 0700" in caught.value.message
+
+
+def test_a_shared_temp_folder_of_another_user_is_refused(
+    unusable_state_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devbox.errors import ConfigError
+
+    unusable_state_home.mkdir(mode=0o700)
+    monkeypatch.setattr(os, "getuid", lambda: unusable_state_home.stat().st_uid + 1)
+    with pytest.raises(ConfigError) as caught:
+        state.log_path(unusable_state_home.parent.parent / "shop")
+    assert "not by you (refused)" in caught.value.message
+
+
+def test_the_log_is_never_opened_through_a_link(tmp_path: Path) -> None:
+    from devbox.errors import ConfigError
+
+    target = tmp_path / "root-owned"
+    target.write_text("precious")
+    (tmp_path / "up.log").symlink_to(target)
+    with pytest.raises(ConfigError) as caught:
+        state.open_log(tmp_path / "up.log")
+    assert caught.value.message == (
+        f"{tmp_path / 'up.log'}: cannot write the session's log there (a symbolic link "
+        "(refused)); remove it"
+    )
+    assert target.read_text() == "precious"

@@ -129,10 +129,22 @@ def test_paths_inside_the_project_are_kept(path: str) -> None:
     assert rule.path.is_relative_to(PROJECT)
 
 
-@pytest.mark.parametrize("target", ["/etc", "/", "app", "/srv/../x"])
-def test_any_target_is_legitimate(target: str) -> None:
+@pytest.mark.parametrize("target", ["app", "/srv/../x", "/usr/src/app", "/opt/app", "/etc/x"])
+def test_an_apps_own_folder_is_a_legitimate_target(target: str) -> None:
     (rule,) = parse(_watch({**SYNC, "target": target}))
     assert rule.target == target
+
+
+@pytest.mark.parametrize("target", ["/", "/etc", "/usr/", ".", "/app/..", "//", "bin", "/var/lib"])
+def test_a_system_folder_is_refused_as_a_sync_target(target: str) -> None:
+    """`target: /` in copy mode: deleting the rule's source deleted the container's root."""
+    with pytest.raises(DevboxError) as caught:
+        parse(_watch({**SYNC, "target": target}))
+    assert str(caught.value) == (
+        f"{W0}.target: {target!r} is a system folder of the container (a sync would overwrite "
+        "its files, and a deleted source would delete them); sync into the app's own folder, "
+        "e.g. target: /app"
+    )
 
 
 @pytest.mark.parametrize(("field", "value"), [("path", "src\x00x"), ("target", "/app\x00")])
