@@ -47,6 +47,11 @@ SHAPES = {
     "fastapi-package": Shape("src/fa_shop/routes.py"),  # `fastapi run src/fa_shop`
     "flask": Shape("app.py"),
     "django": Shape("site_conf/urls.py"),
+    # Apps below the project folder (issue 22): a package `app` with relative imports
+    # (`uvicorn app.main:app`), a Flask factory in src/app.py, Django's manage.py in web/.
+    "fastapi-app-dir": Shape("app/routes.py"),
+    "flask-src": Shape("src/app.py"),
+    "django-nested": Shape("web/web_conf/urls.py"),
     "workspace-member": Shape("packages/greeter/src/greeter/__init__.py"),
     "virtual-root": Shape("apps/api/src/api/__init__.py"),
     "path-dependency": Shape("vendor/vendored/src/vendored/__init__.py"),
