@@ -4,6 +4,7 @@ Read with tomllib and validated field by field, so that a bad value is reported
 with its file, field and fix instead of surfacing later as a failed build.
 """
 
+import platform
 import re
 import shlex
 import tomllib
@@ -17,14 +18,22 @@ from devbox.errors import ConfigError, config_error
 from devbox.project.choices import chosen_keys
 from devbox.project.detect import (
     ProjectKind,
+    allowed_pythons,
+    choose_python,
     detect_kind,
     image_python,
-    python_for,
     python_mismatch,
     requested_python,
 )
 from devbox.project.files import read_text
 from devbox.project.shape import Shape, infer_shape, load_members
+from devbox.project.wheels import (
+    Locked,
+    compiler_advice,
+    machine_name,
+    read_lock,
+    without_wheels,
+)
 
 _KNOWN_KEYS = {
     "service",
@@ -224,13 +233,19 @@ def read_settings(
             "an image reference",
             'use a name like "python:3.13-slim-trixie" (lowercase, optional :tag, @sha256:...)',
         )
+        python_notes = _image_wheels(project_dir, python_image, _requires_python(project))
     else:
-        version_file = project_dir / ".python-version"
-        python = python_for(
-            read_text(version_file),
-            project.get("requires-python"),
+        choice = choose_python(
+            version_file=read_text(project_dir / ".python-version"),
+            requires_python=_requires_python(project),
+            dockerfile=read_text(project_dir / "Dockerfile"),
+            packages=locked_packages(project_dir),
+            machine=machine_name(platform.machine()),
         )
-        python_image = python_image_for(python)
+        python_image = choice.image or python_image_for(choice.version)
+        python_notes = choice.notes
+        if choice.image:
+            python_notes = (f"python-image: {choice.image}, from your Dockerfile", *python_notes)
 
     health = tool.get("health-path")
     if health is not None and (
@@ -281,19 +296,63 @@ def read_settings(
         kind=kind,
         uv_digest=digest,
         smoke=smoke or (shape.smoke if shape else None),
-        **_shape_fields(shape),
+        **_shape_fields(shape, python_notes),
     )
 
 
-def _shape_fields(shape: Shape | None) -> dict[str, Any]:
+def _requires_python(project: dict[str, Any]) -> str | None:
+    value = project.get("requires-python")
+    return value if isinstance(value, str) else None
+
+
+def locked_packages(project_dir: Path) -> list[Locked]:
+    """The wheel-distributed packages of the project's uv.lock (none without one)."""
+    text = read_text(project_dir / "uv.lock")
+    return read_lock(text) if text is not None else []
+
+
+def lock_wheel_gaps(project_dir: Path, python_image: str) -> tuple[str | None, list[Locked]]:
+    """The image's Python and the locked packages with no wheel for it (None, [] when the
+    image's tag names no Python)."""
+    have = image_python(python_image)
+    if have is None:
+        return None, []
+    minor = ".".join(have.split(".")[:2])
+    machine = machine_name(platform.machine())
+    return minor, without_wheels(locked_packages(project_dir), minor, machine)
+
+
+def _image_wheels(
+    project_dir: Path, python_image: str, requires_python: str | None
+) -> tuple[str, ...]:
+    advice = image_wheel_advice(project_dir, python_image, requires_python)
+    return (advice,) if advice else ()
+
+
+def image_wheel_advice(
+    project_dir: Path, python_image: str, requires_python: str | None, *, source: str = "image"
+) -> str | None:
+    """One line when the image's Python has no wheel for some locked package: which ones,
+    and the two ways out (None when every package has one, or the tag names no Python)."""
+    minor, missing = lock_wheel_gaps(project_dir, python_image)
+    if minor is None or not missing:
+        return None
+    packages = locked_packages(project_dir)
+    machine = machine_name(platform.machine())
+    allowed = allowed_pythons(requires_python)
+    better = next((v for v in allowed if not without_wheels(packages, v, machine)), None)
+    return compiler_advice(missing, minor, better=better, source=source)
+
+
+def _shape_fields(shape: Shape | None, python_notes: tuple[str, ...]) -> dict[str, Any]:
     if shape is None:
-        return {}
+        return {"notes": python_notes}
     return {
         "prod_sources": shape.prod_sources,
         "package": shape.package,
         "all_packages": shape.all_packages,
         "local_deps": shape.local_deps,
-        "notes": shape.notes,
+        "notes": (*shape.notes, *python_notes),
     }
 
 

@@ -60,6 +60,9 @@ SHAPES = {
     "python-pinned": Shape("src/pinned_app/__init__.py", python="3.13"),  # .python-version
     # requires-python allows 3.11 only: a python:3.11 image (provisioned from Debian bookworm).
     "python-311": Shape("src/py311_app/__init__.py", python="3.11", mode="watch"),
+    # requires-python allows 3.11 to 3.14, but the lock's MarkupSafe has wheels up to 3.11
+    # only: init picks 3.11 rather than build it from source on 3.13 (issue 22).
+    "python-wheels": Shape("main.py", python="3.11"),
 }
 _ALTERNATING = sorted(name for name, shape in SHAPES.items() if shape.mode is None)
 MODES = {name: ("fallback", "watch")[i % 2] for i, name in enumerate(_ALTERNATING)}
