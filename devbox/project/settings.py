@@ -26,7 +26,7 @@ from devbox.project.detect import (
     requested_python,
 )
 from devbox.project.files import read_text
-from devbox.project.shape import Shape, infer_shape, load_members
+from devbox.project.shape import Shape, dependency_names, infer_shape, load_members
 from devbox.project.wheels import (
     Locked,
     compiler_advice,
@@ -73,6 +73,9 @@ class ProjectSettings:
     all_packages: bool = False
     local_deps: bool = False
     notes: tuple[str, ...] = ()
+    # Why the app reads `.env` (a settings library in the dependencies, or the file is
+    # there); None when nothing says so. init then gives the dev service `env_file`.
+    dotenv: str | None = None
 
     @property
     def uv_image(self) -> str:
@@ -207,6 +210,7 @@ def read_settings(
         else None
     )
     shape: Shape | None = None
+    members: dict[Path, dict[str, Any]] = {}
     if kind is ProjectKind.REQUIREMENTS:
         if command is None:
             raise ConfigError(
@@ -296,8 +300,40 @@ def read_settings(
         kind=kind,
         uv_digest=digest,
         smoke=smoke or (shape.smoke if shape else None),
+        dotenv=reads_dotenv(project_dir, data or {}, members),
         **_shape_fields(shape, python_notes),
     )
+
+
+# Libraries that load `.env` into the app's settings (normalized names).
+DOTENV_LIBRARIES = (
+    "pydantic-settings",
+    "python-dotenv",
+    "environs",
+    "django-environ",
+    "python-decouple",
+)
+
+
+def reads_dotenv(
+    project_dir: Path, pyproject: dict[str, Any], members: Mapping[Path, dict[str, Any]]
+) -> str | None:
+    """Why the app reads `.env` (None when nothing says so): a library that loads it in the
+    dependencies of the project or a workspace member, or the file itself."""
+    names = dependency_names(pyproject)
+    for data in members.values():
+        names |= dependency_names(data)
+    requirements = read_text(project_dir / "requirements.txt") or ""
+    names |= {
+        match.group(1).lower().replace("_", "-")
+        for match in re.finditer(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirements, re.MULTILINE)
+    }
+    found = [name for name in DOTENV_LIBRARIES if name in names]
+    if found:
+        return f"{found[0]} in the dependencies"
+    if (project_dir / ".env").is_file():
+        return ".env is there"
+    return None
 
 
 def _requires_python(project: dict[str, Any]) -> str | None:

@@ -146,6 +146,12 @@ def reloading(command: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     return command, None
 
 
+def dependency_names(pyproject: dict[str, Any]) -> set[str]:
+    """The project's dependencies' normalized names (`fastapi[standard]` adds what it pulls
+    in that matters here: fastapi-cli and uvicorn)."""
+    return _dependencies(pyproject)
+
+
 def _dependencies(pyproject: dict[str, Any]) -> set[str]:
     deps = _table(pyproject, "project").get("dependencies", [])
     names = set()

@@ -36,6 +36,7 @@ class Shape:
     http: bool = True  # serves GET /health on port 8000; else a dev container for `shell`
     python: str | None = None  # the Python the container must run (`python --version`)
     mode: str | None = None  # fallback or watch; default: alternating in name order
+    env: tuple[str, str] | None = None  # a variable from .env the dev container must have
 
 
 SHAPES = {
@@ -50,7 +51,8 @@ SHAPES = {
     # Apps below the project folder (issue 22): a package `app` with relative imports
     # (`uvicorn app.main:app`), a Flask factory in src/app.py, Django's manage.py in web/.
     "fastapi-app-dir": Shape("app/routes.py"),
-    "flask-src": Shape("src/app.py"),
+    # ... and reads .env (python-dotenv): init gives it `env_file`, .env stays out of the image.
+    "flask-src": Shape("src/app.py", env=("GREETING", "hello from .env")),
     "django-nested": Shape("web/web_conf/urls.py"),
     "workspace-member": Shape("packages/greeter/src/greeter/__init__.py"),
     "virtual-root": Shape("apps/api/src/api/__init__.py"),
@@ -143,6 +145,10 @@ def up_serves_an_edit(
                 if shape.python is not None:  # the venv's interpreter, first on PATH
                     version = in_container(container, "python", "--version").split()
                     assert version[1].startswith(f"{shape.python}."), version
+                if shape.env is not None:  # from .env, which the image and the sync leave out
+                    name_, value = shape.env
+                    assert in_container(container, "printenv", name_).strip() == value
+                    assert value not in in_container(container, "cat", "/app/.env")
                 if not shape.http:  # the dev container is a shell: the project imports there
                     out = in_container(
                         container, "python", "-c", f"import tiny_lib; print(tiny_lib.{edit})"
