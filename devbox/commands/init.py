@@ -278,6 +278,10 @@ def check_project(*, project_dir: Path) -> list[Finding]:
     """Drift from best practice in the project's Dockerfile, .dockerignore and compose files;
     writes nothing. A file devbox cannot read is a `ConfigError`, not a finding."""
     paths = locate(project_dir)
+    settings = read_settings(paths.dir)
     return check_files(
-        paths, service=read_settings(paths.dir).service, sync_exec=compose_runs_sync_exec(paths.dir)
+        paths,
+        service=settings.service,
+        sync_exec=compose_runs_sync_exec(paths.dir),
+        dotenv=settings.dotenv,
     )
