@@ -105,19 +105,11 @@ def find_apps(project_dir: Path, package: str | None) -> list[App]:
         instance = _INSTANCE.search(text)
         factory = _FACTORY.search(text)
         constructed = _CONSTRUCTED.search(text)
-        if instance or (constructed and factory):
-            framework = (instance or constructed).group(2 if instance else 1)  # type: ignore[union-attr]
-            apps.append(
-                App(
-                    rel,
-                    framework,
-                    instance.group(1) if instance else None,
-                    None if instance else factory.group(1),  # type: ignore[union-attr]
-                    module,
-                    root,
-                )
-            )
-        elif constructed:  # built inside a function of another name, or passed around
+        if instance is not None:
+            apps.append(App(rel, instance.group(2), instance.group(1), None, module, root))
+        elif constructed is not None and factory is not None:
+            apps.append(App(rel, constructed.group(1), None, factory.group(1), module, root))
+        elif constructed is not None:  # built inside a function of another name, or passed around
             apps.append(App(rel, constructed.group(1), None, None, module, root))
         elif path.stem in ("asgi", "wsgi") and (assigned := _ASSIGNED.search(text)):
             apps.append(App(rel, path.stem.upper(), assigned.group(1), None, module, root))
