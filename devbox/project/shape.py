@@ -250,12 +250,14 @@ def infer_shape(
     if command is None and package is not None and member_scripts.get(package):
         command = (member_scripts[package][0],)
         notes.append(f"command: {command[0]}, the console script of workspace member {package}")
+    unserved = False  # an app was found that nothing in the dependencies serves
     if command is None:
         found = _app_command(project_dir, pyproject, port)
         if found is not None and found.command is not None:
             command = found.command
             notes.append(f"command: {' '.join(command)} ({found.why})")
         notes += [f"command: {hint}" for hint in (found.hints if found else ())]
+        unserved = command is None and found is not None and bool(found.hints)
     name = str(_table(pyproject, "project").get("name") or "")
     if command is None:
         command = IDLE
@@ -265,8 +267,9 @@ def infer_shape(
         if module is None and virtual and member_scripts:
             module = import_name(next(iter(member_scripts)))
         smoke = ("python", "-c", f"import {module}") if module else ("python", "--version")
+        why = "no app it can serve yet, see above" if unserved else "no console script or app file"
         notes.append(
-            "command: sleep infinity (no console script or app file): a dev container for "
+            f"command: sleep infinity ({why}): a dev container for "
             "`devbox shell` and tests; smoke runs " + " ".join(smoke)
         )
 

@@ -140,3 +140,11 @@ def test_a_hidden_folder_is_not_searched(tmp_path: Path) -> None:
     assert find_apps(tmp_path, None) == []
     (tmp_path / "manage.py").write_text("")
     assert find_apps(tmp_path, None) == [App("manage.py", "Django", None)]
+
+
+def test_the_idle_note_points_at_the_hint(tmp_path: Path) -> None:
+    root = write(tmp_path, '["starlette"]', {"asgi.py": "app = Starlette()\n"})
+    notes = read_settings(root).notes
+    assert any(
+        n.startswith("command: sleep infinity (no app it can serve yet, see above)") for n in notes
+    )
