@@ -38,7 +38,12 @@ from devbox.project.scaffold import (
     plan_record,
     recorded_values,
 )
-from devbox.project.settings import ProjectSettings, check_image_python, read_settings
+from devbox.project.settings import (
+    ProjectSettings,
+    check_image_python,
+    read_settings,
+    wheel_notes,
+)
 from devbox.project.templates import render_files
 from devbox.runtime import process
 
@@ -131,7 +136,7 @@ def init_project(
     apply(files)
     verdict, valid = validate_compose(locate(folder))
     notes, problems = ([verdict], []) if valid else ([], [verdict])
-    notes = list(settings.notes) + notes
+    notes = list(settings.notes) + wheel_notes(folder, settings) + notes
     if settings.dotenv:
         notes += _env_file_note(final, developed or settings.service, settings.dotenv, version)
     problems += target_problems

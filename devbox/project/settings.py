@@ -237,7 +237,7 @@ def read_settings(
             "an image reference",
             'use a name like "python:3.13-slim-trixie" (lowercase, optional :tag, @sha256:...)',
         )
-        python_notes = _image_wheels(project_dir, python_image, _requires_python(project))
+        python_notes: tuple[str, ...] = ()  # init checks the lock's wheels for it (wheel_notes)
     else:
         choice = choose_python(
             version_file=read_text(project_dir / ".python-version"),
@@ -358,11 +358,17 @@ def lock_wheel_gaps(project_dir: Path, python_image: str) -> tuple[str | None, l
     return minor, without_wheels(locked_packages(project_dir), minor, machine)
 
 
-def _image_wheels(
-    project_dir: Path, python_image: str, requires_python: str | None
-) -> tuple[str, ...]:
-    advice = image_wheel_advice(project_dir, python_image, requires_python)
-    return (advice,) if advice else ()
+def wheel_notes(project_dir: Path, settings: ProjectSettings) -> list[str]:
+    """init's note when the image's Python has no wheel for some locked package, unless
+    the choice of Python said so already. Not part of `read_settings`, which every command
+    runs: parsing a large lock takes tens of milliseconds."""
+    data = load_pyproject(project_dir, required=False) or {}
+    project = data.get("project")
+    requires = _requires_python(project) if isinstance(project, dict) else None
+    advice = image_wheel_advice(project_dir, settings.python_image, requires)
+    if advice is None or any(n.startswith("uv.lock has no Python") for n in settings.notes):
+        return []
+    return [advice]
 
 
 def image_wheel_advice(

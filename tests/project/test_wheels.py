@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from devbox.project.detect import allowed_pythons, choose_python, dockerfile_python
-from devbox.project.settings import read_settings
+from devbox.project.settings import read_settings, wheel_notes
 from devbox.project.wheels import (
     Locked,
     compiler_advice,
@@ -199,5 +199,9 @@ def test_read_settings_picks_the_python_from_the_lock(tmp_path: Path) -> None:
         '[project]\nname = "app"\nversion = "0.1.0"\n'
         '[tool.devbox]\npython-image = "python:3.13-slim-trixie"\n'
     )
-    notes = read_settings(tmp_path).notes
-    assert any("no Python 3.13 wheel for fastcore==1.0" in n and "3.12" in n for n in notes)
+    settings = read_settings(tmp_path)
+    assert not any("wheel" in n for n in settings.notes)  # every command: no lock parsed
+    notes = wheel_notes(tmp_path, settings)  # init's own check of the image it was given
+    assert len(notes) == 1
+    assert "no Python 3.13 wheel for fastcore==1.0" in notes[0]
+    assert "pass --python-image python:3.12-slim-trixie" in notes[0]
