@@ -9,7 +9,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from devbox.engine.client import Engine
-from devbox.engine.versions import COMPOSE_SYNC_EXEC_MIN, COMPOSE_WATCH_MIN
+from devbox.engine.versions import (
+    COMPOSE_OPTIONAL_ENV_FILE_MIN,
+    COMPOSE_SYNC_EXEC_MIN,
+    COMPOSE_WATCH_MIN,
+    Version,
+)
 from devbox.errors import CommandFailed, ConfigError
 from devbox.project.check import (
     Finding,
@@ -21,6 +26,7 @@ from devbox.project.check import (
 from devbox.project.choices import chosen_keys
 from devbox.project.compose import load_compose, project_name
 from devbox.project.detect import ProjectKind
+from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
 from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths, locate
 from devbox.project.scaffold import (
@@ -33,7 +39,12 @@ from devbox.project.scaffold import (
     plan_specific_dockerignore,
     recorded_values,
 )
-from devbox.project.settings import ProjectSettings, check_image_python, read_settings
+from devbox.project.settings import (
+    ProjectSettings,
+    check_image_python,
+    read_settings,
+    wheel_notes,
+)
 from devbox.project.templates import render_files
 from devbox.runtime import process
 
@@ -77,7 +88,11 @@ def init_project(
             )
         lock(folder)
         settings = read_settings(folder, overrides=overrides, choose=True)
-    sync_exec = compose_runs_sync_exec(folder)
+    version = _compose_version(folder)
+    sync_exec = version is None or version >= COMPOSE_SYNC_EXEC_MIN
+    # .env stays out of the image; an app that reads it gets it from Compose instead, as an
+    # env_file that may be missing (Compose >= 2.24; an older one would need the file).
+    optional_env = version is None or version >= COMPOSE_OPTIONAL_ENV_FILE_MIN
     rendered = render_files(settings, folder, sync_exec=sync_exec)
     compose = paths.compose_file
     # Everything is planned (and every problem raised) before anything is written; then
@@ -95,9 +110,21 @@ def init_project(
     if specific is not None:
         files.append(specific)
     planned = {r.path: r.content for r in files if r.content is not None}
+    env_file = bool(settings.dotenv) and optional_env and _ignores_env(folder, files[1])
+    if env_file:
+        rendered = render_files(
+            settings, folder, sync_exec=sync_exec, dev_stage=dev_stage, env_file=True
+        )
     files.append(
         plan_compose(
-            compose, rendered["compose.yaml"], settings, folder, force, planned, sync_exec=sync_exec
+            compose,
+            rendered["compose.yaml"],
+            settings,
+            folder,
+            force,
+            planned,
+            sync_exec=sync_exec,
+            env_file=env_file,
         )
     )
     planned.update({r.path: r.content for r in files[-1:] if r.content is not None})
@@ -113,7 +140,9 @@ def init_project(
     apply(files)
     verdict, valid = validate_compose(locate(folder))
     notes, problems = ([verdict], []) if valid else ([], [verdict])
-    notes = list(settings.notes) + notes
+    notes = list(settings.notes) + wheel_notes(folder, settings) + notes
+    if settings.dotenv:
+        notes += _env_file_note(final, developed or settings.service, settings.dotenv, version)
     problems += target_problems
     notes += stage_notes(dockerfile_targets(final_dockerfile))
     notes += kept_values(folder, settings, overrides or {})
@@ -170,6 +199,47 @@ def stage_notes(targets: list[str]) -> list[str]:
     return notes
 
 
+def _compose_version(folder: Path) -> Version | None:
+    return Engine(project_dir=folder, project_name=project_name(folder.name)).compose_version()
+
+
+def _ignores_env(folder: Path, dockerignore: FileResult) -> bool:
+    """Whether the .dockerignore init leaves keeps `.env` out of the build context."""
+    text = dockerignore.content
+    if text is None:
+        text = read_text(folder / ".dockerignore")
+    return text is not None and PatternMatcher(parse_ignore_text(text)).matches(".env")
+
+
+def _env_file_note(
+    paths: ProjectPaths, service: str, why: str, version: Version | None
+) -> list[str]:
+    """One line: the dev service gets `.env` from Compose (or what to add when it does not)."""
+    try:
+        project = load_compose(paths)
+    except ConfigError:
+        return []
+    raw = (project.data.get("services") or {}).get(service)
+    if not isinstance(raw, dict):
+        return []
+    name = paths.compose_file.name
+    if raw.get("env_file"):
+        return [
+            f"{name}: services.{service} reads .env through env_file ({why}): the app sees "
+            "its settings, while .env stays out of the image"
+        ]
+    if version is not None and version < COMPOSE_OPTIONAL_ENV_FILE_MIN:
+        return [
+            f"{name}: the app reads .env ({why}), which stays out of the image; Compose "
+            f"{version} cannot skip a missing env_file ({COMPOSE_OPTIONAL_ENV_FILE_MIN} can): "
+            f"add `env_file: .env` under services.{service} once the file exists"
+        ]
+    return [
+        f"{name}: the app reads .env ({why}), which stays out of the image; add "
+        f"`env_file: [{{path: .env, required: false}}]` under services.{service}"
+    ]
+
+
 def compose_runs_sync_exec(folder: Path) -> bool:
     """Whether to write sync+exec dependency rules: the installed Compose has them (>= 2.32).
     With no Compose to ask, yes: the fallback runs either form, and the file is ready for a
@@ -217,6 +287,10 @@ def check_project(*, project_dir: Path) -> list[Finding]:
     """Drift from best practice in the project's Dockerfile, .dockerignore and compose files;
     writes nothing. A file devbox cannot read is a `ConfigError`, not a finding."""
     paths = locate(project_dir)
+    settings = read_settings(paths.dir)
     return check_files(
-        paths, service=read_settings(paths.dir).service, sync_exec=compose_runs_sync_exec(paths.dir)
+        paths,
+        service=settings.service,
+        sync_exec=compose_runs_sync_exec(paths.dir),
+        dotenv=settings.dotenv,
     )

@@ -17,7 +17,7 @@ from devbox import defaults
 from devbox.engine import labels
 from devbox.engine.exec_line import exec_options as exec_options  # re-exported
 from devbox.engine.owner import cache_volume_name
-from devbox.engine.resolve import ResolvedService, run_command, run_options
+from devbox.engine.resolve import ResolvedService, old_compose_service, run_command, run_options
 from devbox.project.compose import ComposeProject, Service
 
 
@@ -100,12 +100,15 @@ def _resolved_args(svc: ResolvedService, image: str) -> list[str]:
     return [*args, image, *run_command(svc)]
 
 
-def compose_without_develop(data: dict[str, Any], *, images: dict[str, str]) -> str:
+def compose_without_develop(
+    data: dict[str, Any], *, images: dict[str, str], folder: Path | None = None
+) -> str:
     """The (merged) compose model without `develop` keys and with the given image tags, for
-    old Compose, which rejects `develop`."""
+    old Compose, which rejects `develop` (and optional `env_file` entries: see
+    `strip_develop`; `folder` is where their paths start)."""
     services = {
         name: {
-            **{k: v for k, v in service.items() if k not in ("develop", "x-develop")},
+            **old_compose_service(service, folder),
             **({"image": images[name]} if name in images else {}),
         }
         for name, service in data.get("services", {}).items()

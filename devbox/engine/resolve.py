@@ -11,6 +11,7 @@ with their `profiles` list). Both are read into the same typed model here.
 import json
 import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -229,16 +230,39 @@ def run_command(svc: ResolvedService) -> list[str]:
     return rest + list(svc.command or ())
 
 
-def strip_develop(data: Any) -> str:
-    """One compose file's YAML without `develop` keys (old Compose rejects them)."""
+def strip_develop(data: Any, folder: Path | None = None) -> str:
+    """One compose file's YAML without `develop` keys (old Compose rejects them), and with
+    `env_file` entries in the short form every Compose reads: a `{path, required: false}`
+    entry (Compose >= 2.24) stays as its path when the file exists in `folder`, and goes
+    when it does not."""
     if isinstance(data, dict) and isinstance(data.get("services"), dict):
         data = {
             **data,
             "services": {
-                name: {k: v for k, v in svc.items() if k not in ("develop", "x-develop")}
-                if isinstance(svc, dict)
-                else svc
+                name: old_compose_service(svc, folder) if isinstance(svc, dict) else svc
                 for name, svc in data["services"].items()
             },
         }
     return yaml.safe_dump(data, sort_keys=False)
+
+
+def old_compose_service(svc: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """One service as every Compose reads it: no `develop`, `env_file` in the short form."""
+    svc = {k: v for k, v in svc.items() if k not in ("develop", "x-develop")}
+    entries = svc.get("env_file")
+    if not isinstance(entries, list) or not any(isinstance(e, dict) for e in entries):
+        return svc
+    short = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            short.append(entry)
+            continue
+        path = str(entry.get("path", ""))
+        optional = entry.get("required") is False
+        if not optional or folder is None or (folder / path).is_file():
+            short.append(path)
+    if short:
+        svc["env_file"] = short
+    else:
+        svc.pop("env_file")
+    return svc

@@ -48,7 +48,9 @@ class Stack:
             for i, original in enumerate(self.engine.compose_files):
                 copy = Path(tmp) / str(i) / original.name
                 copy.parent.mkdir()
-                copy.write_text(strip_develop(read_yaml(original)), encoding="utf-8")
+                copy.write_text(
+                    strip_develop(read_yaml(original), original.parent), encoding="utf-8"
+                )
                 paths.append(copy)
             yield paths
 

@@ -19,6 +19,9 @@ COMPOSE_WATCH_MIN = Version(2, 22, 0)
 # The sync+exec watch action (devbox runs `uv sync` in the container with it) arrived in 2.32.0.
 COMPOSE_SYNC_EXEC_MIN = Version(2, 32, 0)
 
+# `env_file` entries with `required: false` (a missing file is skipped) arrived in 2.24.0.
+COMPOSE_OPTIONAL_ENV_FILE_MIN = Version(2, 24, 0)
+
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 

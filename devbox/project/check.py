@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from devbox.defaults import CACHE_VOLUME, UV_CACHE_DIR
-from devbox.project.compose import ComposeProject, Service, load_compose
+from devbox.errors import ConfigError
+from devbox.project.compose import ComposeProject, Service, load_compose, read_yaml
 from devbox.project.dockerignore import (
     BuildIgnore,
     PatternMatcher,
@@ -140,6 +141,30 @@ def developed_service(project: ComposeProject, service: str) -> Service | None:
     )
 
 
+def holding_file(project: ComposeProject, service: str, key: str) -> str:
+    """The compose file that sets `services.<service>.<key>` last (an override file wins,
+    as in Compose's merge), named as in the project folder; the main file when none does."""
+    holder = project.file
+    for file in project.files:
+        try:
+            data = read_yaml(file)
+        except ConfigError:
+            continue
+        services = data.get("services") if isinstance(data, dict) else None
+        raw = services.get(service) if isinstance(services, dict) else None
+        if isinstance(raw, dict) and key in raw:
+            holder = file
+    return _shown(project.project_dir, holder)
+
+
+def _shown(folder: Path, path: Path) -> str:
+    """`path` relative to the project folder when it is inside it, else as it is."""
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def check_build_target(
     project: ComposeProject, *, service: str, planned: Mapping[Path, str] | None = None
 ) -> list[Finding]:
@@ -167,7 +192,11 @@ def check_build_target(
             f"{at} has no build target, so Compose builds the Dockerfile's last stage "
             f"(`{last or 'unnamed'}`), not `dev`: edits never reach the running code"
         )
-    return [Finding(project.file.name, problem, f"set `target: dev` under {at}.build")]
+    return [
+        Finding(
+            holding_file(project, svc.name, "build"), problem, f"set `target: dev` under {at}.build"
+        )
+    ]
 
 
 def missing_stage(project: ComposeProject, svc: Service) -> str | None:
@@ -201,8 +230,8 @@ def check_compose(
     compose model; `sync_exec`: the installed Compose has sync+exec (>= 2.32)."""
     if project is None:
         return [Finding("compose.yaml", "missing", "run devbox init")]
-    name = project.file.name
     svc = developed_service(project, service)
+    name = holding_file(project, svc.name if svc else service, "develop")
     watch = (svc.develop or {}).get("watch") if svc is not None else None
     target = check_build_target(project, service=service)
     if not isinstance(watch, list) or not watch:
@@ -296,17 +325,80 @@ def check_project_dockerignore(project_dir: Path) -> list[Finding]:
     return check_dockerignore(text, name=path.name, found=found)
 
 
-def check_files(paths: ProjectPaths, *, service: str, sync_exec: bool = False) -> list[Finding]:
-    """Every finding for the project's Dockerfile, .dockerignore and compose files."""
-    dockerfile = read_text(paths.dir / "Dockerfile")
-    found = (
-        check_dockerfile(dockerfile)
-        if dockerfile is not None
-        else [Finding("Dockerfile", "missing", "run devbox init")]
-    )
+def check_env_file(
+    project: ComposeProject | None, *, service: str, dotenv: str | None
+) -> list[Finding]:
+    """The app reads `.env` (`dotenv` says why), which the image leaves out: the developed
+    service must get it through `env_file`, as init writes it."""
+    svc = developed_service(project, service) if project is not None else None
+    if project is None or svc is None or dotenv is None:
+        return []
+    raw = (project.data.get("services") or {}).get(svc.name)
+    if not isinstance(raw, dict) or raw.get("env_file"):
+        return []
+    at = f"services.{svc.name}"
+    return [
+        Finding(
+            holding_file(project, svc.name, "develop"),
+            f"{at}: the app reads .env ({dotenv}), but the image leaves it out and no "
+            "env_file passes it",
+            f"add `env_file: [{{path: .env, required: false}}]` under {at} (Compose >= 2.24)",
+        )
+    ]
+
+
+def build_files(project: ComposeProject | None, service: str, folder: Path) -> tuple[Path, Path]:
+    """The Dockerfile and .dockerignore the developed service's build reads: its
+    `build.dockerfile` in its `build.context`, and `<Dockerfile>.dockerignore` beside it
+    when there is one (BuildKit's rule), else the context's `.dockerignore`."""
+    svc = developed_service(project, service) if project is not None else None
+    context = svc.context if svc is not None and svc.context is not None else folder
+    dockerfile = context / (svc.dockerfile if svc is not None else "Dockerfile")
+    own = dockerfile.with_name(dockerfile.name + ".dockerignore")
+    return dockerfile, own if own.is_file() else context / ".dockerignore"
+
+
+def _copied_secrets(
+    project: ComposeProject | None,
+    service: str,
+    folder: Path,
+    ignore_path: Path,
+    ignore_text: str | None,
+) -> list[str]:
+    """The secret files of the developed service's build context its build would copy."""
+    if ignore_text is None:
+        return []
+    svc = developed_service(project, service) if project is not None else None
+    context = svc.context if svc is not None and svc.context is not None else folder
+    return copied_secrets(context, parse_ignore_text(ignore_text, path=ignore_path))
+
+
+def check_files(
+    paths: ProjectPaths, *, service: str, sync_exec: bool = False, dotenv: str | None = None
+) -> list[Finding]:
+    """Every finding for the files Compose builds the developed service from (its
+    Dockerfile and .dockerignore) and for the compose files, each against the file that
+    holds it."""
     project = load_compose(paths) if paths.compose_files else None
+    dockerfile_path, ignore_path = build_files(project, service, paths.dir)
+    shown = _shown(paths.dir, dockerfile_path)
+    ignore_text = read_text(ignore_path)
+    ignores_env = ignore_text is not None and PatternMatcher(
+        parse_ignore_text(ignore_text)
+    ).matches(".env")
+    dockerfile = read_text(dockerfile_path)
+    found = (
+        check_dockerfile(dockerfile, name=shown)
+        if dockerfile is not None
+        else [Finding(shown, "missing", "run devbox init")]
+    )
     return (
         found
-        + check_project_dockerignore(paths.dir)
+        + check_dockerignore(
+            ignore_text,
+            name=_shown(paths.dir, ignore_path),
+            found=_copied_secrets(project, service, paths.dir, ignore_path, ignore_text),
+        )
         + check_compose(project, service=service, sync_exec=sync_exec)
+        + (check_env_file(project, service=service, dotenv=dotenv) if ignores_env else [])
     )

@@ -107,6 +107,7 @@ class Merged(NamedTuple):
     text: str
     service: str
     added_target: bool
+    added_env_file: bool = False
 
 
 def _same_folder(context: str) -> bool:
@@ -199,13 +200,15 @@ def add_watch(
     watch: Sequence[Mapping[str, Any]],
     builds_project: Callable[[str], bool] = _same_folder,
     has_dev_stage: Callable[[str, str], bool] = _no_dev_stage,
+    env_file: Mapping[str, Any] | None = None,
 ) -> Merged | None:
     """`text` with `develop.watch` added to the service to develop (see `_developed`).
 
     None when that service already has watch rules (they are the user's). When it builds
     a Dockerfile with a `dev` stage (`has_dev_stage(context, dockerfile)`) and names no
     target, it gets `target: dev`: without it Compose builds the last stage (prod), whose
-    non-editable install never runs the synced sources.
+    non-editable install never runs the synced sources. `env_file` is added to a service
+    that has none of its own.
     """
     layout = detect_layout(text)
     yaml = _yaml(layout)
@@ -246,10 +249,14 @@ def add_watch(
     )
     if added_target:
         _set_dev_target(svc, shared)
+    added_env_file = env_file is not None and "env_file" not in svc
+    if added_env_file:
+        assert env_file is not None
+        svc.insert(list(svc).index("develop"), "env_file", [dict(env_file)])
     out = io.StringIO()
     yaml.dump(data, out)
     merged = out.getvalue().replace("\n", layout.newline)
-    return Merged(("\ufeff" if layout.bom else "") + merged, name, added_target)
+    return Merged(("\ufeff" if layout.bom else "") + merged, name, added_target, added_env_file)
 
 
 def add_ignores(text: str, entries: Sequence[str]) -> tuple[str, list[str]]:

@@ -19,7 +19,7 @@ from devbox.project.detect import ProjectKind
 from devbox.project.files import read_text, refuse_link, write_all
 from devbox.project.merge import add_ignores, add_secret_block, add_watch, record_settings
 from devbox.project.settings import ProjectSettings
-from devbox.project.templates import watch_rules
+from devbox.project.templates import ENV_FILE, watch_rules
 
 ALWAYS_IGNORED = (".venv", ".devbox")  # appended to an existing .dockerignore, with secrets
 
@@ -98,8 +98,10 @@ def plan_compose(
     planned: Mapping[Path, str],
     *,
     sync_exec: bool = True,
+    env_file: bool = False,
 ) -> FileResult:
-    """A new compose file, or `develop.watch` added to the user's, comments kept."""
+    """A new compose file, or `develop.watch` (and `env_file`) added to the user's,
+    comments kept."""
     old = _old(path)
     if old is None or old == content or force:
         return plan_file(path, content, force=force)
@@ -121,12 +123,15 @@ def plan_compose(
         watch=watch_rules(settings, project_dir, sync_exec=sync_exec),
         builds_project=builds_project,
         has_dev_stage=has_dev_stage,
+        env_file=ENV_FILE if env_file else None,
     )
     if merged is None:
         return FileResult(
             path, FileOutcome.KEPT, FileOutcome.KEPT.value.format(what="it has develop.watch")
         )
-    what = "develop.watch and build target dev" if merged.added_target else "develop.watch"
+    added = ["develop.watch"] + ["build target dev"] * merged.added_target
+    added += ["env_file .env"] * merged.added_env_file
+    what = ", ".join(added[:-1]) + " and " + added[-1] if len(added) > 1 else added[0]
     return _update(path, old, merged.text, f"added {what} to services.{merged.service}")
 
 

@@ -4,6 +4,7 @@ Read with tomllib and validated field by field, so that a bad value is reported
 with its file, field and fix instead of surfacing later as a failed build.
 """
 
+import platform
 import re
 import shlex
 from collections.abc import Mapping
@@ -16,15 +17,23 @@ from devbox.errors import ConfigError, config_error
 from devbox.project.choices import chosen_keys
 from devbox.project.detect import (
     ProjectKind,
+    allowed_pythons,
+    choose_python,
     detect_kind,
     image_python,
     implausible_version,
-    python_for,
     python_mismatch,
     requested_python,
 )
 from devbox.project.files import parse_toml, read_text
-from devbox.project.shape import Shape, infer_shape, load_members
+from devbox.project.shape import Shape, dependency_names, infer_shape, load_members
+from devbox.project.wheels import (
+    Locked,
+    compiler_advice,
+    machine_name,
+    read_lock,
+    without_wheels,
+)
 
 _KNOWN_KEYS = {
     "service",
@@ -64,6 +73,9 @@ class ProjectSettings:
     all_packages: bool = False
     local_deps: bool = False
     notes: tuple[str, ...] = ()
+    # Why the app reads `.env` (a settings library in the dependencies, or the file is
+    # there); None when nothing says so. init then gives the dev service `env_file`.
+    dotenv: str | None = None
 
     @property
     def uv_image(self) -> str:
@@ -195,6 +207,7 @@ def read_settings(
         else None
     )
     shape: Shape | None = None
+    members: dict[Path, dict[str, Any]] = {}
     if kind is ProjectKind.REQUIREMENTS:
         if command is None:
             raise ConfigError(
@@ -221,6 +234,7 @@ def read_settings(
             "an image reference",
             'use a name like "python:3.13-slim-trixie" (lowercase, optional :tag, @sha256:...)',
         )
+        python_notes: tuple[str, ...] = ()  # init checks the lock's wheels for it (wheel_notes)
     else:
         version_file = project_dir / ".python-version"
         version_text = read_text(version_file)
@@ -231,8 +245,17 @@ def read_settings(
                 f"{version_file}: {shown} is not a Python version; write one like 3.13 "
                 "(`uv python pin 3.13`)"
             )
-        python = python_for(version_text, project.get("requires-python"))
-        python_image = python_image_for(python)
+        choice = choose_python(
+            version_file=version_text,
+            requires_python=_requires_python(project),
+            dockerfile=read_text(project_dir / "Dockerfile"),
+            packages=locked_packages(project_dir),
+            machine=machine_name(platform.machine()),
+        )
+        python_image = choice.image or python_image_for(choice.version)
+        python_notes = choice.notes
+        if choice.image:
+            python_notes = (f"python-image: {choice.image}, from your Dockerfile", *python_notes)
 
     health = tool.get("health-path")
     if health is not None and (
@@ -283,19 +306,101 @@ def read_settings(
         kind=kind,
         uv_digest=digest,
         smoke=smoke or (shape.smoke if shape else None),
-        **_shape_fields(shape),
+        dotenv=reads_dotenv(project_dir, data or {}, members),
+        **_shape_fields(shape, python_notes),
     )
 
 
-def _shape_fields(shape: Shape | None) -> dict[str, Any]:
+# Libraries that load `.env` into the app's settings (normalized names).
+DOTENV_LIBRARIES = (
+    "pydantic-settings",
+    "python-dotenv",
+    "environs",
+    "django-environ",
+    "python-decouple",
+)
+
+
+def reads_dotenv(
+    project_dir: Path, pyproject: dict[str, Any], members: Mapping[Path, dict[str, Any]]
+) -> str | None:
+    """Why the app reads `.env` (None when nothing says so): a library that loads it in the
+    dependencies of the project or a workspace member, or the file itself."""
+    names = dependency_names(pyproject)
+    for data in members.values():
+        names |= dependency_names(data)
+    requirements = read_text(project_dir / "requirements.txt") or ""
+    names |= {
+        match.group(1).lower().replace("_", "-")
+        for match in re.finditer(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirements, re.MULTILINE)
+    }
+    found = [name for name in DOTENV_LIBRARIES if name in names]
+    if found:
+        return f"{found[0]} in the dependencies"
+    if (project_dir / ".env").is_file():
+        return ".env is there"
+    return None
+
+
+def _requires_python(project: dict[str, Any]) -> str | None:
+    value = project.get("requires-python")
+    return value if isinstance(value, str) else None
+
+
+def locked_packages(project_dir: Path) -> list[Locked]:
+    """The wheel-distributed packages of the project's uv.lock (none without one)."""
+    text = read_text(project_dir / "uv.lock")
+    return read_lock(text) if text is not None else []
+
+
+def lock_wheel_gaps(project_dir: Path, python_image: str) -> tuple[str | None, list[Locked]]:
+    """The image's Python and the locked packages with no wheel for it (None, [] when the
+    image's tag names no Python)."""
+    have = image_python(python_image)
+    if have is None:
+        return None, []
+    minor = ".".join(have.split(".")[:2])
+    machine = machine_name(platform.machine())
+    return minor, without_wheels(locked_packages(project_dir), minor, machine)
+
+
+def wheel_notes(project_dir: Path, settings: ProjectSettings) -> list[str]:
+    """init's note when the image's Python has no wheel for some locked package, unless
+    the choice of Python said so already. Not part of `read_settings`, which every command
+    runs: parsing a large lock takes tens of milliseconds."""
+    data = load_pyproject(project_dir, required=False) or {}
+    project = data.get("project")
+    requires = _requires_python(project) if isinstance(project, dict) else None
+    advice = image_wheel_advice(project_dir, settings.python_image, requires)
+    if advice is None or any(n.startswith("uv.lock has no Python") for n in settings.notes):
+        return []
+    return [advice]
+
+
+def image_wheel_advice(
+    project_dir: Path, python_image: str, requires_python: str | None, *, source: str = "image"
+) -> str | None:
+    """One line when the image's Python has no wheel for some locked package: which ones,
+    and the two ways out (None when every package has one, or the tag names no Python)."""
+    minor, missing = lock_wheel_gaps(project_dir, python_image)
+    if minor is None or not missing:
+        return None
+    packages = locked_packages(project_dir)
+    machine = machine_name(platform.machine())
+    allowed = allowed_pythons(requires_python)
+    better = next((v for v in allowed if not without_wheels(packages, v, machine)), None)
+    return compiler_advice(missing, minor, better=better, source=source)
+
+
+def _shape_fields(shape: Shape | None, python_notes: tuple[str, ...]) -> dict[str, Any]:
     if shape is None:
-        return {}
+        return {"notes": python_notes}
     return {
         "prod_sources": shape.prod_sources,
         "package": shape.package,
         "all_packages": shape.all_packages,
         "local_deps": shape.local_deps,
-        "notes": shape.notes,
+        "notes": (*shape.notes, *python_notes),
     }
 
 

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from devbox.errors import config_error
+from devbox.project.apps import ANY, Found, choose_app
 
-ANY = "0.0.0.0"  # noqa: S104 - inside a container, the published port needs it
 IDLE = ("sleep", "infinity")  # a dev container that stays up for `devbox shell` and tests
-APP_FILES = ("main.py", "app.py")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +146,12 @@ def reloading(command: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     return command, None
 
 
+def dependency_names(pyproject: dict[str, Any]) -> set[str]:
+    """The project's dependencies' normalized names (`fastapi[standard]` adds what it pulls
+    in that matters here: fastapi-cli and uvicorn)."""
+    return _dependencies(pyproject)
+
+
 def _dependencies(pyproject: dict[str, Any]) -> set[str]:
     deps = _table(pyproject, "project").get("dependencies", [])
     names = set()
@@ -154,70 +159,22 @@ def _dependencies(pyproject: dict[str, Any]) -> set[str]:
         match = re.match(r"\s*([A-Za-z0-9._-]+)(\[[^\]]*\])?", str(dep))
         if match:
             names.add(match.group(1).lower().replace("_", "-"))
-            if match.group(2) and "standard" in match.group(2) and "fastapi" in names:
-                names.add("fastapi-cli")
+            standard = bool(match.group(2)) and "standard" in str(match.group(2))
+            if standard and match.group(1).lower() == "fastapi":
+                names |= {"fastapi-cli", "uvicorn"}
+            if standard and match.group(1).lower() == "litestar":
+                names.add("uvicorn")
     return names
 
 
-def _app_command(
-    project_dir: Path, pyproject: dict[str, Any], port: int
-) -> tuple[tuple[str, ...], str] | None:
-    """A server or script at the project's top (manage.py, main.py, app.py), and why."""
-    listen = ["--host", ANY, "--port", str(port)]
-    if (project_dir / "manage.py").is_file():
-        command = ("python", "manage.py", "runserver", f"{ANY}:{port}", "--noreload")
-        return command, "manage.py: a Django project"
-    deps = _dependencies(pyproject)
-    for name in APP_FILES:
-        file = project_dir / name
-        if not file.is_file():
-            continue
-        try:
-            text = file.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        module = name.removesuffix(".py")
-        if "FastAPI(" in text and "fastapi-cli" in deps:
-            return ("fastapi", "run", name, *listen), f"{name} creates a FastAPI app"
-        if "FastAPI(" in text and "uvicorn" in deps:
-            return ("uvicorn", f"{module}:app", *listen), f"{name} creates a FastAPI app"
-        if "Flask(" in text:
-            return ("flask", "--app", module, "run", *listen), f"{name} creates a Flask app"
-        return ("python", name), f"{name} is the project's script"
-    return _package_app(project_dir, pyproject, deps, listen)
-
-
-def _package_app(
-    project_dir: Path, pyproject: dict[str, Any], deps: set[str], listen: list[str]
-) -> tuple[tuple[str, ...], str] | None:
-    """A FastAPI app in the project's own package (`src/<pkg>/main.py` or `__init__.py`):
-    `fastapi run` on that file (or on the folder, for `__init__.py`), else uvicorn on the
-    module."""
+def _app_command(project_dir: Path, pyproject: dict[str, Any], port: int) -> Found | None:
+    """A server or script of the project (devbox/project/apps.py says where apps live)."""
     name = str(_table(pyproject, "project").get("name") or "")
-    module = _package_dir(project_dir, name) if name else None
-    if module is None:
-        return None
-    folder = next(
-        (f for f in (project_dir / "src" / module, project_dir / module) if f.is_dir()), None
+    package = _package_dir(project_dir, name) if name else None
+    installed = package if package and packaged(pyproject) else None
+    return choose_app(
+        project_dir, _dependencies(pyproject), port, package=package, installed=installed
     )
-    if folder is None:  # a single-module project
-        return None
-    for file in ("main.py", "__init__.py"):
-        try:
-            text = (folder / file).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if "FastAPI(" not in text:
-            continue
-        where = folder.relative_to(project_dir).as_posix()
-        why = f"{where}/{file} creates a FastAPI app"
-        if "fastapi-cli" in deps:  # given a folder, FastAPI imports the package itself
-            path = where if file == "__init__.py" else f"{where}/{file}"
-            return ("fastapi", "run", path, *listen), why
-        if "uvicorn" in deps:
-            target = module if file == "__init__.py" else f"{module}.main"
-            return ("uvicorn", f"{target}:app", *listen), why
-    return None
 
 
 def _package_dir(project_dir: Path, name: str) -> str | None:
@@ -293,11 +250,14 @@ def infer_shape(
     if command is None and package is not None and member_scripts.get(package):
         command = (member_scripts[package][0],)
         notes.append(f"command: {command[0]}, the console script of workspace member {package}")
+    unserved = False  # an app was found that nothing in the dependencies serves
     if command is None:
         found = _app_command(project_dir, pyproject, port)
-        if found is not None:
-            command, why = found
-            notes.append(f"command: {' '.join(command)} ({why})")
+        if found is not None and found.command is not None:
+            command = found.command
+            notes.append(f"command: {' '.join(command)} ({found.why})")
+        notes += [f"command: {hint}" for hint in (found.hints if found else ())]
+        unserved = command is None and found is not None and bool(found.hints)
     name = str(_table(pyproject, "project").get("name") or "")
     if command is None:
         command = IDLE
@@ -307,8 +267,9 @@ def infer_shape(
         if module is None and virtual and member_scripts:
             module = import_name(next(iter(member_scripts)))
         smoke = ("python", "-c", f"import {module}") if module else ("python", "--version")
+        why = "no app it can serve yet, see above" if unserved else "no console script or app file"
         notes.append(
-            "command: sleep infinity (no console script or app file): a dev container for "
+            f"command: sleep infinity ({why}): a dev container for "
             "`devbox shell` and tests; smoke runs " + " ".join(smoke)
         )
 

@@ -92,8 +92,18 @@ def dependency_sync(settings: ProjectSettings | None) -> list[str]:
     return ["uv", "sync", "--locked", *(_scope(settings).split() if settings else [])]
 
 
+# The dev service's `env_file` when the app reads `.env`, which the image leaves out; a
+# missing file is skipped (Compose >= 2.24).
+ENV_FILE = {"path": ".env", "required": False}
+
+
 def template_values(
-    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True, dev_stage: bool = True
+    settings: ProjectSettings,
+    project_dir: Path,
+    *,
+    sync_exec: bool = True,
+    dev_stage: bool = True,
+    env_file: bool = False,
 ) -> dict[str, str]:
     """The templates' placeholders. Without `dev_stage` (a Dockerfile of the user's that has
     no `dev` stage), compose.yaml names no target: Compose builds that Dockerfile as it is."""
@@ -115,6 +125,13 @@ def template_values(
             "      # dependency change is warm (`devbox down --volumes` removes it).\n"
             f"      - {CACHE_VOLUME}:{UV_CACHE_DIR}\n"
             if cached
+            else ""
+        ),
+        "env_file": (
+            "    # The app reads its settings from .env, which stays out of the image: Compose\n"
+            "    # passes it to the container (and skips it while there is none).\n"
+            "    env_file:\n      - path: .env\n        required: false\n"
+            if env_file
             else ""
         ),
         "cache_volume": f"volumes:\n  {CACHE_VOLUME}: {{}}\n" if cached else "",
@@ -162,12 +179,20 @@ def template_values(
 
 
 def render_files(
-    settings: ProjectSettings, project_dir: Path, *, sync_exec: bool = True, dev_stage: bool = True
+    settings: ProjectSettings,
+    project_dir: Path,
+    *,
+    sync_exec: bool = True,
+    dev_stage: bool = True,
+    env_file: bool = False,
 ) -> dict[str, str]:
     """File name -> content, for every file `init` writes; `sync_exec`: the installed
     Compose runs sync+exec rules (>= 2.32, or unknown); `dev_stage`: the Dockerfile the
-    project will have has a `dev` stage (compose.yaml then builds it)."""
-    values = template_values(settings, project_dir, sync_exec=sync_exec, dev_stage=dev_stage)
+    project will have has a `dev` stage (compose.yaml then builds it); `env_file`: the dev
+    service gets `.env` as an optional env_file."""
+    values = template_values(
+        settings, project_dir, sync_exec=sync_exec, dev_stage=dev_stage, env_file=env_file
+    )
     folder = templates_dir()
     requirements = settings.kind is ProjectKind.REQUIREMENTS
     sources = {

@@ -202,7 +202,9 @@ class FallbackSession:
         # Older Compose rejects `develop`: hand it a copy of the model without it. The file
         # may be half-saved right now: that is a message, not the end of the session.
         project = load_compose(ProjectPaths(self.project.project_dir, self.project.files))
-        text = compose_without_develop(project.data, images={self.service.name: self.spec.image})
+        text = compose_without_develop(
+            project.data, images={self.service.name: self.spec.image}, folder=project.project_dir
+        )
         with self.engine.compose_copy(text) as files:
             argv = self.engine.compose_cmd("build", self.service.name, files=files)
             return run_step(argv, title=title, echo=self.echo, env=BUILDKIT)[0]

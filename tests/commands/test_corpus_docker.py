@@ -36,6 +36,7 @@ class Shape:
     http: bool = True  # serves GET /health on port 8000; else a dev container for `shell`
     python: str | None = None  # the Python the container must run (`python --version`)
     mode: str | None = None  # fallback or watch; default: alternating in name order
+    env: tuple[str, str] | None = None  # a variable from .env the dev container must have
 
 
 SHAPES = {
@@ -47,6 +48,14 @@ SHAPES = {
     "fastapi-package": Shape("src/fa_shop/routes.py"),  # `fastapi run src/fa_shop`
     "flask": Shape("app.py"),
     "django": Shape("site_conf/urls.py"),
+    # Apps below the project folder (issue 22): a package `app` with relative imports
+    # (`uvicorn app.main:app`), a Flask factory in src/app.py, Django's manage.py in web/.
+    "fastapi-app-dir": Shape("app/routes.py"),
+    # ... and reads .env (python-dotenv): init gives it `env_file`, .env stays out of the image.
+    "flask-src": Shape("src/app.py", env=("GREETING", "hello from .env")),
+    "django-nested": Shape("web/web_conf/urls.py"),
+    "litestar-package": Shape("src/ls_api/routes.py"),  # `uvicorn ls_api.app:app`
+    "gunicorn-wsgi": Shape("shop/views.py"),  # wsgi.py over a factory: gunicorn wsgi:app
     "workspace-member": Shape("packages/greeter/src/greeter/__init__.py"),
     "virtual-root": Shape("apps/api/src/api/__init__.py"),
     "path-dependency": Shape("vendor/vendored/src/vendored/__init__.py"),
@@ -55,6 +64,9 @@ SHAPES = {
     "python-pinned": Shape("src/pinned_app/__init__.py", python="3.13"),  # .python-version
     # requires-python allows 3.11 only: a python:3.11 image (provisioned from Debian bookworm).
     "python-311": Shape("src/py311_app/__init__.py", python="3.11", mode="watch"),
+    # requires-python allows 3.11 to 3.14, but the lock's MarkupSafe has wheels up to 3.11
+    # only: init picks 3.11 rather than build it from source on 3.13 (issue 22).
+    "python-wheels": Shape("main.py", python="3.11"),
 }
 _ALTERNATING = sorted(name for name, shape in SHAPES.items() if shape.mode is None)
 MODES = {name: ("fallback", "watch")[i % 2] for i, name in enumerate(_ALTERNATING)}
@@ -135,6 +147,10 @@ def up_serves_an_edit(
                 if shape.python is not None:  # the venv's interpreter, first on PATH
                     version = in_container(container, "python", "--version").split()
                     assert version[1].startswith(f"{shape.python}."), version
+                if shape.env is not None:  # from .env, which the image and the sync leave out
+                    name_, value = shape.env
+                    assert in_container(container, "printenv", name_).strip() == value
+                    assert value not in in_container(container, "cat", "/app/.env")
                 if not shape.http:  # the dev container is a shell: the project imports there
                     out = in_container(
                         container, "python", "-c", f"import tiny_lib; print(tiny_lib.{edit})"

@@ -162,3 +162,26 @@ def test_the_dockerignore_line_judges_what_a_build_copies(tmp_path: Path) -> Non
     assert line == ok(
         ".dockerignore", "a build copies neither .venv nor secrets (.env, keys, credentials)"
     )
+
+
+def test_python_wheels_check_names_the_packages_that_would_build(tmp_path: Path) -> None:
+    from tests.project.test_wheels import LOCK
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+    )
+    (tmp_path / "uv.lock").write_text(LOCK)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.13-slim-bookworm\n")
+    check = doctor_module._wheels(tmp_path, (tmp_path / "Dockerfile").read_text())
+    assert check.verdict is Verdict.WARN
+    assert check.detail == (
+        "uv.lock has no Python 3.13 wheel for fastcore==1.0: they build from source, which "
+        "needs a compiler (slim images have none)"
+    )
+    assert check.fix is not None and check.fix.startswith(
+        "start your Dockerfile FROM python:3.12-... (the lock has wheels for 3.12), or "
+        "`uv lock --upgrade-package fastcore`"
+    )
+    good = doctor_module._wheels(tmp_path, "FROM python:3.12-slim\n")
+    assert good == ok("python wheels", "uv.lock has wheels for Python 3.12 (python:3.12-slim)")
+    assert doctor_module._wheels(tmp_path, "FROM mycorp/base:1\n").detail.startswith("not checked")

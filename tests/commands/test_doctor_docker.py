@@ -37,7 +37,7 @@ def test_doctor_on_an_initialized_project(sample_copy: Path, compose_2_40: str) 
         lines["compose"]
         == "ok    compose: 2.40.3: compose mode (`--mode watch` runs Compose watch)"
     )
-    for name in (".dockerignore", "sync rules", "uv pin"):
+    for name in (".dockerignore", "sync rules", "uv pin", "python wheels"):
         assert lines[name].startswith("ok    "), result.stdout
     # the base image is local: the probe container sees the project
     assert lines["project visible"].startswith("ok    project visible: "), result.stdout

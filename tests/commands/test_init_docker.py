@@ -111,3 +111,40 @@ def test_commented_compose_project(sample_copy: Path, tags: list[str], compose_2
     assert result.returncode == 0
     tags.append(f"{sample_copy.name}-web")
     assert_lean_prod(build(sample_copy, "prod", tags))
+
+
+def test_check_reads_what_compose_builds(tmp_path: Path, compose_2_40: str) -> None:
+    """`init --check` on a project whose service builds ctx/docker/Dockerfile.dev, with an
+    override that holds the watch rules: the files it reads are the ones Compose's own
+    resolved model names, and each finding names the file that holds its rule."""
+    import json
+
+    from devbox.commands.init import check_project
+    from devbox.project.check import build_files
+    from devbox.project.compose import load_compose
+    from devbox.project.locate import locate
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "web"\nversion = "0"\n')
+    (tmp_path / "ctx" / "docker").mkdir(parents=True)
+    (tmp_path / "ctx" / "docker" / "Dockerfile.dev").write_text("FROM python:3.13-slim-trixie\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    build: {context: ./ctx, dockerfile: docker/Dockerfile.dev}\n"
+    )
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  web:\n    develop:\n      watch:\n"
+        "        - {action: sync, path: ., target: /app}\n"
+    )
+    resolved = json.loads(
+        docker("compose", "--project-directory", str(tmp_path), "config", "--format", "json").stdout
+    )["services"]["web"]["build"]
+    dockerfile, _ = build_files(load_compose(locate(tmp_path)), "web", tmp_path)
+    assert dockerfile == Path(resolved["context"]) / resolved["dockerfile"]
+
+    found = [str(f) for f in check_project(project_dir=tmp_path)]
+    assert any(f.startswith("ctx/docker/Dockerfile.dev: no `dev` target") for f in found), found
+    assert (
+        "ctx/.dockerignore: missing: .venv and secrets reach the build context; devbox init"
+        in found
+    )
+    assert any(f.startswith("compose.override.yaml: a sync rule does not ignore") for f in found)
+    assert not any(f.startswith(("Dockerfile:", ".dockerignore:")) for f in found), found

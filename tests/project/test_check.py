@@ -12,6 +12,7 @@ from devbox.project.check import (
 )
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
+from devbox.project.secrets import block_lines
 
 DEV_PROD = "FROM python:3.13 AS dev\nFROM python:3.13 AS builder\nFROM python:3.13 AS prod\n"
 WATCH = "    develop:\n      watch:\n        - {action: rebuild, path: ./uv.lock}\n"
@@ -147,3 +148,68 @@ def test_a_target_the_dockerfile_lacks(
         assert found.startswith(f"compose.yaml: services.app.build.target is {target!r}, but ")
         fix = "remove `target: dev`" if target == "dev" else f"add `FROM ... AS {target}`"
         assert fix in found
+
+
+GOOD_IGNORE = "\n".join([".venv", ".env", *block_lines()]) + "\n"
+
+
+def check_all(folder: Path) -> list[str]:
+    from devbox.project.check import check_files
+
+    return [str(f) for f in check_files(locate(folder), service="web")]
+
+
+def test_check_reads_the_dockerfile_and_context_compose_builds(tmp_path: Path) -> None:
+    (tmp_path / "ctx" / "docker").mkdir(parents=True)
+    (tmp_path / "ctx" / "docker" / "Dockerfile.dev").write_text(DEV_PROD)
+    (tmp_path / "ctx" / ".dockerignore").write_text(".env\n")
+    build = "build: {context: ./ctx, dockerfile: docker/Dockerfile.dev, target: dev}"
+    (tmp_path / "compose.yaml").write_text(f"services:\n  web:\n    {build}\n{WATCH}")
+    found = check_all(tmp_path)
+    # no ./Dockerfile and no ./.dockerignore: those are not what Compose builds from
+    assert not any(f.startswith(("Dockerfile:", ".dockerignore:")) for f in found), found
+    assert "ctx/docker/Dockerfile.dev: uv is not copied from ghcr.io/astral-sh/uv; " in "\n".join(
+        f[: f.index(";") + 2] for f in found
+    )
+    assert "ctx/.dockerignore: .venv is not ignored; add a line `.venv`" in found
+    # BuildKit's own rule: <Dockerfile>.dockerignore beside the Dockerfile wins
+    (tmp_path / "ctx" / "docker" / "Dockerfile.dev.dockerignore").write_text(GOOD_IGNORE)
+    assert not any("dockerignore" in f for f in check_all(tmp_path))
+
+
+def test_findings_name_the_override_file_that_holds_the_rule(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(DEV_PROD)
+    (tmp_path / ".dockerignore").write_text(GOOD_IGNORE)
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: .\n")
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  web:\n    build: {target: prod}\n    develop:\n      watch:\n"
+        "        - {action: sync, path: ., target: /app}\n"
+    )
+    found = check_all(tmp_path)
+    assert (
+        "compose.override.yaml: a sync rule does not ignore .venv/; add `ignore: [.venv/]`" in found
+    )
+    assert any(
+        f.startswith("compose.override.yaml: services.web builds the `prod` stage") for f in found
+    ), found
+
+
+def test_an_app_reading_dotenv_needs_env_file(tmp_path: Path) -> None:
+    from devbox.project.check import check_files
+
+    (tmp_path / "Dockerfile").write_text(DEV_PROD)
+    (tmp_path / ".dockerignore").write_text(GOOD_IGNORE)
+    (tmp_path / "compose.yaml").write_text(f"services:\n  web:\n    build: .\n{WATCH}")
+    paths = locate(tmp_path)
+    why = "pydantic-settings in the dependencies"
+    found = [str(f) for f in check_files(paths, service="web", dotenv=why)]
+    assert found[-1] == (
+        "compose.yaml: services.web: the app reads .env (pydantic-settings in the dependencies), "
+        "but the image leaves it out and no env_file passes it; add `env_file: [{path: .env, "
+        "required: false}]` under services.web (Compose >= 2.24)"
+    )
+    (tmp_path / "compose.override.yaml").write_text("services:\n  web:\n    env_file: [.env]\n")
+    assert not any(
+        "env_file" in str(f) for f in check_files(locate(tmp_path), service="web", dotenv=why)
+    )
+    assert not any("env_file" in str(f) for f in check_files(paths, service="web", dotenv=None))

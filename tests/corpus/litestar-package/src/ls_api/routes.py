@@ -1,0 +1,6 @@
+from litestar import get
+
+
+@get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
