@@ -1,7 +1,7 @@
 """`devbox up` without Compose watch: `docker run` plus devbox's own watcher.
 
 Mirrors the service's `develop.watch` rules with Compose's semantics (see
-docs in README "Fallback mode"); the container is rebuilt, recreated, synced
+docs/dev-loop.md); the container is rebuilt, recreated, synced
 and exec'd as Compose would, and removed with its anonymous volumes on exit.
 """
 

@@ -163,10 +163,11 @@ def add_late_secrets(project: Path, name: str, token: str, folders: list[str]) -
             (project / folder / secret).write_text(f"TOKEN={token}\n")
         (project / folder / "marker.py").write_text("M = 1\n")
     for folder in folders:
-        wait_for(
-            lambda f=folder: sh(name, f"test -e /app/{f}/marker.py").returncode == 0,
-            timeout=60, what=f"{folder}/marker.py synced",
-        )  # fmt: skip
+
+        def synced(f: str = folder) -> bool:
+            return sh(name, f"test -e /app/{f}/marker.py").returncode == 0
+
+        wait_for(synced, timeout=60, what=f"{folder}/marker.py synced")
 
 
 def container_of(project: Path) -> str:
