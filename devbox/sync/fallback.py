@@ -436,7 +436,7 @@ class FallbackSession:
         path, key = found[1], name.strip("/")
         try:
             st: os.stat_result | None = path.lstat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # gone, or a file where its folder was
             st = None
         if st is not None and not stat.S_ISREG(st.st_mode):
             return  # a folder or a link on the host is never replaced

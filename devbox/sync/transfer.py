@@ -112,8 +112,10 @@ def clear(path, keep_dir):
         return
     if stat.S_ISDIR(st.st_mode):
         if not keep_dir:
+            gone_mine.add(path)  # what this receiver removes is not a deletion to send back
             shutil.rmtree(path)
     else:
+        gone_mine.add(path)
         os.unlink(path)
 known = set()
 class Failed(Exception):
@@ -175,6 +177,7 @@ def extract(tar):
                 os.rename(tmp, path)
             except OSError:  # a folder where the file goes: the file replaces it
                 shutil.rmtree(path)
+                gone_mine.add(path)
                 known.difference_update([k for k in known if k == path or k.startswith(path + '/')])
                 os.rename(tmp, path)
         except OSError as exc:

@@ -28,7 +28,7 @@ def test_up_syncs_an_edit_and_ctrl_c_leaves_nothing(
     volumes_before = dangling_volumes()
     log_path = tmp_path / "up.log"
     with log_path.open("wb") as log:
-        devbox = start_devbox(["up", "--project-dir", str(project)], log=log)
+        devbox = start_devbox(["up", "--mode", "watch", "--project-dir", str(project)], log=log)
         try:
             first = wait_for(lambda: http_json(port, "/"), timeout=180, what="the app to answer")
             assert first == {"message": "hello from sample-app"}
@@ -43,7 +43,7 @@ def test_up_syncs_an_edit_and_ctrl_c_leaves_nothing(
         finally:
             code = interrupt(devbox)
     output = log_path.read_text()
-    assert "watch mode: Compose 2.40.3" in output
+    assert "watch mode: asked for with --mode watch (Compose 2.40.3)" in output
     assert "Listening on http://0.0.0.0:8000/" in output  # the app's own output is shown
     assert code == 130, output
     assert project_leftovers(project.name) == {"containers": [], "networks": []}
