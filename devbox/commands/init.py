@@ -21,6 +21,7 @@ from devbox.project.check import (
 from devbox.project.choices import chosen_keys
 from devbox.project.compose import load_compose, project_name
 from devbox.project.detect import ProjectKind
+from devbox.project.editor import editor_facts, plan_editor
 from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths, locate
 from devbox.project.scaffold import (
@@ -110,7 +111,8 @@ def init_project(
     )
     if recorded is not None:
         files.append(recorded)
-    apply(files)
+    files += editor_files(final, developed or settings.service)
+    _apply(files)
     verdict, valid = validate_compose(locate(folder))
     notes, problems = ([verdict], []) if valid else ([], [verdict])
     notes = list(settings.notes) + notes
@@ -168,6 +170,41 @@ def stage_notes(targets: list[str]) -> list[str]:
             "Dockerfile: no `prod` stage, so smoke checks its last stage; " + GET_DEVBOX_STAGES
         )
     return notes
+
+
+def editor_files(paths: ProjectPaths, service: str) -> list[FileResult]:
+    """`.devcontainer/` and `.vscode/launch.json` for the developed service (see
+    `project.editor`): written when missing, never replaced."""
+    facts = editor_facts(paths.dir, service, paths.compose_files)
+    return plan_editor(paths.dir, paths.dir.name, facts)
+
+
+def _apply(files: list[FileResult]) -> None:
+    for result in files:
+        if result.content is not None:
+            result.path.parent.mkdir(parents=True, exist_ok=True)
+    apply(files)
+
+
+def init_devcontainer(*, project_dir: Path) -> InitReport:
+    """`devbox init --devcontainer`: only the editor's files, for a project whose compose
+    files exist (devbox's or yours); nothing else is touched."""
+    paths = locate(project_dir)
+    if not paths.compose_files:
+        raise ConfigError(
+            f"{paths.compose_file}: not found; run `devbox init` (it writes the editor's files too)"
+        )
+    settings = read_settings(paths.dir)
+    project = load_compose(paths)
+    svc = developed_service(project, settings.service)
+    if svc is None:
+        raise ConfigError(
+            f"{paths.compose_file}: no service `{settings.service}` and none with develop.watch; "
+            "pass --service or set [tool.devbox] service"
+        )
+    files = editor_files(paths, svc.name)
+    _apply(files)
+    return InitReport(settings=settings, files=files)
 
 
 def compose_runs_sync_exec(folder: Path) -> bool:
