@@ -243,6 +243,17 @@ def up(
         bool,
         typer.Option(help="Fallback: start the container again at once when it exits."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            help="Run the service's command under debugpy, listening on 127.0.0.1:5678 "
+            "(or the next free port); not with --mode watch."
+        ),
+    ] = False,
+    debug_port: Annotated[
+        int,
+        typer.Option(min=1, max=65535, help="With --debug: the host port (or the next free one)."),
+    ] = 5678,
 ) -> None:
     """Run the dev container and keep it in step with your edits, until Ctrl-C."""
     from devbox.commands.up import UpOptions
@@ -255,6 +266,8 @@ def up(
         quiet_ms=quiet_ms,
         max_wait_ms=max_wait_ms,
         restart_on_exit=restart_on_exit,
+        debug=debug,
+        debug_port=debug_port,
     )
     run_up(project_dir=project_dir, options=options, detach=detach, echo=echo)
 

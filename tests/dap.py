@@ -102,7 +102,9 @@ class DapSession:
             self.pending.append(message)
 
     def event(self, name: str, *, timeout: float = 60) -> Message:
-        return self.wait(lambda m: m.get("type") == "event" and m.get("event") == name, timeout=timeout)
+        return self.wait(
+            lambda m: m.get("type") == "event" and m.get("event") == name, timeout=timeout
+        )
 
     def response(self, seq: int, *, timeout: float = 60) -> Message:
         message = self.wait(

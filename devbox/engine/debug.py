@@ -9,12 +9,13 @@ so a breakpoint is hit after a reload too.
 """
 
 import shlex
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 DEBUG_PORT = 5678  # debugpy's port in the container
 DEBUGPY = "debugpy>=1.8,<2"
-TARGET = "/tmp/devbox-debugpy"
+TARGET = "/tmp/devbox-debugpy"  # noqa: S108 (in the container, where any user can write)
 ARGV0 = "devbox-debug"
 
 # Run as `sh -c SCRIPT devbox-debug COMMAND...`. A command that starts with a Python
@@ -30,8 +31,12 @@ case "$1" in
      prog=$(command -v "$1") || {{ echo "devbox --debug: $1: not found on PATH" >&2; exit 127; }}
      shift; set -- "$prog" "$@" ;;
 esac
-command -v uv >/dev/null || {{ echo "devbox --debug: no uv in the image to install debugpy" >&2; exit 127; }}
+command -v uv >/dev/null || {{
+  echo "devbox --debug: no uv in the image to install debugpy" >&2; exit 127; }}
 uv pip install --quiet --target {TARGET} --python "$py" {shlex.quote(DEBUGPY)}
+# debugpy's warning about frozen modules, which a reloader's child (started without
+# -Xfrozen_modules=off) would print on every start.
+export PYDEVD_DISABLE_FILE_VALIDATION=1
 export PYTHONPATH="{TARGET}${{PYTHONPATH:+:$PYTHONPATH}}"
 echo "devbox: debugpy listening on 0.0.0.0:{DEBUG_PORT} in the container" >&2
 exec "$py" -Xfrozen_modules=off -m debugpy --listen 0.0.0.0:{DEBUG_PORT} "$@"
@@ -65,3 +70,15 @@ def debugged_command(
     if command:
         return head + list(command)
     return head if entrypoint else list(default)
+
+
+def free_port(start: int = DEBUG_PORT, *, tries: int = 100) -> int:
+    """`start`, else the next port free on 127.0.0.1 (where the debug port is published)."""
+    for port in range(start, min(start + tries, 65536)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError(f"no free port on 127.0.0.1 from {start} to {start + tries - 1}")
