@@ -48,24 +48,32 @@ class EditorFacts:
     interpreter: str
     workspace: str
     debug_port: int = DEBUG_PORT
+    # .devcontainer/compose.devcontainer.yaml when it is there: PyCharm reads it too, so
+    # what it runs sees the host's files at the sync target.
+    override: str | None = None
+
+    def pycharm_files(self) -> tuple[str, ...]:
+        return self.compose_files + ((self.override,) if self.override else ())
 
     def pycharm_steps(self) -> list[str]:
         """PyCharm's Compose interpreter, in four steps, with these values."""
-        files = ", ".join(self.compose_files)
+        files = ", ".join(self.pycharm_files())
         return [
             "Settings > Project > Python Interpreter > Add Interpreter > On Docker Compose",
-            f"Configuration files: {files}; Service: {self.service}",
-            f"Interpreter (System Interpreter / existing): {self.interpreter}",
-            f"Path mappings: <project folder> -> {self.workspace}; then OK",
+            f"Configuration files: {files}; Service: {self.service}; Next",
+            f"System Interpreter: {self.interpreter} (the image's virtual environment); Create",
+            f"Path mappings (Run/Debug configurations): <project folder> -> {self.workspace}",
         ]
 
 
 def editor_facts(project_dir: Path, service: str, compose_files: Sequence[Path]) -> EditorFacts:
+    override = Path(DEVCONTAINER_DIR) / DEVCONTAINER_OVERRIDE
     return EditorFacts(
         service=service,
         compose_files=tuple(_relative(f, project_dir) for f in compose_files),
         interpreter=interpreter(),
         workspace=defaults.APP_DIR,
+        override=override.as_posix() if (project_dir / override).is_file() else None,
     )
 
 
