@@ -163,7 +163,7 @@ def add_attach(old: str, service: str) -> str | None:
 
 def plan_launch(path: Path, service: str) -> FileResult:
     old = _old(path)
-    if old is None:
+    if old is None or old == render_launch(service):
         return plan_file(path, render_launch(service), force=False)
     if attach_name(service) in old:
         return FileResult(

@@ -67,6 +67,9 @@ def test_sample_files(sample_copy: Path, compose_2_40: str) -> None:
         (".dockerignore", Outcome.CREATED),
         ("compose.yaml", Outcome.CREATED),
         ("pyproject.toml", Outcome.UNCHANGED),  # the sample records devbox's choices already
+        ("devcontainer.json", Outcome.CREATED),  # the editor's (tests/project/test_editor.py)
+        ("compose.devcontainer.yaml", Outcome.CREATED),
+        ("launch.json", Outcome.CREATED),
     ]
     dockerfile = (sample_copy / "Dockerfile").read_text()
     assert "{{" not in dockerfile and templates_dir().is_dir()
