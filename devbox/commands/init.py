@@ -1,6 +1,7 @@
 """`devbox init`: write the Dockerfile, .dockerignore and compose.yaml for a project, and
 `devbox init --check`: report drift from best practice in the files it has."""
 
+import contextlib
 import json
 import shutil
 import tomllib
@@ -180,10 +181,21 @@ def editor_files(paths: ProjectPaths, service: str) -> list[FileResult]:
 
 
 def _apply(files: list[FileResult]) -> None:
+    """`apply`, with the editor's folders created first (and removed again, empty, when
+    nothing could be written)."""
+    made: list[Path] = []
     for result in files:
-        if result.content is not None:
-            result.path.parent.mkdir(parents=True, exist_ok=True)
-    apply(files)
+        folder = result.path.parent
+        if result.content is not None and not folder.exists():
+            folder.mkdir(parents=True)
+            made.append(folder)
+    try:
+        apply(files)
+    except ConfigError:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def init_devcontainer(*, project_dir: Path) -> InitReport:
