@@ -11,6 +11,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,15 +31,31 @@ def debug_port(log: Path, child_done: bool) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _child_event(parent: DapSession, source: Path) -> dict[str, object]:
-    """The adapter's `debugpyAttach` for the reloader's child. Seen once in a few cold
-    runs under uvicorn: a child that connected to the adapter while the client attached is
-    never announced; a save (the reloader starts a new child) announces the next one."""
-    try:
-        return parent.event("debugpyAttach", timeout=30)
-    except DapError:
-        source.touch()
-        return parent.event("debugpyAttach", timeout=60)
+def _children(parent: DapSession, breakpoints: dict[str, list[int]]) -> list[DapSession]:
+    """A session on each child process the adapter announces (`debugpyAttach`), as VS Code
+    opens them: a reloader's children (uvicorn's spawned worker also brings
+    multiprocessing's resource tracker, in either order)."""
+    children: list[DapSession] = []
+    wait = 20.0  # the first child; the next come right after it
+    while True:
+        try:
+            event = parent.event("debugpyAttach", timeout=wait)
+        except DapError:
+            return children
+        children.append(parent.attach_child(event, breakpoints))
+        wait = 3.0
+
+
+def _stopped(sessions: list[DapSession], *, timeout: float) -> tuple[DapSession, dict[str, Any]]:
+    """The first `stopped` event of any session, and its session."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for session in sessions:
+            try:
+                return session, session.event("stopped", timeout=0.3)["body"]
+            except DapError:
+                continue
+    raise AssertionError(f"no session stopped in {timeout} s")
 
 
 def stop_on_route(
@@ -67,8 +84,7 @@ def stop_on_route(
     try:
         parent.attach(attach, breakpoints)
         # The sample serves from a reloader's child process: debugpy asks for its session.
-        child = parent.attach_child(_child_event(parent, app_py), breakpoints)
-        sessions.append(child)
+        sessions += _children(parent, breakpoints)
         answer: dict[str, object] = {}
 
         def request() -> None:
@@ -78,7 +94,7 @@ def stop_on_route(
 
         thread = threading.Thread(target=request, daemon=True)
         thread.start()
-        stopped = child.event("stopped", timeout=60)["body"]
+        child, stopped = _stopped(sessions, timeout=60)
         assert stopped["reason"] == "breakpoint", stopped
         frames = child.request("stackTrace", {"threadId": stopped["threadId"]})["stackFrames"]
         assert frames[0]["source"]["path"] == str(app_py)  # mapped back to the host
