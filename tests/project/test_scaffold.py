@@ -354,8 +354,10 @@ def test_options_passed_to_init_win_and_are_recorded(sample_copy: Path) -> None:
     again = init_project(project_dir=sample_copy)  # no options: what they set stays
     assert {(r.path.name, r.outcome) for r in again.files} <= {
         (name, Outcome.UNCHANGED)
-        for name in ("Dockerfile", ".dockerignore", "compose.yaml", "pyproject.toml")
-        + ("devcontainer.json", "compose.devcontainer.yaml", "launch.json")  # the editor's
+        for name in (
+            *("Dockerfile", ".dockerignore", "compose.yaml", "pyproject.toml"),
+            *("devcontainer.json", "compose.devcontainer.yaml", "launch.json"),  # the editor's
+        )
     }
 
 
