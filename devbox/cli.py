@@ -140,8 +140,16 @@ def init(
     uv_digest: Annotated[str | None, typer.Option(help="Pin uv's image: sha256:...")] = None,
     port: Annotated[int | None, typer.Option(help="The app's port.")] = None,
     service: Annotated[str | None, typer.Option(help="The Compose service name.")] = None,
+    devcontainer: Annotated[
+        bool,
+        typer.Option(
+            help="Only the editor's files (.devcontainer/, .vscode/launch.json), "
+            "for a project that has its compose files."
+        ),
+    ] = False,
 ) -> None:
-    """Write a Dockerfile, .dockerignore and compose.yaml for the project."""
+    """Write a Dockerfile, .dockerignore and compose.yaml for the project, and the
+    editor's .devcontainer/ and .vscode/launch.json."""
     if check:
         from devbox.commands.init import check_project
 
@@ -153,7 +161,7 @@ def init(
         typer.echo("no drift from best practice")
         return
 
-    from devbox.commands.init import init_project
+    from devbox.commands.init import init_devcontainer, init_project
     from devbox.project.scaffold import FileOutcome
 
     options = {
@@ -163,14 +171,17 @@ def init(
         "port": port,
         "service": service,
     }
-    report = init_project(
-        project_dir=project_dir,
-        force=force,
-        lock_missing=lock,
-        overrides={key: value for key, value in options.items() if value is not None},
-    )
+    if devcontainer:
+        report = init_devcontainer(project_dir=project_dir)
+    else:
+        report = init_project(
+            project_dir=project_dir,
+            force=force,
+            lock_missing=lock,
+            overrides={key: value for key, value in options.items() if value is not None},
+        )
     for result in report.files:
-        typer.echo(f"{result.path.name}: {result.message}")
+        typer.echo(f"{_shown(result.path)}: {result.message}")
         if diff and result.diff:
             typer.echo(result.diff, nl=False)
     for note in report.notes:
@@ -183,6 +194,13 @@ def init(
             f"{', '.join(differing)}: kept yours; --diff shows how they differ, "
             "--force replaces them"
         )
+
+
+def _shown(path: Path) -> str:
+    """A file init wrote, by name (the editor's with their folder)."""
+    if path.parent.name in (".devcontainer", ".vscode"):
+        return f"{path.parent.name}/{path.name}"
+    return path.name
 
 
 @app.command()
@@ -225,6 +243,17 @@ def up(
         bool,
         typer.Option(help="Fallback: start the container again at once when it exits."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            help="Run the service's command under debugpy, listening on 127.0.0.1:5678 "
+            "(or the next free port); not with --mode watch."
+        ),
+    ] = False,
+    debug_port: Annotated[
+        int,
+        typer.Option(min=1, max=65535, help="With --debug: the host port (or the next free one)."),
+    ] = 5678,
 ) -> None:
     """Run the dev container and keep it in step with your edits, until Ctrl-C."""
     from devbox.commands.up import UpOptions
@@ -237,6 +266,8 @@ def up(
         quiet_ms=quiet_ms,
         max_wait_ms=max_wait_ms,
         restart_on_exit=restart_on_exit,
+        debug=debug,
+        debug_port=debug_port,
     )
     run_up(project_dir=project_dir, options=options, detach=detach, echo=echo)
 

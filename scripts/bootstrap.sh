@@ -12,9 +12,14 @@ fi
 "${UV[@]}" sync --quiet --locked
 ./scripts/provision-engine
 ./scripts/provision-extra   # the "remote" engine and Podman test beds
+./scripts/provision-editor  # the Dev Containers CLI (npm)
 # shellcheck disable=SC1091
 source "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/engine.env"
 if [ -f "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/extra.env" ]; then
     # shellcheck disable=SC1091
     source "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/extra.env"
+fi
+if [ -f "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/editor.env" ]; then
+    # shellcheck disable=SC1091
+    source "${DEVBOX_ENGINE_HOME:-$HOME/.cache/devbox-engine}/editor.env"
 fi

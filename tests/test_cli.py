@@ -23,8 +23,36 @@ def test_init_reports_each_file(sample_copy: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "Dockerfile: created\n.dockerignore: created\ncompose.yaml: created\n"
-        "pyproject.toml: unchanged\n"
+        "pyproject.toml: unchanged\n.devcontainer/devcontainer.json: created\n"
+        ".devcontainer/compose.devcontainer.yaml: created\n.vscode/launch.json: created\n"
     )
+
+
+def test_init_devcontainer_writes_only_the_editors_files(sample_copy: Path) -> None:
+    assert runner.invoke(app, ["init", "--project-dir", str(sample_copy)]).exit_code == 0
+    for name in (".devcontainer", ".vscode"):
+        for file in (sample_copy / name).iterdir():
+            file.unlink()
+    (sample_copy / ".vscode" / "launch.json").write_text('{"configurations": []}\n')
+    dockerfile = (sample_copy / "Dockerfile").read_text()
+    result = runner.invoke(app, ["init", "--devcontainer", "--project-dir", str(sample_copy)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        ".devcontainer/devcontainer.json: created\n"
+        ".devcontainer/compose.devcontainer.yaml: created\n"
+        '.vscode/launch.json: updated: added "devbox: attach to sample-app"\n'
+    )
+    assert (sample_copy / "Dockerfile").read_text() == dockerfile
+    again = runner.invoke(app, ["init", "--devcontainer", "--project-dir", str(sample_copy)])
+    assert again.exit_code == 0, again.output
+    assert ".devcontainer/devcontainer.json: unchanged" in again.stdout
+    assert ".vscode/launch.json: kept: it has devbox's attach" in again.stdout
+
+
+def test_init_devcontainer_needs_compose_files(sample_copy: Path) -> None:
+    result = runner.invoke(app, ["init", "--devcontainer", "--project-dir", str(sample_copy)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "run `devbox init`" in result.output
 
 
 def test_init_keeps_a_differing_file_and_fails(sample_copy: Path) -> None:

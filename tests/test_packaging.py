@@ -42,7 +42,8 @@ def test_wheel_ships_templates(tmp_path: Path, sample_copy: Path) -> None:
     assert wheel.name.startswith(f"devbox-{__version__}-")
     assert run(bin_dir / "devbox", "init", "--project-dir", sample_copy) == (
         "Dockerfile: created\n.dockerignore: created\ncompose.yaml: created\n"
-        "pyproject.toml: unchanged\n"
+        "pyproject.toml: unchanged\n.devcontainer/devcontainer.json: created\n"
+        ".devcontainer/compose.devcontainer.yaml: created\n.vscode/launch.json: created\n"
     )
     python = next((tools / "devbox" / "bin").glob("python*"))
     code = "from devbox.project.templates import templates_dir; print(templates_dir())"

@@ -1,6 +1,7 @@
 """`devbox init`: write the Dockerfile, .dockerignore and compose.yaml for a project, and
 `devbox init --check`: report drift from best practice in the files it has."""
 
+import contextlib
 import json
 import shutil
 import tomllib
@@ -27,6 +28,7 @@ from devbox.project.choices import chosen_keys
 from devbox.project.compose import load_compose, project_name
 from devbox.project.detect import ProjectKind
 from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
+from devbox.project.editor import editor_facts, plan_editor
 from devbox.project.files import read_text
 from devbox.project.locate import ProjectPaths, locate
 from devbox.project.scaffold import (
@@ -137,7 +139,8 @@ def init_project(
     )
     if recorded is not None:
         files.append(recorded)
-    apply(files)
+    files += editor_files(final, developed or settings.service)
+    _apply(files)
     verdict, valid = validate_compose(locate(folder))
     notes, problems = ([verdict], []) if valid else ([], [verdict])
     notes = list(settings.notes) + wheel_notes(folder, settings) + notes
@@ -238,6 +241,52 @@ def _env_file_note(
         f"{name}: the app reads .env ({why}), which stays out of the image; add "
         f"`env_file: [{{path: .env, required: false}}]` under services.{service}"
     ]
+
+
+def editor_files(paths: ProjectPaths, service: str) -> list[FileResult]:
+    """`.devcontainer/` and `.vscode/launch.json` for the developed service (see
+    `project.editor`): written when missing, never replaced."""
+    facts = editor_facts(paths.dir, service, paths.compose_files)
+    return plan_editor(paths.dir, paths.dir.name, facts)
+
+
+def _apply(files: list[FileResult]) -> None:
+    """`apply`, with the editor's folders created first (and removed again, empty, when
+    nothing could be written)."""
+    made: list[Path] = []
+    for result in files:
+        folder = result.path.parent
+        if result.content is not None and not folder.exists():
+            folder.mkdir(parents=True)
+            made.append(folder)
+    try:
+        apply(files)
+    except ConfigError:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def init_devcontainer(*, project_dir: Path) -> InitReport:
+    """`devbox init --devcontainer`: only the editor's files, for a project whose compose
+    files exist (devbox's or yours); nothing else is touched."""
+    paths = locate(project_dir)
+    if not paths.compose_files:
+        raise ConfigError(
+            f"{paths.compose_file}: not found; run `devbox init` (it writes the editor's files too)"
+        )
+    settings = read_settings(paths.dir)
+    project = load_compose(paths)
+    svc = developed_service(project, settings.service)
+    if svc is None:
+        raise ConfigError(
+            f"{paths.compose_file}: no service `{settings.service}` and none with develop.watch; "
+            "pass --service or set [tool.devbox] service"
+        )
+    files = editor_files(paths, svc.name)
+    _apply(files)
+    return InitReport(settings=settings, files=files)
 
 
 def compose_runs_sync_exec(folder: Path) -> bool:

@@ -10,6 +10,8 @@ from pathlib import Path
 from devbox.commands.session import find_session
 from devbox.engine.client import compose_v1_version
 from devbox.errors import DevboxError
+from devbox.project.editor import DEVCONTAINER_DIR, DEVCONTAINER_JSON, LAUNCH_JSON, EditorFacts
+from devbox.project.editor import editor_facts as _editor_facts
 from devbox.runtime.state import Last, percentile
 from devbox.sync.rules import load_rules
 
@@ -59,6 +61,10 @@ class StatusReport:
     containers: list[ContainerStatus]
     rules: list[RuleInfo] | str  # the rules, or why they are invalid
     engine_info: dict[str, object] | None = None  # kind, address, sees the project folder
+    # What an editor needs (PyCharm's Compose interpreter, VS Code's files), as devbox chose it.
+    editor: EditorFacts | None = None
+    devcontainer: str | None = None  # .devcontainer/devcontainer.json, when there is one
+    launch: str | None = None  # .vscode/launch.json, when there is one
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -123,7 +129,18 @@ def status(
         ],
         rules=rules,
         engine_info=session.engine.info(ask=False).to_dict(),
+        editor=_editor_facts(
+            session.project.project_dir, session.service.name, session.project.files
+        ),
+        devcontainer=_exists(
+            session.project.project_dir, Path(DEVCONTAINER_DIR) / DEVCONTAINER_JSON
+        ),
+        launch=_exists(session.project.project_dir, LAUNCH_JSON),
     )
+
+
+def _exists(folder: Path, path: Path) -> str | None:
+    return str(path) if (folder / path).is_file() else None
 
 
 def _ms(values: list[float], share: float) -> float | None:
@@ -174,4 +191,21 @@ def describe(report: StatusReport) -> list[str]:
         for rule in report.rules:
             target = f" -> {rule.target}" if rule.target else ""
             lines.append(f"rule: {rule.action} {rule.path}{target}")
+    return lines + describe_editor(report)
+
+
+def describe_editor(report: StatusReport) -> list[str]:
+    """PyCharm's Compose interpreter (the values its dialog asks for), VS Code's files."""
+    facts = report.editor
+    if facts is None:
+        return []
+    lines = [
+        f"interpreter: {facts.interpreter} in service {facts.service} "
+        f"(compose files: {', '.join(facts.pycharm_files())}; project -> {facts.workspace})"
+    ]
+    lines += [f"  PyCharm {n}. {step}" for n, step in enumerate(facts.pycharm_steps(), 1)]
+    vscode = report.devcontainer or "none (`devbox init --devcontainer` writes it)"
+    lines.append(f"VS Code: Reopen in Container: {vscode}")
+    attach = f"{report.launch} (after `devbox up --debug`)" if report.launch else "none"
+    lines.append(f"debugger: debugpy on 127.0.0.1:{facts.debug_port}; attach: {attach}")
     return lines

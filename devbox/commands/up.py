@@ -17,13 +17,23 @@ from devbox.commands.session import name_clash
 from devbox.commands.shell_direct import shell_facts
 from devbox.engine import labels
 from devbox.engine.client import Engine, compose_v1_version
+from devbox.engine.debug import DEBUG_PORT, DebugSpec, free_port
 from devbox.engine.modes import Mode, choose_mode, podman_mode
 from devbox.engine.stack import Stack, stack_for
-from devbox.errors import BuildError, DevboxError, Interrupted, UsageError, error_for_code
+from devbox.errors import (
+    BuildError,
+    ConfigError,
+    DevboxError,
+    Interrupted,
+    UsageError,
+    error_for_code,
+)
 from devbox.output import Echo
 from devbox.project.check import missing_stage
 from devbox.project.compose import ComposeProject, Service, load_compose, watched_service
+from devbox.project.editor import LAUNCH_JSON, attach_name
 from devbox.project.locate import locate
+from devbox.project.settings import read_settings
 from devbox.runtime import process, state
 from devbox.runtime.signals import interruptible, shielded
 from devbox.sync.batcher import Batcher
@@ -49,6 +59,8 @@ class UpOptions:
     quiet_ms: int | None = None  # None: 50 ms, or 5 ms when the sync is copy
     max_wait_ms: int = 200
     restart_on_exit: bool = False
+    debug: bool = False  # the developed service's command under debugpy
+    debug_port: int = DEBUG_PORT  # its host port, or the next free one
 
     def quiet(self) -> int:
         """Copy mode waits less: each batch is a few ms on the receiver's stream, and the
@@ -75,6 +87,7 @@ class UpOptions:
             args += ["--quiet-ms", str(self.quiet_ms)]
         args += ["--max-wait-ms", str(self.max_wait_ms)]
         args += ["--restart-on-exit"] if self.restart_on_exit else []
+        args += ["--debug", "--debug-port", str(self.debug_port)] if self.debug else []
         return args + ([self.service] if self.service else [])
 
 
@@ -119,6 +132,9 @@ def up(
         )
         options = replace(options, sync=sync)
     echo(reason)
+    if options.debug and chosen is Mode.WATCH:
+        raise UsageError("--debug runs in compose mode or the fallback, not with --mode watch")
+    debug = _debug_spec(project, developed[0], options.debug_port, echo) if options.debug else None
     if options.restart_on_exit and chosen is Mode.WATCH:
         echo("--restart-on-exit is devbox's own; in watch mode, give the service a `restart:`")
     pid = os.getpid()
@@ -142,7 +158,30 @@ def up(
     )
     with state.session_lock(project.project_dir):
         stack = stack_for(engine, compose_v2=compose is not None, v1=v1 is not None)
-        _run(project, options, engine, chosen, stack, recorder, echo)
+        _run(project, options, engine, chosen, stack, recorder, echo, debug)
+
+
+def _debug_spec(project: ComposeProject, service: Service, start: int, echo: Echo) -> DebugSpec:
+    """`--debug`: debugpy's port on 127.0.0.1 (5678 unless taken), and the command to run
+    when the service names none (the image's, as [tool.devbox] dev-command records it)."""
+    try:
+        default = read_settings(project.project_dir).dev_command
+    except ConfigError:
+        default = ()
+    if not service.command and not default:
+        raise UsageError(
+            f"--debug: services.{service.name} has no command and [tool.devbox] no dev-command; "
+            "set one of them"
+        )
+    port = free_port(start)
+    launch = project.project_dir / LAUNCH_JSON
+    where = f"VS Code: {attach_name(service.name)!r} in {LAUNCH_JSON}"
+    if port != DEBUG_PORT:
+        where += f" (set its port to {port}: {DEBUG_PORT} is taken)"
+    elif not launch.exists():
+        where = "VS Code: `devbox init --devcontainer` writes an attach configuration"
+    echo(f"debugpy: {service.name} waits for a debugger on 127.0.0.1:{port}; {where}")
+    return DebugSpec(host_port=port, default_command=default)
 
 
 def _run(
@@ -153,6 +192,7 @@ def _run(
     stack: Stack | None,
     recorder: state.Recorder,
     echo: Echo,
+    debug: DebugSpec | None = None,
 ) -> None:
     """The session itself, under the project's session lock."""
     recorder.save()  # `down` and `status` see it building
@@ -177,6 +217,7 @@ def _run(
                 echo=echo,
                 mode=chosen,
                 named=options.service,
+                debug=debug,
             )
     finally:
         state.clear(project.project_dir, pid=recorder.record.pid)

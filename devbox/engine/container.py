@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from devbox import defaults
+from devbox.engine import debug as debugging
 from devbox.engine import labels
 from devbox.engine.exec_line import exec_options as exec_options  # re-exported
 from devbox.engine.owner import cache_volume_name
@@ -42,6 +43,8 @@ class ContainerSpec:
     # the service mounts one there itself (compose files devbox init writes do).
     cache_volume: str | None = None
     project_dir: Path | None = None  # labelled: another folder's project of one name
+    # `devbox up --debug`: the command runs under debugpy, its port published on 127.0.0.1.
+    debug: debugging.DebugSpec | None = None
 
 
 def image_tag(project: ComposeProject, service: Service) -> str:
@@ -68,13 +71,34 @@ def run_args(spec: ContainerSpec) -> list[str]:
     args += ["--volume", f"{defaults.APP_DIR}/.venv"]
     args += own_args(spec)
     if spec.resolved is not None:
-        return args + _resolved_args(spec.resolved, spec.image)
-    for port in svc.ports:
-        args += ["--publish", port]
-    args += exec_options(env=svc.environment, workdir=svc.working_dir, user=svc.user)
-    args.append(spec.image)
-    args += list(svc.command or ())
-    return args
+        options, command = _resolved_args(spec.resolved)
+        entrypoint = spec.resolved.entrypoint
+    else:
+        options = [arg for port in svc.ports for arg in ("--publish", port)]
+        options += exec_options(env=svc.environment, workdir=svc.working_dir, user=svc.user)
+        command, entrypoint = list(svc.command or ()), None
+    if spec.debug is not None:
+        whole = debugging.debugged_command(
+            entrypoint, spec.resolved.command if spec.resolved else svc.command,
+            spec.debug.default_command,
+        )  # fmt: skip
+        options = [*_without_entrypoint(options), "--publish", spec.debug.publish()]
+        sh, *rest = debugging.entrypoint()
+        return [*args, *options, "--entrypoint", sh, spec.image, *rest, *whole]
+    return [*args, *options, spec.image, *command]
+
+
+def _without_entrypoint(options: list[str]) -> list[str]:
+    kept: list[str] = []
+    skip = False
+    for arg in options:
+        if skip:
+            skip = False
+        elif arg == "--entrypoint":
+            skip = True
+        else:
+            kept.append(arg)
+    return kept
 
 
 def own_args(spec: ContainerSpec) -> list[str]:
@@ -92,12 +116,13 @@ def own_args(spec: ContainerSpec) -> list[str]:
     return args
 
 
-def _resolved_args(svc: ResolvedService, image: str) -> list[str]:
-    """The rest of `docker run` from Compose's resolved model, as Compose would apply it."""
+def _resolved_args(svc: ResolvedService) -> tuple[list[str], list[str]]:
+    """The rest of `docker run` from Compose's resolved model, as Compose would apply it:
+    the options before the image, and what follows it."""
     args = [arg for port in svc.ports for arg in ("--publish", port)]
     args += exec_options(env=svc.environment, workdir=svc.working_dir, user=svc.user)
     args += run_options(svc, alias=svc.name)
-    return [*args, image, *run_command(svc)]
+    return args, run_command(svc)
 
 
 def compose_without_develop(
@@ -170,6 +195,11 @@ def dev_image_candidates(project: ComposeProject, service: Service) -> list[str]
     return [image_tag(project, service), f"{project.name}-{service.name}"]
 
 
+def _literal(word: str) -> str:
+    """A word Compose's interpolation leaves as it is."""
+    return word.replace("$", "$$")
+
+
 CACHE_KEY = "devbox-uv-cache"  # the override's key for uv's cache volume devbox adds
 
 
@@ -213,6 +243,17 @@ def compose_override(specs: Sequence[ContainerSpec]) -> str | None:
                 environment["HOME"] = defaults.MAPPED_HOME
             service["tmpfs"] = [f"{defaults.MAPPED_HOME}:mode=1777"]
             service["labels"] = {labels.DEVBOX_USER: spec.user}
+        if spec.debug is not None:
+            resolved = spec.resolved
+            whole = debugging.debugged_command(
+                resolved.entrypoint if resolved else None,
+                resolved.command if resolved else svc.command,
+                spec.debug.default_command,
+            )
+            # `$$`: Compose would interpolate the script's (and a resolved command's) `$`.
+            service["entrypoint"] = [_literal(w) for w in debugging.entrypoint()]
+            service["command"] = [_literal(w) for w in whole]
+            service["ports"] = [spec.debug.publish()]
         if mounts:
             service["volumes"] = mounts
         if environment:

@@ -7,12 +7,14 @@ model gives every setting (see `engine.resolve`); without one, the file's own va
 are used and the settings that cannot be applied are named at start.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 from devbox.defaults import UV_CACHE_DIR
 from devbox.engine import labels
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.container import compose_override
+from devbox.engine.debug import DebugSpec
 from devbox.engine.modes import Mode
 from devbox.engine.owner import mount_target
 from devbox.engine.resolve import ResolvedProject
@@ -99,6 +101,7 @@ def run_project(
     restart_on_exit: bool = False,
     mode: Mode = Mode.FALLBACK,
     named: str | None = None,
+    debug: DebugSpec | None = None,
 ) -> None:
     """Start the project (compose mode: all of it, by Compose; the fallback: what the
     developed services need, then their own containers), keep each developed service in
@@ -127,6 +130,9 @@ def run_project(
         )
         for svc in services
     ]
+    if debug is not None:  # `up --debug`: the first developed service, under debugpy
+        debugged = next(s for s in sessions if s.service.name == developed[0])
+        debugged.spec = replace(debugged.spec, debug=debug)
     if len(sessions) > 1:
         for session in sessions:
             session.output_prefix = f"{session.service.name} | "

@@ -124,3 +124,9 @@ def test_copy_mode_batches_after_a_shorter_quiet_unless_told() -> None:
     # unset, the detached child picks it for the sync it resolves (auto may become copy)
     assert "--quiet-ms" not in UpOptions(sync=SyncMode.AUTO).cli_args()
     assert UpOptions(quiet_ms=15).cli_args()[4:6] == ["--quiet-ms", "15"]
+
+
+def test_debug_reaches_the_detached_child() -> None:
+    args = UpOptions(debug=True, debug_port=6000).cli_args()
+    assert args[-3:] == ["--debug", "--debug-port", "6000"]
+    assert "--debug" not in UpOptions().cli_args()

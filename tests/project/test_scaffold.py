@@ -67,6 +67,9 @@ def test_sample_files(sample_copy: Path, compose_2_40: str) -> None:
         (".dockerignore", Outcome.CREATED),
         ("compose.yaml", Outcome.CREATED),
         ("pyproject.toml", Outcome.UNCHANGED),  # the sample records devbox's choices already
+        ("devcontainer.json", Outcome.CREATED),  # the editor's (tests/project/test_editor.py)
+        ("compose.devcontainer.yaml", Outcome.CREATED),
+        ("launch.json", Outcome.CREATED),
     ]
     dockerfile = (sample_copy / "Dockerfile").read_text()
     assert "{{" not in dockerfile and templates_dir().is_dir()
@@ -351,7 +354,10 @@ def test_options_passed_to_init_win_and_are_recorded(sample_copy: Path) -> None:
     again = init_project(project_dir=sample_copy)  # no options: what they set stays
     assert {(r.path.name, r.outcome) for r in again.files} <= {
         (name, Outcome.UNCHANGED)
-        for name in ("Dockerfile", ".dockerignore", "compose.yaml", "pyproject.toml")
+        for name in (
+            *("Dockerfile", ".dockerignore", "compose.yaml", "pyproject.toml"),
+            *("devcontainer.json", "compose.devcontainer.yaml", "launch.json"),  # the editor's
+        )
     }
 
 

@@ -9,7 +9,8 @@ app = bottle.Bottle()
 
 @app.get("/")
 def index() -> dict[str, str]:
-    return {"message": GREETING}
+    message = GREETING  # a local, for the debugger tests to read
+    return {"message": message}
 
 
 @app.get("/health")
