@@ -31,6 +31,10 @@ SCENARIOS = {
         "Dependency change: `six` added to pyproject.toml and uv.lock until "
         "`python -c 'import six'` succeeds in the running container"
     ),
+    "writeback": (
+        "Write-back: a file written in the container until it is on the host (copy sync); "
+        "echoes: files sent back into the container after"
+    ),
     "cli": "CLI: medians of interleaved runs against one session (devbox on the watch path)",
     "watcher": "Watcher cost: start-up, CPU while idle and during the burst, resident memory",
     "images": "Images of the sample project",
@@ -55,6 +59,7 @@ NOT_RATIOS = frozenset(
         "runs",
         "failed",
         "writes",
+        "echoes",
     }
 )
 # The figures the markdown's ratio column shows, per scenario (JSON carries all of them).
@@ -366,6 +371,21 @@ GOALS = (
                 0.1,
                 relative=True,
             ),
+        )
+    ),
+    *(
+        goal
+        for row in ("copy", "up_copy", "copy_remote")
+        for goal in (
+            Goal(
+                24,
+                f"{row}: container write on the host p95 ≤ 100 ms",
+                "writeback",
+                row,
+                "p95_ms",
+                100,
+            ),
+            Goal(24, f"{row}: no echo", "writeback", row, "echoes", 0),
         )
     ),
     *(

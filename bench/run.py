@@ -66,8 +66,21 @@ RUN_ID = f"b{os.getpid()}"
 STARTED = time.monotonic()
 # The burst comes last: the 2,000 files stay, and an inotify overflow it may cause cannot
 # touch the other figures.
-PER_VARIANT = ("watcher", "edit_latency", "continuous", "dependency_change", "burst")
-REMOTE_SCENARIOS = ("edit_latency", "burst")
+PER_VARIANT = ("watcher", "edit_latency", "continuous", "dependency_change", "writeback", "burst")
+REMOTE_SCENARIOS = ("edit_latency", "writeback", "burst")
+COPY_VARIANTS = ("copy", "copy_remote", "up_copy")  # where the container's writes come back
+# In the container: `name token` writes /app/src/sample_app/<name> and prints its inode;
+# `stat name` prints the inode again (a file devbox sent back in has a new one).
+WRITER = r"""
+import os, sys
+for line in sys.stdin:
+    verb, _, rest = line.strip().partition(' ')
+    path = '/app/src/sample_app/' + (rest if verb == 'stat' else verb)
+    if verb != 'stat':
+        with open(path, 'w') as f:
+            f.write(rest + '\n')
+    print(os.stat(path).st_ino, flush=True)
+"""
 PROBE = r"""
 import os, sys, time
 path = sys.argv[1]
@@ -629,6 +642,49 @@ def dependency_change(
     }
 
 
+def write_back(v: Variant, writes: int) -> Figures:
+    """Files written in the container (through one long-lived exec, as an app or a shell
+    command writes them) until each is on the host; `echoes`: files devbox then copied
+    back into the container (their inode changed)."""
+    writer = subprocess.Popen(
+        ["docker", "exec", "-i", v.container, "python3", "-u", "-c", WRITER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=v.env,
+    )
+    assert writer.stdin is not None and writer.stdout is not None
+    lags: list[float] = []
+    inodes: dict[str, str] = {}
+    try:
+        for i in range(writes):
+            name, token = f"written_{i}.py", f"W{i}-{time.time()}"
+            host = v.project / "src/sample_app" / name
+            started = time.monotonic()
+            writer.stdin.write(f"{name} {token}\n")
+            writer.stdin.flush()
+            inodes[name] = writer.stdout.readline().strip()
+
+            def arrived(host: Path = host, token: str = token) -> bool:
+                with contextlib.suppress(OSError):
+                    return host.read_text().strip() == token
+                return False
+
+            wait_for(f"{name} on the host", arrived, timeout=10, interval=0.001)
+            lags.append((time.monotonic() - started) * 1000)
+            time.sleep(0.2)
+        time.sleep(1)
+        echoes = 0
+        for name, inode in inodes.items():
+            writer.stdin.write(f"stat {name}\n")
+            writer.stdin.flush()
+            echoes += writer.stdout.readline().strip() != inode
+    finally:
+        writer.kill()
+        writer.wait()
+    return {**summary(lags), "echoes": echoes}
+
+
 def idle_cost(v: Variant, seconds: float) -> Figures:
     import psutil
 
@@ -819,6 +875,8 @@ def scenarios_of(key: str, scenarios: list[str], sizes: Sizes) -> list[str]:
     """The scenarios a variant runs: the remote engine serves edit latency (and the burst in
     a full run); the CLI is measured on the watch path only."""
     wanted = [s for s in scenarios if s in PER_VARIANT]
+    if key not in COPY_VARIANTS:
+        wanted = [s for s in wanted if s != "writeback"]
     if key == "copy_remote":
         wanted = [s for s in wanted if s in REMOTE_SCENARIOS and (s != "burst" or not sizes.quick)]
     if key == "devbox_watch" and "cli" in scenarios:
@@ -862,6 +920,7 @@ def measure_variant(
         "edit_latency": lambda: edit_latency(v, sizes.saves, sizes.every),
         "continuous": lambda: continuous(v, sizes.stream_s),
         "burst": lambda: burst(v, sizes.burst_files),
+        "writeback": lambda: write_back(v, sizes.saves),
     }
     if prepared is not None:
         steps["dependency_change"] = lambda: dependency_change(
