@@ -613,6 +613,13 @@ CASES = [
         "{root}/.dockerignore: not UTF-8 text; save it as UTF-8",
     ),
     Case(
+        "dockerignore-nul",
+        compose(WATCHED, **{".dockerignore": b".venv\nsrc\x00x\n"}),
+        CHECK,
+        3,
+        "{root}/.dockerignore: line 2: contains a NUL byte; remove it",
+    ),
+    Case(
         "dockerfile-folder",
         compose(WATCHED),
         CHECK,

@@ -211,7 +211,8 @@ def _ignores_env(folder: Path, dockerignore: FileResult) -> bool:
     text = dockerignore.content
     if text is None:
         text = read_text(folder / ".dockerignore")
-    return text is not None and PatternMatcher(parse_ignore_text(text)).matches(".env")
+    path = folder / ".dockerignore"
+    return text is not None and PatternMatcher(parse_ignore_text(text, path=path)).matches(".env")
 
 
 def _env_file_note(

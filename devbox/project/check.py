@@ -384,7 +384,7 @@ def check_files(
     shown = _shown(paths.dir, dockerfile_path)
     ignore_text = read_text(ignore_path)
     ignores_env = ignore_text is not None and PatternMatcher(
-        parse_ignore_text(ignore_text)
+        parse_ignore_text(ignore_text, path=ignore_path)
     ).matches(".env")
     dockerfile = read_text(dockerfile_path)
     found = (

@@ -545,6 +545,8 @@ def parse_ignore_text(text: str, *, path: Path | str = ".dockerignore") -> list[
     for number, line in enumerate(text.split("\n"), start=1):
         if line.startswith("#"):
             continue
+        if "\0" in line:  # a build fails on it, naming no file
+            raise config_error(path, f"line {number}", "contains a NUL byte", "remove it")
         try:
             normalised = _normalise(line)
             if normalised is None:

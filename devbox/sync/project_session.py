@@ -34,7 +34,6 @@ from devbox.sync.watcher import ProjectWatcher
 # What devbox reads from the file itself when no Compose resolves the project.
 _READ_WITHOUT_COMPOSE = {
     "build", "image", "ports", "environment", "working_dir", "command", "user", "develop",
-    "container_name", "restart", "labels",
 }  # fmt: skip
 
 
