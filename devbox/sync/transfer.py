@@ -229,11 +229,13 @@ def watch(targets):
                 i += 16 + n
                 if m & 0x8000:
                     wds.pop(wd, None)
+                if name.startswith(b'.devbox-sync-'):  # this receiver's temporary files
+                    continue
                 base = wds.get(wd)
                 if base is None or not name:
                     continue
                 path = os.path.join(base, os.fsdecode(name))
-                if os.path.basename(path) in SKIP or '.devbox-sync-' in path:
+                if os.path.basename(path) in SKIP:
                     continue
                 if m & 0x40000000:
                     if m & 0x180:

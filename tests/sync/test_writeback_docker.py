@@ -1,10 +1,13 @@
 """What the container writes comes back to the host, in copy sync, against the real engine
 (compose mode): new files, changes made in `devbox shell`, never bytecode or `.venv`, no
-echo, a conflict kept beside the host's file, deletions with `writes-back = "all"`."""
+echo, a conflict kept beside the host's file, deletions with `writes-back = "all"`, and
+the real tools: Django's makemigrations and alembic."""
 
+import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -148,3 +151,64 @@ def test_all_brings_deletions_and_keeps_a_conflict_beside(
     output = log_path.read_text()
     assert code == 130, output
     assert "notes.txt: changed in the container and on the host" in output
+
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def test_makemigrations_and_alembic_revision_leave_their_files_on_the_host(
+    compose_2_40: str, tmp_path: Path
+) -> None:
+    """The real tools, run with `devbox shell` in copy sync: Django's `makemigrations` and
+    `alembic init` + `alembic revision` (alembic run by `uv run --with`, never added to
+    the project) write their files in the container; they come back to the host."""
+    from devbox.commands.init import init_project
+    from tests.conftest import free_port, remove_project_volumes
+
+    project = tmp_path / f"shop-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(CORPUS / "django", project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "shop").mkdir()
+    (project / "shop" / "__init__.py").write_text("")
+    (project / "shop" / "models.py").write_text(
+        "from django.db import models\n\n\nclass Order(models.Model):\n"
+        "    total = models.IntegerField()\n"
+    )
+    settings = project / "site_conf" / "settings.py"
+    settings.write_text(
+        settings.read_text().replace(
+            "INSTALLED_APPS: list[str] = []", 'INSTALLED_APPS: list[str] = ["shop"]'
+        )
+    )
+    init_project(project_dir=project)
+    compose = project / "compose.yaml"
+    port = free_port()
+    compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", f"127.0.0.1:{port}:8000"))
+    log_path = tmp_path / "up.log"
+    up = session(project, log_path)
+    try:
+        made = shell(project, "cd /app && python manage.py makemigrations shop")
+        assert made.returncode == 0, made.stdout + made.stderr
+        migration = project / "shop" / "migrations" / "0001_initial.py"
+        wait_for(migration.is_file, timeout=10, what="the migration on the host")
+        assert "class Migration(migrations.Migration)" in migration.read_text()
+        assert (project / "shop" / "migrations" / "__init__.py").is_file()
+
+        revision = shell(
+            project,
+            "cd /app && uv run --no-project --with alembic alembic init alembic && "
+            "uv run --no-project --with alembic alembic revision -m first",
+        )
+        assert revision.returncode == 0, revision.stdout + revision.stderr
+        wait_for(
+            lambda: next((project / "alembic" / "versions").glob("*_first.py"), None),
+            timeout=10,
+            what="the alembic revision on the host",
+        )
+        assert (project / "alembic.ini").is_file()
+        assert (project / "alembic" / "env.py").is_file()
+        assert 'name = "django-site"' in (project / "pyproject.toml").read_text()
+        assert "alembic" not in (project / "pyproject.toml").read_text()
+    finally:
+        code = interrupt(up)
+        remove_project_volumes(project.name)
+    assert code == 130, log_path.read_text()
