@@ -77,10 +77,17 @@ class ComposedService(FallbackSession):
         argv = self.engine.compose_cmd("build", self.service.name)
         return run_step(argv, title=f"building {self.spec.image}", echo=self.echo, env=BUILDKIT)[0]
 
-    def attach(self, *, resync: bool, changed_since: float | None = None) -> None:
+    def attach(
+        self,
+        *,
+        resync: bool,
+        changed_since: float | None = None,
+        output_since: float | None = None,
+    ) -> None:
         """Find the container Compose made, follow its output, give the mapped user its
         `.venv`, and (copy sync, with `resync`) copy every synced source in, or only those
-        changed since `changed_since` (the image's build: it holds the others)."""
+        changed since `changed_since` (the image's build: it holds the others). A container
+        started again keeps its old output: `output_since` shows only what came after."""
         found = [c for c in self.engine.service_containers(self.service.name) if c.running]
         if not found:
             raise StartError(
@@ -90,7 +97,7 @@ class ComposedService(FallbackSession):
         self.spec = replace(self.spec, name=found[0].name)
         self.exited, self.exit_reported = None, False
         self.started_at = time.monotonic()
-        self._follow(since=None)
+        self._follow(since=output_since)
         self._give_to_user()
         if resync and self.bind is None:
             copies = current_copies(self.rules)
@@ -117,19 +124,21 @@ class ComposedService(FallbackSession):
                 "up", "--detach", "--no-deps", "--force-recreate", "--renew-anon-volumes",
                 self.service.name,
             )  # fmt: skip
+        asked = time.time() - 1  # a second of slack: the engine's clock may differ
         result = process.run(argv, check=False, merge=True, env=BUILDKIT)
         if result.returncode != 0:
             tail = " / ".join(process.text(result.stdout).splitlines()[-3:])
             raise StartError(f"Compose did not start {self.service.name}: {tail}")
         self.engine.remove_volumes(*old_volumes)
-        self.attach(resync=resync)
+        self.attach(resync=resync, output_since=asked if resync else None)
 
     def restart(self) -> None:
         """A restart rule, as Compose watch does it: `compose restart` (the container and
         what was synced into it stay)."""
         self.stop_container()
+        asked = time.time() - 1  # a second of slack: the engine's clock may differ
         process.run(self.engine.compose_cmd("restart", self.service.name), check=False)
-        self.attach(resync=False)
+        self.attach(resync=False, output_since=asked)
 
     def stop_container(self) -> None:
         """Let go of the container (Compose's, removed at the session's end)."""
