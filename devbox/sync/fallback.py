@@ -249,6 +249,21 @@ class FallbackSession:
             self.copy(current_copies(self.rules))
         self.watch_writes()
 
+    def catch_up(self, since: float) -> None:
+        """Copy sync: sources saved after `since` (wall clock), while the container started
+        and before the watch was set up, have no event: copy them in now."""
+        if self.bind is not None:
+            return
+        copies = {
+            target: (rule, path)
+            for target, (rule, path) in current_copies(self.rules).items()
+            if path.stat().st_mtime > since - 1
+        }
+        try:
+            self.copy(copies)
+        except (DevboxError, OSError) as exc:
+            self.echo(f"error: {exc}; the next change syncs again", error=True)
+
     def watch_writes(self) -> None:
         """Copy sync: start the receiver now, not at the first batch, so that what the
         container writes comes back from the start (`sync.writeback`)."""

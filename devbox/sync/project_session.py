@@ -7,6 +7,7 @@ model gives every setting (see `engine.resolve`); without one, the file's own va
 are used and the settings that cannot be applied are named at start.
 """
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -161,6 +162,7 @@ def run_project(
         else f"removing {names}, the services started for them and anonymous volumes"
     )
     with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
+        begun = time.time()  # sources saved from now on, before the watch is set up, count
         hidden = sorted({name for session in sessions for name in session.masks.names})
         if mode is Mode.COMPOSE:
             composed = [s for s in sessions if isinstance(s, ComposedService)]
@@ -182,7 +184,7 @@ def run_project(
         for session in sessions:
             echo(f"container {session.spec.name} running ({sync.value} sync)")
         recorder.ready(sessions[0].spec.name)
-        _watch(project, sessions, batcher or Batcher(), echo)
+        _watch(project, sessions, batcher or Batcher(), echo, since=begun)
 
 
 def _with_override(
@@ -249,9 +251,15 @@ def _start_needed(
 
 
 def _watch(
-    project: ComposeProject, sessions: list[FallbackSession], batcher: Batcher, echo: Echo
+    project: ComposeProject,
+    sessions: list[FallbackSession],
+    batcher: Batcher,
+    echo: Echo,
+    *,
+    since: float | None = None,
 ) -> None:
-    """One watcher for the project; each batch planned and applied per service."""
+    """One watcher for the project; each batch planned and applied per service. Sources
+    saved after `since`, while the containers started, are copied in once it watches."""
 
     def skip(directory: Path) -> bool:
         return all(s.rules.skips_everywhere(directory) for s in sessions)
@@ -264,6 +272,9 @@ def _watch(
         ) as watcher:
             for session in sessions:
                 session.resend = watcher.resend
+                if since is not None:
+                    session.catch_up(since)
+            since = None
             how = " by polling" if watcher.polling else ""
             echo(f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up")
             for batch in watcher.batches(idle=HEALTH_INTERVAL):
