@@ -27,7 +27,6 @@ from devbox.sync.plan import current_copies
 # Files whose change makes the image Compose has for a service stale: its dependency
 # layer and the Dockerfile. Compose's own `up` builds only a missing image.
 IMAGE_INPUTS = (".dockerignore", "pyproject.toml", "uv.lock", ".python-version")
-MTIME_SLACK = 2.0  # seconds: a file saved while its image was being built is copied in
 
 
 def compose_image(project: ComposeProject, service: Service) -> str:
@@ -100,13 +99,7 @@ class ComposedService(FallbackSession):
         self._follow(since=output_since)
         self._give_to_user()
         if resync and self.bind is None:
-            copies = current_copies(self.rules)
-            if changed_since is not None:
-                copies = {
-                    target: (rule, path)
-                    for target, (rule, path) in copies.items()
-                    if path.stat().st_mtime > changed_since - MTIME_SLACK
-                }
+            copies = current_copies(self.rules, changed_since=changed_since)
             self.copy(copies)
         self.watch_writes()
 

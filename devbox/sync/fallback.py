@@ -254,13 +254,8 @@ class FallbackSession:
         and before the watch was set up, have no event: copy them in now."""
         if self.bind is not None:
             return
-        copies = {
-            target: (rule, path)
-            for target, (rule, path) in current_copies(self.rules).items()
-            if path.stat().st_mtime > since - 1
-        }
         try:
-            self.copy(copies)
+            self.copy(current_copies(self.rules, changed_since=since))
         except (DevboxError, OSError) as exc:
             self.echo(f"error: {exc}; the next change syncs again", error=True)
 

@@ -107,9 +107,15 @@ def plan_batch(
     return plan
 
 
-def current_copies(rules: RuleSet) -> dict[str, tuple[WatchRule, Path]]:
+MTIME_SLACK = 2.0  # seconds: a file saved around `changed_since` counts as changed
+
+
+def current_copies(
+    rules: RuleSet, *, changed_since: float | None = None
+) -> dict[str, tuple[WatchRule, Path]]:
     """Every file the sync rules cover now, at its container path: what a container
-    recreated from the last image needs copied in again (copy mode)."""
+    recreated from the last image needs copied in again (copy mode); with
+    `changed_since` (wall clock), only the files modified since then."""
     copies: dict[str, tuple[WatchRule, Path]] = {}
     for rule in rules.rules:
         if not rule.action.syncs:
@@ -119,6 +125,8 @@ def current_copies(rules: RuleSet) -> dict[str, tuple[WatchRule, Path]]:
             dirs[:] = [d for d in dirs if not rules.skips_dir(rule, here / d)]
             for name in files:
                 path = here / name
-                if rules.triggers(rule, path):
+                if rules.triggers(rule, path) and (
+                    changed_since is None or path.stat().st_mtime > changed_since - MTIME_SLACK
+                ):
                     copies[container_path(rule, path)] = (rule, path)
     return copies
