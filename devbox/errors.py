@@ -86,8 +86,9 @@ class CommandFailed(DevboxError):
 
     def __init__(self, argv: Sequence[str], returncode: int, output: Sequence[str]) -> None:
         self.argv, self.returncode, self.output = tuple(argv), returncode, tuple(output)
-        last = next((line for line in reversed(output) if line.strip()), "no output")
-        super().__init__(f"`{' '.join(argv[:3])}` failed (exit code {returncode}): {last}")
+        # its last line that is not blank: what `process.last_line` gives
+        self.reason = next((s for line in reversed(output) if (s := line.strip())), "no output")
+        super().__init__(f"`{' '.join(argv[:3])}` failed (exit code {returncode}): {self.reason}")
 
 
 class CommandTimedOut(CommandFailed):

@@ -36,6 +36,7 @@ from devbox.project.check import dockerfile_targets
 from devbox.project.files import read_text
 from devbox.project.locate import locate
 from devbox.project.settings import ProjectSettings, read_settings, service_name
+from devbox.runtime import process
 from devbox.runtime.process import TAIL, text
 from devbox.runtime.progress import run_step
 from devbox.runtime.signals import interruptible
@@ -174,11 +175,11 @@ class _SmokeRun:
         args = ["--name", self.container, "--label", label, "--publish", publish, self.image]
         result = self.engine.run_detached(args)
         if result.returncode != 0:
-            error = text(result.stderr).splitlines() or ["no output"]
+            why = process.reason(result, "no output")
             raise _Failed(
                 SmokeOutcome.START,
-                f"the container did not start: {error[-1]}; fix [tool.devbox] command",
-                error,
+                f"the container did not start: {why}; fix [tool.devbox] command",
+                text(result.stderr).splitlines() or [why],
             )
 
     def logs(self, echo: Echo, why: str) -> list[str]:

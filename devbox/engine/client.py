@@ -46,9 +46,8 @@ ENGINE_TIMEOUT = 30.0  # seconds an engine has to say its version: one that neve
 
 
 def unreachable(output: str) -> EngineError:
-    lines = output.strip().splitlines()
     return EngineError(
-        f"cannot reach the Docker engine: {lines[-1] if lines else 'no answer'}; "
+        f"cannot reach the Docker engine: {process.last_line(output, 'no answer')}; "
         "start Docker (or set DOCKER_HOST / DOCKER_CONTEXT)"
     )
 
@@ -169,8 +168,7 @@ class Engine:
         )
         if result.returncode != 0:
             raise EngineError(
-                f"could not join {container} to network {network}: "
-                f"{process.text(result.stderr).strip()}"
+                f"could not join {container} to network {network}: {process.reason(result)}"
             )
 
     def exec_cmd(
@@ -247,8 +245,7 @@ class Engine:
         result = process.run(self.compose_cmd("config", "--quiet"), check=False)
         if result.returncode == 0:
             return None
-        lines = process.text(result.stderr).splitlines()
-        return lines[-1] if lines else f"rejected (exit code {result.returncode}, no message)"
+        return process.reason(result, f"rejected (exit code {result.returncode}, no message)")
 
     def containers(self, *label_filters: str) -> list[ContainerInfo]:
         """All containers (running or not) carrying every `key=value` label given."""
@@ -426,7 +423,7 @@ class Engine:
         try:
             process.run(self.cmd("cp", "--archive", "-", f"{container}:/"), input=data)
         except CommandFailed as exc:
-            raise EngineError(f"copy into {container} failed: {exc.output[-1:]}") from None
+            raise EngineError(f"copy into {container} failed: {exc.reason}") from None
 
     def read_file(self, container: str, path: str) -> bytes | None:
         """A file's bytes in a container (`docker cp` out, as a tar stream), None when absent."""

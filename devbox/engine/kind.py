@@ -180,10 +180,8 @@ def ask_sees_project(client: tuple[str, ...], project_dir: Path) -> bool:
                 check=False,
             )
             if imported.returncode != 0:
-                lines = process.text(imported.stderr).splitlines() or ["no output"]
-                raise EngineError(
-                    f"cannot ask the engine whether it sees {project_dir}: {lines[-1]}"
-                )
+                why = process.reason(imported, "no output")
+                raise EngineError(f"cannot ask the engine whether it sees {project_dir}: {why}")
         create = ["create", "--name", name, "--label", PROBE_LABEL, "--pull", "never"]
         bind = ["--volume", f"{project_dir}:/devbox-probe:ro"]
         if process.run([*client, *create, *bind, PROBE_IMAGE, "/probe"], check=False).returncode:

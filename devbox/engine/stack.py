@@ -60,10 +60,7 @@ class Stack:
             args = ["config"] if self.v1 else ["config", "--format", "json"]
             result = process.run(self.cmd(files, *args), check=False)
         if result.returncode != 0:
-            lines = process.text(result.stderr).splitlines()
-            raise EngineError(
-                f"Compose rejects the project: {lines[-1] if lines else result.returncode}"
-            )
+            raise EngineError(f"Compose rejects the project: {process.reason(result)}")
         return parse_config(
             process.text(result.stdout), project=self.engine.project_name, v1=self.v1
         )

@@ -39,6 +39,20 @@ def text(data: bytes | None) -> str:
     return (data or b"").decode(errors="replace").strip()
 
 
+def last_line(output: str | Sequence[str], fallback: str = "no output") -> str:
+    """The last line of some output that is not blank, stripped; else `fallback`."""
+    lines = output.splitlines() if isinstance(output, str) else output
+    return next((s for line in reversed(lines) if (s := line.strip())), fallback)
+
+
+def reason(result: Result, fallback: str | None = None) -> str:
+    """Why a finished command failed, in one line: the last line of its stderr, else of its
+    stdout (the docker CLI says some failures there), else `fallback` (by default its exit
+    code)."""
+    said = text(result.stderr) or text(result.stdout)
+    return last_line(said, fallback or f"exit code {result.returncode}")
+
+
 def run(
     argv: Sequence[str],
     *,

@@ -144,3 +144,17 @@ def test_end_groups_does_not_count_a_group_it_could_not_signal(
     finally:
         leader.kill()
         leader.wait()
+
+
+def test_a_failed_commands_reason_is_its_last_stderr_line_else_stdout_else_the_fallback() -> None:
+    def done(code: int, stdout: bytes, stderr: bytes) -> process.Result:
+        return subprocess.CompletedProcess(["x"], code, stdout, stderr)
+
+    assert process.reason(done(1, b"out\n", b"first\n  last  \n\n")) == "last"
+    assert process.reason(done(126, b"OCI runtime exec failed\n", b"")) == "OCI runtime exec failed"
+    assert process.reason(done(137, b"", b"  \n")) == "exit code 137"
+    assert process.reason(done(1, b"", b""), "no output") == "no output"
+    assert process.last_line(["a", "b", "  "]) == "b"
+    assert process.last_line("") == "no output"
+    failed = CommandFailed(["uv", "lock"], 1, ["error: one", "  two  ", ""])
+    assert failed.reason == "two"
