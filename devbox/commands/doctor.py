@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from devbox import uv
 from devbox.engine.client import Engine, compose_v1_version
 from devbox.engine.versions import COMPOSE_WATCH_MIN, Version
 from devbox.errors import DevboxError
@@ -303,11 +304,11 @@ def _lock(root: Path) -> Check:
         return ok("uv.lock", "no pyproject.toml (requirements project)")
     if not (root / "uv.lock").is_file():
         return fail("uv.lock", "missing", "run `uv lock` (or `devbox init --lock`)")
-    uv = shutil.which("uv")
-    if uv is None:
+    program = shutil.which(uv.PROGRAM)
+    if program is None:
         return warn("uv.lock", "not checked: uv is not on PATH", "install uv")
     result = process.run(
-        [uv, "lock", "--check"],
+        uv.lock(check=True).argv(program),
         cwd=root,
         check=False,
         merge=True,
@@ -317,11 +318,10 @@ def _lock(root: Path) -> Check:
     output = process.text(result.stdout)
     if result.returncode == 0:
         return ok("uv.lock", "in step with pyproject.toml")
-    if "needs to be updated" in output:
+    if uv.lock_lags(output):
         return fail("uv.lock", "out of step with pyproject.toml", "run `uv lock`")
-    errors = [line for line in output.splitlines() if line.startswith("error:")]
-    why = errors[0].removeprefix("error: ") if errors else f"uv exit code {result.returncode}"
-    return warn("uv.lock", f"not checked: {why}")
+    why = uv.error_reason(output) or f"uv exit code {result.returncode}"
+    return warn("uv.lock", f"not checked: {why.removeprefix('error: ')}")
 
 
 def _sees_project(engine: Engine, root: Path, engine_up: bool) -> Check:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from devbox import uv
 from devbox.engine.client import Engine
 from devbox.engine.versions import (
     COMPOSE_OPTIONAL_ENV_FILE_MIN,
@@ -60,13 +61,14 @@ class InitReport:
 
 
 def lock(project_dir: Path) -> None:
-    uv = shutil.which("uv")
-    if uv is None:
+    program = shutil.which(uv.PROGRAM)
+    if program is None:
         raise ConfigError("uv: command not found; install uv, then run `uv lock`")
     try:
-        process.run([uv, "lock"], cwd=project_dir)
+        process.run(uv.lock().argv(program), cwd=project_dir)
     except CommandFailed as exc:
-        raise ConfigError(f"uv lock failed: {exc.output[-1] if exc.output else ''}") from None
+        why = uv.error_reason("\n".join(exc.output)) or exc.reason
+        raise ConfigError(f"uv lock failed: {why}") from None
 
 
 def init_project(

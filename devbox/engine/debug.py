@@ -8,15 +8,18 @@ debugpy follows the child processes a reloader starts (bottle, uvicorn, Flask, D
 so a breakpoint is hit after a reload too.
 """
 
-import shlex
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from devbox import uv
 
 DEBUG_PORT = 5678  # debugpy's port in the container
 DEBUGPY = "debugpy>=1.8,<2"
 TARGET = "/tmp/devbox-debugpy"  # noqa: S108 (in the container, where any user can write)
 ARGV0 = "devbox-debug"
+
+_INSTALL = uv.pip_install(quiet=True, target=TARGET, python="$py", packages=[DEBUGPY])
 
 # Run as `sh -c SCRIPT devbox-debug COMMAND...`. A command that starts with a Python
 # interpreter keeps its arguments (`python -m app`, `python manage.py runserver`);
@@ -33,7 +36,7 @@ case "$1" in
 esac
 command -v uv >/dev/null || {{
   echo "devbox --debug: no uv in the image to install debugpy" >&2; exit 127; }}
-uv pip install --quiet --target {TARGET} --python "$py" {shlex.quote(DEBUGPY)}
+{_INSTALL.shell(variables=["$py"])}
 # debugpy's warning about frozen modules, which a reloader's child (started without
 # -Xfrozen_modules=off) would print on every start.
 export PYDEVD_DISABLE_FILE_VALIDATION=1

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from devbox import uv
 from devbox.defaults import CACHE_VOLUME, UV_CACHE_DIR
 from devbox.errors import ConfigError
 from devbox.project.compose import ComposeProject, Service, load_compose, read_yaml
@@ -286,7 +287,7 @@ def _runs_uv_sync(rule: dict[str, Any]) -> bool:
     execute = rule.get("exec")
     command = execute.get("command") if isinstance(execute, dict) else None
     words = command.split() if isinstance(command, str) else command
-    return isinstance(words, list) and [str(w) for w in words[:2]] == ["uv", "sync"]
+    return isinstance(words, list) and uv.is_sync(words)
 
 
 def _caches_uv(project: ComposeProject, svc: Service | None) -> bool:

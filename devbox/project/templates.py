@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from devbox import __version__
+from devbox import __version__, uv
 from devbox.defaults import APP_DIR, CACHE_VOLUME, UV_CACHE_DIR
 from devbox.project.detect import ProjectKind
 from devbox.project.secrets import block_lines
@@ -80,16 +80,19 @@ def _rule_yaml(rule: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _scope(settings: ProjectSettings) -> str:
-    if settings.package:
-        return f"--package {settings.package}"
-    return "--all-packages" if settings.all_packages else ""
+def _sync(settings: ProjectSettings | None, **flags: bool) -> uv.UvCommand:
+    """The dev stage's `uv sync`, scoped as `[tool.devbox]` says."""
+    return uv.sync(
+        package=settings.package if settings else None,
+        all_packages=bool(settings and settings.all_packages),
+        **flags,
+    )
 
 
 def dependency_sync(settings: ProjectSettings | None) -> list[str]:
     """The command that brings a running dev container's .venv in step with a new lock: the
     dev stage's last `uv sync` (same flags), so the container matches a rebuilt image."""
-    return ["uv", "sync", "--locked", *(_scope(settings).split() if settings else [])]
+    return _sync(settings).argv()
 
 
 # The dev service's `env_file` when the app reads `.env`, which the image leaves out; a
@@ -107,12 +110,11 @@ def template_values(
 ) -> dict[str, str]:
     """The templates' placeholders. Without `dev_stage` (a Dockerfile of the user's that has
     no `dev` stage), compose.yaml names no target: Compose builds that Dockerfile as it is."""
-    scope = _scope(settings)
     # Nothing local in this layer (the project, workspace members, path dependencies), so it
     # builds from pyproject.toml and uv.lock alone; with local packages only --frozen can skip
     # reading their pyproject.toml files. The full sync after COPY checks the lock (--locked).
     frozen = settings.local_deps or settings.kind is ProjectKind.WORKSPACE
-    deps = f"{'--frozen' if frozen else '--locked'} --no-install-local {scope}".strip()
+    layer = {"frozen": frozen, "no_install_local": True}
     dev_requirements = project_dir / "requirements-dev.txt"
     # uv's cache in a named volume, for `uv sync` in the running container (uv projects only:
     # a requirements project rebuilds on every dependency change).
@@ -148,8 +150,10 @@ def template_values(
         # exec form, so that signals reach the app
         "command": json.dumps(list(settings.command)),
         "dev_command": json.dumps(list(settings.dev_command)),
-        "deps_flags": deps,
-        "sync_flags": f"--locked {scope}".strip(),
+        "deps_sync": _sync(settings, **layer).shell(),
+        "full_sync": _sync(settings).shell(),
+        "deps_sync_prod": _sync(settings, **layer, no_editable=True).shell(),
+        "full_sync_prod": _sync(settings, no_editable=True).shell(),
         "prod_sources": (
             "# The command reads the project's files: the sources come along.\n"
             "COPY --chown=app:app . /app\n"
@@ -160,7 +164,7 @@ def template_values(
             "RUN --mount=type=cache,target=/root/.cache/uv \\\n"
             "    --mount=type=bind,source=requirements-dev.txt,"
             "target=/app/requirements-dev.txt \\\n"
-            "    uv pip install -r requirements-dev.txt"
+            f"    {uv.pip_install(requirements='requirements-dev.txt').shell()}"
             if dev_requirements.is_file()
             else ""
         ),

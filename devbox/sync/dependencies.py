@@ -7,8 +7,9 @@ container keeps its old packages, so devbox runs the rule's command once more to
 and rebuilds the service itself (`docker compose build`, then `up --no-deps`).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
+from devbox import uv
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.container import exec_options
 from devbox.errors import DevboxError
@@ -18,8 +19,6 @@ from devbox.runtime import process
 from devbox.runtime.progress import run_step
 from devbox.sync.rules import Action, ExecSpec, WatchRule, load_rules
 
-# What `uv sync --locked` says when pyproject.toml asks for more than uv.lock holds.
-STALE_LOCK = "needs to be updated, but `--locked` was provided"
 LOCK_LAGS = (
     "uv.lock does not match pyproject.toml yet: the container keeps its packages "
     "until the new lock is saved (`uv lock` or `devbox lock` writes it)"
@@ -31,24 +30,18 @@ COMPOSE_BATCH_FAILED = "Error handling changed files"
 
 def failure_reason(result: process.Result) -> str | None:
     """Why a command failed, or None when the lock only lags behind pyproject.toml (saved
-    first, or edited by hand): a rebuild would fail the same way. The reason is the last
-    `error...` line it printed (uv's, or a build backend's such as a missing compiler),
-    else its last line that is not a hint; stdout when stderr is empty, as the docker CLI
-    prints an exec that could not start."""
+    first, or edited by hand): a rebuild would fail the same way. The reason is uv's
+    (`uv.error_reason`: its error, or a build backend's such as a missing compiler, and
+    the deepest cause); stdout when stderr is empty, as the docker CLI prints an exec
+    that could not start."""
     said = process.text(result.stderr) or process.text(result.stdout)
-    if STALE_LOCK in said:
+    if uv.lock_lags(said):
         return None
-    lines = [s for line in said.splitlines() if (s := line.strip()) and not s.startswith("hint:")]
-    errors = [line for line in lines if line.lower().startswith("error")]
-    return (errors or lines or [f"exit code {result.returncode}"])[-1]
+    return uv.error_reason(said) or f"exit code {result.returncode}"
 
 
 def rebuilding(container: str, reason: str) -> str:
     return f"uv sync in {container} failed ({reason}); rebuilding the image instead"
-
-
-def runs_uv_sync(command: Sequence[str]) -> bool:
-    return tuple(command[:2]) == ("uv", "sync")
 
 
 def uv_sync_rule(rules: Iterable[WatchRule]) -> WatchRule | None:
@@ -57,7 +50,7 @@ def uv_sync_rule(rules: Iterable[WatchRule]) -> WatchRule | None:
         (
             r
             for r in rules
-            if r.action is Action.SYNC_EXEC and r.exec and runs_uv_sync(r.exec.command)
+            if r.action is Action.SYNC_EXEC and r.exec and uv.is_sync(r.exec.command)
         ),
         None,
     )

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
-from devbox import defaults
+from devbox import defaults, uv
 from devbox.engine import labels
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.container import (
@@ -43,7 +43,6 @@ from devbox.sync.dependencies import (
     REBUILD_FAILED,
     failure_reason,
     rebuilding,
-    runs_uv_sync,
 )
 from devbox.sync.masks import Masks, secret_masks
 from devbox.sync.modes import SyncMode
@@ -181,9 +180,9 @@ class FallbackSession:
         argv = give_to(self.spec.user, self.owned_paths)
         result = self.engine.exec(self.spec.name, argv, options=["--user", "0"], capture=True)
         if result.returncode != 0:
-            lines = process.text(result.stderr).splitlines() or [f"exit {result.returncode}"]
             self.warn(
-                f"could not give {', '.join(self.owned_paths)} to {self.spec.user}: {lines[-1]}; "
+                f"could not give {', '.join(self.owned_paths)} to {self.spec.user}: "
+                f"{process.reason(result)}; "
                 "`uv sync` in the container may fail"
             )
 
@@ -526,7 +525,7 @@ class FallbackSession:
         if plan.restart and not plan.rebuild:
             self.restart()
         for spec in plan.execs:
-            uv_sync = runs_uv_sync(spec.command)
+            uv_sync = uv.is_sync(spec.command)
             options = exec_options(
                 env=spec.environment,
                 workdir=spec.working_dir,

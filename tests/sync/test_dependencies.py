@@ -47,8 +47,9 @@ def failed(code: int, stderr: bytes, stdout: bytes = b"") -> Result:
     return subprocess.CompletedProcess(["uv", "sync"], code, stdout, stderr)
 
 
-def test_the_reason_is_the_last_error_line() -> None:
-    assert failure_reason(failed(2, BROKEN)) == "error: Failed to parse `uv.lock`"
+def test_the_reason_is_the_last_error_line_and_its_deepest_cause() -> None:
+    reason = "error: Failed to parse `uv.lock`: TOML parse error at line 3"
+    assert failure_reason(failed(2, BROKEN)) == reason
     assert failure_reason(failed(137, b"")) == "exit code 137"
 
 
@@ -129,7 +130,8 @@ def test_a_sync_that_passes_now_changes_nothing(tmp_path: Path) -> None:
 def test_a_broken_lock_says_why_and_rebuilds_the_service(tmp_path: Path) -> None:
     engine, said = recover(tmp_path, (2, BROKEN))
     assert said[0] == (
-        "uv sync in fake-app-1 failed (error: Failed to parse `uv.lock`); "
+        "uv sync in fake-app-1 failed (error: Failed to parse `uv.lock`: TOML parse "
+        "error at line 3); "
         "rebuilding the image instead",
         True,
     )
