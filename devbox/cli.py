@@ -346,6 +346,7 @@ def logs(
 
 Packages = Annotated[list[str], typer.Argument(help="Packages, as uv takes them (`httpx>=0.27`).")]
 Dev = Annotated[bool, typer.Option("--dev", help="The dev dependency group.")]
+Group = Annotated[str | None, typer.Option("--group", help="This dependency group.")]
 
 
 def _deps_done(report: Any) -> None:
@@ -356,20 +357,24 @@ def _deps_done(report: Any) -> None:
 
 
 @app.command()
-def add(packages: Packages, dev: Dev = False, project_dir: ProjectDir = Path()) -> None:
+def add(
+    packages: Packages, dev: Dev = False, group: Group = None, project_dir: ProjectDir = Path()
+) -> None:
     """Add packages with uv (on the host, else in the dev container); the running loop
     installs them in the container without a rebuild."""
     from devbox.commands.deps import add as run_add
 
-    _deps_done(run_add(project_dir=project_dir, packages=packages, dev=dev))
+    _deps_done(run_add(project_dir=project_dir, packages=packages, dev=dev, group=group))
 
 
 @app.command()
-def remove(packages: Packages, dev: Dev = False, project_dir: ProjectDir = Path()) -> None:
+def remove(
+    packages: Packages, dev: Dev = False, group: Group = None, project_dir: ProjectDir = Path()
+) -> None:
     """Remove packages with uv; the running loop uninstalls them in the container."""
     from devbox.commands.deps import remove as run_remove
 
-    _deps_done(run_remove(project_dir=project_dir, packages=packages, dev=dev))
+    _deps_done(run_remove(project_dir=project_dir, packages=packages, dev=dev, group=group))
 
 
 @app.command(name="lock")

@@ -39,6 +39,37 @@ def test_only_runtime_starts_processes(path: Path) -> None:
     assert calls == []
 
 
+def _uv_command_lines(tree: ast.AST) -> list[int]:
+    """Lines of list or tuple displays that start a uv command line: `["uv", ...]`, or
+    `[uv, "lock"]` with a variable holding uv's path."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.List | ast.Tuple) or not node.elts:
+            continue
+        first = node.elts[0]
+        spelled = isinstance(first, ast.Constant) and first.value == "uv"
+        named = isinstance(first, ast.Name) and first.id in ("uv", "uv_path", "program")
+        if spelled or (named and len(node.elts) > 1):
+            found.append(node.lineno)
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "uv.py"],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_only_devbox_uv_spells_a_uv_command_line(path: Path) -> None:
+    """uv's arguments are built in devbox/uv.py only (`uv.add(...).argv(program)`)."""
+    assert _uv_command_lines(ast.parse(path.read_text())) == []
+
+
+def test_the_uv_scan_sees_uv_command_lines() -> None:
+    """The rule above would pass vacuously if the scan missed the old spellings."""
+    assert _uv_command_lines(ast.parse('a = ["uv", "sync"]\nb = [uv, "lock"]\n')) == [1, 2]
+    assert _uv_command_lines(ast.parse('PROGRAM = "uv"\nc = [PROGRAM, *args]\n')) == []
+
+
 def test_the_engine_scan_sees_the_engine() -> None:
     """The rule above would pass vacuously if the scan found nothing: it finds the client."""
     client = (PACKAGE / "engine" / "client.py").read_text()

@@ -1,5 +1,7 @@
 """`devbox add` / `remove` / `lock` without a container (no engine needed for these paths)."""
 
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,23 @@ def test_host_uv_runs_in_the_project_without_syncing(sample_copy: Path, tmp_path
     assert result.output == (
         "devbox: uv ran on the host: uv.lock; a running loop installs it in the container\n"
     )
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="no uv on PATH")
+def test_a_package_not_in_the_registry_says_uvs_reason_not_its_hint(sample_copy: Path) -> None:
+    """Real uv: a name the index does not have is uv's `Because ... was not found` line,
+    never the `hint:` uv prints after it (issue #23)."""
+    init_project(project_dir=sample_copy)
+    before = (sample_copy / "pyproject.toml").read_bytes(), (sample_copy / "uv.lock").read_bytes()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UV_PYTHON", sys.executable)
+        result = runner.invoke(app, ["add", "no-such-pkg-xyz-devbox", "-C", str(sample_copy)])
+    if any(word in result.output for word in ("lookup address", "Connect", "dns", "timed out")):
+        pytest.skip(f"the package index is not reachable: {result.output}")
+    assert result.exit_code == ExitCode.FAILURE
+    assert result.output.startswith("devbox: uv add failed: error: Failed to add dependencies: ")
+    assert "Because no-such-pkg-xyz-devbox was not found in the package registry" in result.output
+    assert "hint" not in result.output and "--frozen" not in result.output
+    assert result.output.count("\n") == 1
+    after = (sample_copy / "pyproject.toml").read_bytes(), (sample_copy / "uv.lock").read_bytes()
+    assert after == before

@@ -3,9 +3,11 @@ rebuild, in both modes (real engine)."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -102,7 +104,9 @@ def test_fallback_uv_add_is_installed_in_the_running_container(
                 timeout=120,
                 what="failure",
             )
-            assert "failed (error: Failed to parse `uv.lock`)" in log_path.read_text()
+            assert (
+                "failed (error: Failed to parse `uv.lock`: TOML parse error" in log_path.read_text()
+            )
             wait_for(lambda: http_json(port, "/health"), timeout=30, what="the old container")
             assert image_and_id(name) == before
         finally:
@@ -243,3 +247,177 @@ def test_devbox_add_without_uv_and_with_nothing_running(
         assert docker_lines("ps", "-aq", "--filter", label) == []  # the one-off is gone
     finally:
         docker_lines("image", "rm", "-f", image)
+
+
+# A package index of one wheel, `slowpkg`, that answers each request after DELAY seconds:
+# `python -c SLOW_WHEEL PORT DELAY` in the dev container, so uv there resolves slowly.
+SLOW_WHEEL = """
+import http.server, io, sys, time, zipfile
+port, delay = int(sys.argv[1]), float(sys.argv[2])
+files = {
+    "slowpkg/__init__.py": "",
+    "slowpkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\\nName: slowpkg\\nVersion: 1.0\\n",
+    "slowpkg-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    "slowpkg-1.0.dist-info/RECORD": "",
+}
+buffer = io.BytesIO()
+with zipfile.ZipFile(buffer, "w") as wheel:
+    for name, text in files.items():
+        wheel.writestr(name, text)
+DATA = buffer.getvalue()
+
+class Slow(http.server.BaseHTTPRequestHandler):
+    def do_HEAD(self):
+        time.sleep(delay)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(DATA)))
+        self.end_headers()
+
+    def do_GET(self):
+        self.do_HEAD()
+        self.wfile.write(DATA)
+
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Slow).serve_forever()
+"""
+
+
+def slow_wheel(container: str, delay: float) -> str:
+    """Serve `slowpkg` in the container; the requirement that makes uv fetch it."""
+    port = 19000 + os.getpid() % 1000
+    docker_lines("exec", "-d", container, "python", "-c", SLOW_WHEEL, str(port), str(delay))
+    probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), 1)"
+    wait_for(
+        lambda: (
+            subprocess.run(
+                ["docker", "exec", container, "python", "-c", probe], capture_output=True
+            ).returncode
+            == 0
+        ),
+        timeout=30,
+        what="the slow index",
+    )
+    return f"slowpkg @ http://127.0.0.1:{port}/slowpkg-1.0-py3-none-any.whl"
+
+
+def uv_processes(container: str) -> list[str]:
+    """The container's processes that are uv (`docker top`'s command lines)."""
+    lines = subprocess.run(
+        ["docker", "top", container], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[1:]
+    return [line for line in lines if " uv add " in f" {line} " or line.endswith(" uv")]
+
+
+def in_container(container: str, path: str) -> bytes:
+    return subprocess.run(
+        ["docker", "exec", container, "cat", path], capture_output=True, check=True
+    ).stdout
+
+
+def scratch_left(container: str) -> list[str]:
+    argv = ["docker", "exec", container, "sh", "-c", "ls -d /tmp/devbox-uv-* 2>/dev/null"]
+    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout.split()
+
+
+def dev_container(project: Path) -> str:
+    return wait_for(
+        lambda: docker_lines(
+            "ps",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            f"label=com.docker.compose.project={project.name}",
+        ),
+        timeout=30,
+        what="the container",
+    )[0]
+
+
+def start_add(
+    project: Path, requirement: str, env: dict[str, str], log: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """`devbox add REQUIREMENT` as a terminal's foreground job (SIGINT at its default)."""
+
+    def default_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "devbox", "add", requirement, "-C", str(project)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=default_sigint,
+    )
+
+
+@pytest.mark.parametrize("args", [[], ["--sync", "copy"]], ids=["bind", "copy"])
+def test_an_edit_saved_while_uv_runs_in_the_container_is_kept(
+    compose_2_40: str, initialized_sample: tuple[Path, int], tmp_path: Path, args: list[str]
+) -> None:
+    """uv in the container runs on a scratch copy: a pyproject.toml saved on the host
+    while it resolves keeps the user's edit (uv wrote the host's file through the bind
+    mount before, and the check compared it with itself), devbox says to run add again,
+    neither file is brought back, and the container keeps the host's files (issue #23)."""
+    project, port = initialized_sample
+    env = without_uv(tmp_path)
+    pyproject, lock = project / "pyproject.toml", project / "uv.lock"
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log:
+        devbox = start_devbox(["up", "-C", str(project), *args], log=log)
+        try:
+            wait_for(lambda: http_json(port, "/health"), timeout=180, what="the app")
+            name = dev_container(project)
+            requirement = slow_wheel(name, delay=4)
+            lock_before = lock.read_bytes()
+            with (tmp_path / "add.log").open("wb") as add_log:
+                add = start_add(project, requirement, env, add_log)
+                wait_for(lambda: uv_processes(name), timeout=60, what="uv in the container")
+                edited = pyproject.read_text() + "\n# saved while uv resolved\n"
+                pyproject.write_text(edited)
+                assert add.wait(timeout=120) == 3, (tmp_path / "add.log").read_text()
+            said = (tmp_path / "add.log").read_text()
+            assert said.count("\n") == 1, said
+            assert said.startswith(f"devbox: {pyproject}: changed on the host while uv ran in ")
+            assert "your edit is kept and uv's change is not applied: run `devbox add " in said
+            assert pyproject.read_text() == edited  # the edit is kept
+            assert "slowpkg" not in pyproject.read_text()
+            assert lock.read_bytes() == lock_before  # the lock stays in step with it
+            # the container has the host's files, not uv's
+            assert in_container(name, "/app/uv.lock") == lock_before
+            wait_for(
+                lambda: in_container(name, "/app/pyproject.toml") == edited.encode(),
+                timeout=30,
+                what="the host's pyproject.toml in the container",
+            )
+            assert scratch_left(name) == []
+            assert uv_processes(name) == []
+        finally:
+            assert interrupt(devbox) == 130, log_path.read_text()
+
+
+def test_ctrl_c_during_add_in_the_container_stops_uv_there(
+    compose_2_40: str, initialized_sample: tuple[Path, int], tmp_path: Path
+) -> None:
+    """Ctrl-C while uv resolves in the dev container: no uv is left running there (the
+    docker CLI's exec does not pass the signal on), no scratch folder stays, the host's
+    files are as they were."""
+    project, port = initialized_sample
+    env = without_uv(tmp_path)
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log:
+        devbox = start_devbox(["up", "-C", str(project)], log=log)
+        try:
+            wait_for(lambda: http_json(port, "/health"), timeout=180, what="the app")
+            name = dev_container(project)
+            requirement = slow_wheel(name, delay=600)
+            before = {p: (project / p).read_bytes() for p in ("pyproject.toml", "uv.lock")}
+            with (tmp_path / "add.log").open("wb") as add_log:
+                add = start_add(project, requirement, env, add_log)
+                wait_for(lambda: uv_processes(name), timeout=60, what="uv in the container")
+                os.killpg(add.pid, signal.SIGINT)
+                assert add.wait(timeout=60) == 130, (tmp_path / "add.log").read_text()
+            assert uv_processes(name) == []
+            assert scratch_left(name) == []
+            assert {p: (project / p).read_bytes() for p in before} == before
+        finally:
+            assert interrupt(devbox) == 130, log_path.read_text()
