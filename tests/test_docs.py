@@ -1,18 +1,32 @@
-"""The docs cannot drift from the README: docs/index.md is generated from it."""
+"""The docs cannot drift: docs/index.md is generated from the README, and dev-loop.md's
+settings table from devbox/engine/applied.py (both by scripts/docs_generate.py)."""
 
 import importlib.util
+from types import ModuleType
 
 from tests.conftest import REPO
 
+FIX = "run `uv run python scripts/docs_generate.py`"
 
-def test_docs_index_is_the_readme() -> None:
-    spec = importlib.util.spec_from_file_location("docs_index", REPO / "scripts" / "docs_index.py")
+
+def _generator() -> ModuleType:
+    path = REPO / "scripts" / "docs_generate.py"
+    spec = importlib.util.spec_from_file_location("docs_generate", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_index_is_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     index = (REPO / "docs" / "index.md").read_text(encoding="utf-8")
-    assert index == module.index_from_readme(readme), "run `uv run python scripts/docs_index.py`"
+    assert index == _generator().index_from_readme(readme), FIX
+
+
+def test_dev_loop_page_holds_the_settings_table_of_the_code() -> None:
+    page = (REPO / "docs" / "dev-loop.md").read_text(encoding="utf-8")
+    assert page == _generator().with_settings_table(page), FIX
 
 
 def test_readme_is_short_and_every_page_is_in_the_site() -> None:

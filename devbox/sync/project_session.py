@@ -11,13 +11,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from devbox.defaults import UV_CACHE_DIR
-from devbox.engine import labels
+from devbox.engine import applied, labels
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.container import compose_override
 from devbox.engine.debug import DebugSpec
 from devbox.engine.modes import Mode
-from devbox.engine.owner import mount_target
 from devbox.engine.resolve import ResolvedProject
 from devbox.engine.stack import Stack
 from devbox.errors import BuildError, StartError
@@ -32,39 +30,22 @@ from devbox.sync.fallback import HEALTH_INTERVAL, FallbackSession
 from devbox.sync.modes import SyncMode
 from devbox.sync.watcher import ProjectWatcher
 
-# What devbox reads from the file itself when no Compose resolves the project.
-_READ_WITHOUT_COMPOSE = {
-    "build", "image", "ports", "environment", "working_dir", "command", "user", "develop",
-}  # fmt: skip
 
-
-def unapplied_without_compose(project: ComposeProject, developed: list[str]) -> list[str]:
-    """The settings of the project that no Compose is there to apply (pure)."""
-    found: list[str] = []
+def unapplied_settings(project: ComposeProject, developed: list[str], col: applied.Runner) -> str:
+    """The start-up line naming the settings `col` leaves out (pure; empty if none).
+    Without Compose, `${VAR}` is not substituted and the other services do not start."""
     services = project.data.get("services") or {}
-    for name in developed:
-        raw = services.get(name) or {}
+    found = applied.unapplied(col, services, developed)
+    if col is applied.Runner.BARE:
         found += [
-            f"services.{name}.{key}"
-            for key, value in raw.items()
-            if key not in _READ_WITHOUT_COMPOSE and not _only_uv_cache(key, value)
+            (f"services.{name}", applied.Cell(False, "no `${VAR}` substitution"))
+            for name in developed
+            if "${" in repr(services.get(name))
         ]
-        if "${" in repr(raw):
-            found.append(f"services.{name}: ${{VAR}} substitution")
-    others = [name for name in services if name not in developed]
-    if others:
-        found.append(f"services {', '.join(others)} (not started)")
-    return found
-
-
-def _only_uv_cache(key: str, value: object) -> bool:
-    """A `volumes` list holding only uv's cache mount, which the fallback mounts itself."""
-    return (
-        key == "volumes"
-        and isinstance(value, list)
-        and bool(value)
-        and all(isinstance(v, str) and mount_target(v) == UV_CACHE_DIR for v in value)
-    )
+        others = [name for name in services if name not in developed]
+        if others:
+            found.append((f"services {', '.join(others)}", applied.Cell(False, "not started")))
+    return applied.unapplied_line(col, found)
 
 
 def _ordered(services: list[Service], resolved: ResolvedProject | None) -> list[Service]:
@@ -110,10 +91,11 @@ def run_project(
     user asked for, if any."""
     developed = [s.name for s in services]
     resolved = stack.resolve() if stack is not None else None
-    if resolved is None:
-        missing = unapplied_without_compose(project, developed)
-        if missing:
-            echo(f"no Compose to resolve the project; not applied: {'; '.join(missing)}")
+    line = unapplied_settings(
+        project, developed, applied.runner(mode, resolved=resolved is not None)
+    )
+    if line:
+        echo(line)
     services = _ordered(services, resolved)
     kind = ComposedService if mode is Mode.COMPOSE else FallbackSession
     sessions = [

@@ -88,6 +88,10 @@ def scenario(project: Path, app_port: int, worker_port: int, log_path: Path, *ex
                     "BUILT_WITH": "build-arg",
                 }
                 assert body["message"] == "app v1"
+                # the start-up line names what the mode leaves out (engine/applied.py)
+                unapplied = "not applied in fallback with a Compose: services.worker.labels"
+                fallback = "--mode" not in extra
+                assert (unapplied in log_path.read_text()) is fallback, log_path.read_text()
                 # the worker started once the one-shot migration had completed
                 assert wait_for(lambda: http(worker_port), timeout=60, what="the worker") == {
                     "message": "worker v1",

@@ -1,8 +1,9 @@
 from pathlib import Path
 
+from devbox.engine.applied import Runner
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
-from devbox.sync.project_session import unapplied_without_compose
+from devbox.sync.project_session import unapplied_settings
 
 
 def test_uv_cache_volume_is_not_named_as_unapplied(tmp_path: Path) -> None:
@@ -13,8 +14,36 @@ def test_uv_cache_volume_is_not_named_as_unapplied(tmp_path: Path) -> None:
         "  web: {build: ., volumes: [uv-cache:/opt/uv-cache, data:/data]}\n"
     )
     project = load_compose(locate(tmp_path))
-    assert unapplied_without_compose(project, ["app"]) == ["services web (not started)"]
-    assert unapplied_without_compose(project, ["web"]) == [
-        "services.web.volumes",
-        "services app (not started)",
-    ]
+    assert unapplied_settings(project, ["app"], Runner.BARE) == (
+        "not applied in fallback without Compose: services web (not started)"
+    )
+    assert unapplied_settings(project, ["web"], Runner.BARE) == (
+        "not applied in fallback without Compose: services.web.volumes (uv's cache volume "
+        "only); services app (not started)"
+    )
+
+
+def test_each_runner_names_what_it_leaves_out(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  web:\n"
+        "    build: .\n"
+        "    image: web:${TAG:-dev}\n"
+        "    restart: always\n"
+        "    deploy: {replicas: 2}\n"
+        "  worker: {build: ., depends_on: {web: {condition: service_started, restart: true}}}\n"
+    )
+    project = load_compose(locate(tmp_path))
+    assert unapplied_settings(project, ["web"], Runner.WATCH) == ""
+    assert unapplied_settings(project, ["web"], Runner.COMPOSE) == (
+        "not applied in compose mode (the default): services.web.deploy.replicas (only the "
+        "first replica is synced); services.worker.depends_on.web.restart (a restart rule "
+        "does not restart the dependents)"
+    )
+    fallback = unapplied_settings(project, ["web"], Runner.FALLBACK)
+    assert "services.web.restart (devbox names, restarts and labels" in fallback
+    assert "services.web.deploy;" in fallback
+    assert "services.worker.depends_on.web.restart" in fallback
+    bare = unapplied_settings(project, ["web"], Runner.BARE)
+    assert "services.web (no `${VAR}` substitution)" in bare
+    assert bare.endswith("services worker (not started)")
