@@ -12,7 +12,6 @@ override, as Compose picks them: an explicit `--file` would turn the override of
 """
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +69,8 @@ def _from_env(start: Path, value: str) -> tuple[Path, ...]:
 def _workspace_table(folder: Path) -> dict[str, object] | None:
     """`[tool.uv.workspace]` of the folder's pyproject.toml; None when it has none (or the
     file cannot be read: devbox reports that when it reads the project itself)."""
+    import tomllib  # not at the top: the direct shell imports this module, rarely this
+
     try:
         text = (folder / "pyproject.toml").read_text(encoding="utf-8")
         data = tomllib.loads(text.removeprefix("\ufeff"))
