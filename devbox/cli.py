@@ -145,7 +145,17 @@ def init(
     command: Annotated[str | None, typer.Option(help="What the app runs (prod).")] = None,
     python_image: Annotated[str | None, typer.Option(help="Base image.")] = None,
     uv_digest: Annotated[str | None, typer.Option(help="Pin uv's image: sha256:...")] = None,
-    port: Annotated[int | None, typer.Option(help="The app's port.")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="The host port the app is published on, 127.0.0.1:PORT [default: 8000]."),
+    ] = None,
+    app_port: Annotated[
+        int | None,
+        typer.Option(
+            help="The port the app listens on in the container (the commands init writes "
+            "use it) [default: the one your --command names, else 8000]."
+        ),
+    ] = None,
     service: Annotated[str | None, typer.Option(help="The Compose service name.")] = None,
     devcontainer: Annotated[
         bool,
@@ -192,6 +202,7 @@ def init(
         "python-image": python_image,
         "uv-digest": uv_digest,
         "port": port,
+        "app-port": app_port,
         "service": service,
     }
     if devcontainer:

@@ -311,3 +311,15 @@ def test_init_fix_goes_alone(sample_copy: Path) -> None:
     result = runner.invoke(app, ["init", "--fix", "--check", "--project-dir", str(sample_copy)])
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr == "devbox: --fix and --check do not go together; run them one at a time\n"
+
+
+def test_init_port_publishes_the_host_port_to_the_apps_own(sample_copy: Path) -> None:
+    result = runner.invoke(app, ["init", "--port", "8101", "--project-dir", str(sample_copy)])
+    assert result.exit_code == 0, result.stderr
+    assert '- "127.0.0.1:8101:8000"' in (sample_copy / "compose.yaml").read_text()
+    result = runner.invoke(
+        app, ["init", "--force", "--app-port", "9000", "--project-dir", str(sample_copy)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert '- "127.0.0.1:8101:9000"' in (sample_copy / "compose.yaml").read_text()
+    assert "app-port = 9000\n" in (sample_copy / "pyproject.toml").read_text()
