@@ -134,11 +134,28 @@ def init(
     check: Annotated[
         bool, typer.Option(help="Only report drift from best practice; write nothing.")
     ] = False,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            help="Only fix, in place, what --check reports and devbox can fix: the developed "
+            "service building `prod` instead of `dev`."
+        ),
+    ] = False,
     lock: Annotated[bool, typer.Option(help="Run `uv lock` when uv.lock is missing.")] = False,
     command: Annotated[str | None, typer.Option(help="What the app runs (prod).")] = None,
     python_image: Annotated[str | None, typer.Option(help="Base image.")] = None,
     uv_digest: Annotated[str | None, typer.Option(help="Pin uv's image: sha256:...")] = None,
-    port: Annotated[int | None, typer.Option(help="The app's port.")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="The host port the app is published on, 127.0.0.1:PORT [default: 8000]."),
+    ] = None,
+    app_port: Annotated[
+        int | None,
+        typer.Option(
+            help="The port the app listens on in the container (the commands init writes "
+            "use it) [default: the one your --command names, else 8000]."
+        ),
+    ] = None,
     service: Annotated[str | None, typer.Option(help="The Compose service name.")] = None,
     devcontainer: Annotated[
         bool,
@@ -150,6 +167,22 @@ def init(
 ) -> None:
     """Write a Dockerfile, .dockerignore and compose.yaml for the project, and the
     editor's .devcontainer/ and .vscode/launch.json."""
+    if fix and (check or force or devcontainer):
+        from devbox.errors import UsageError
+
+        other = "--check" if check else "--force" if force else "--devcontainer"
+        raise UsageError(f"--fix and {other} do not go together; run them one at a time")
+    if fix:
+        from devbox.commands.init import fix_project
+
+        changes = fix_project(project_dir=project_dir)
+        for change in changes:
+            typer.echo(change)
+        if not changes:
+            typer.echo(
+                "nothing to fix: the developed service does not build `prod` in place of `dev`"
+            )
+        return
     if check:
         from devbox.commands.init import check_project
 
@@ -169,6 +202,7 @@ def init(
         "python-image": python_image,
         "uv-digest": uv_digest,
         "port": port,
+        "app-port": app_port,
         "service": service,
     }
     if devcontainer:

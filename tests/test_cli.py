@@ -235,7 +235,7 @@ def test_init_check_reports_a_service_building_prod(sample_copy: Path) -> None:
     assert result.exit_code == ExitCode.FAILURE
     assert result.stdout == (
         "compose.yaml: services.sample-app builds the `prod` stage, so edits never reach the "
-        "running code; set `target: dev` under services.sample-app.build\n"
+        "running code; run `devbox init --fix` to set `target: dev` under services.sample-app.build\n"
     )
 
 
@@ -257,3 +257,69 @@ def test_init_check_judges_the_dockerignore_as_a_build_reads_it(sample_copy: Pat
     assert ".dockerignore: updated: added .venv, .devbox, the secrets block (" in result.stdout
     result = runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)])
     assert (result.exit_code, result.stdout) == (0, "no drift from best practice\n")
+
+
+def test_init_fix_makes_the_service_build_dev_in_place(sample_copy: Path) -> None:
+    runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    compose = sample_copy / "compose.yaml"
+    kept = compose.read_text().replace("target: dev", "target: prod  # ours").replace("\n", "\r\n")
+    compose.write_bytes(kept.encode())
+    check = runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)])
+    assert "run `devbox init --fix` to set `target: dev`" in check.stdout
+    result = runner.invoke(app, ["init", "--fix", "--project-dir", str(sample_copy)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "compose.yaml: services.sample-app.build.target is now `dev` (was `prod`); the rest of "
+        "compose.yaml is as it was: `devbox up` runs your edits\n"
+    )
+    assert compose.read_bytes() == kept.replace("target: prod  #", "target: dev  #").encode()
+    again = runner.invoke(app, ["init", "--fix", "--project-dir", str(sample_copy)])
+    assert again.exit_code == 0
+    assert (
+        again.stdout
+        == "nothing to fix: the developed service does not build `prod` in place of `dev`\n"
+    )
+    assert runner.invoke(app, ["init", "--check", "--project-dir", str(sample_copy)]).exit_code == 0
+
+
+def test_init_fix_edits_the_override_that_sets_the_target(sample_copy: Path) -> None:
+    runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    main = (sample_copy / "compose.yaml").read_bytes()
+    override = sample_copy / "compose.override.yaml"
+    override.write_text("services:\n  sample-app:\n    build:\n      target: prod\n")
+    result = runner.invoke(app, ["init", "--fix", "--project-dir", str(sample_copy)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("compose.override.yaml: services.sample-app.build.target ")
+    assert override.read_text() == "services:\n  sample-app:\n    build:\n      target: dev\n"
+    assert (sample_copy / "compose.yaml").read_bytes() == main
+
+
+def test_init_fix_without_a_dev_stage_says_how_to_get_one(sample_copy: Path) -> None:
+    runner.invoke(app, ["init", "--project-dir", str(sample_copy)])
+    compose = sample_copy / "compose.yaml"
+    compose.write_text(compose.read_text().replace("target: dev", "target: prod"))
+    dockerfile = sample_copy / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace(" AS dev", " AS develop"))
+    before = compose.read_text()
+    result = runner.invoke(app, ["init", "--fix", "--project-dir", str(sample_copy)])
+    assert result.exit_code == ExitCode.CONFIG
+    assert "add a `dev` stage to Dockerfile (`devbox init --force` writes devbox's" in result.stderr
+    assert compose.read_text() == before
+
+
+def test_init_fix_goes_alone(sample_copy: Path) -> None:
+    result = runner.invoke(app, ["init", "--fix", "--check", "--project-dir", str(sample_copy)])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == "devbox: --fix and --check do not go together; run them one at a time\n"
+
+
+def test_init_port_publishes_the_host_port_to_the_apps_own(sample_copy: Path) -> None:
+    result = runner.invoke(app, ["init", "--port", "8101", "--project-dir", str(sample_copy)])
+    assert result.exit_code == 0, result.stderr
+    assert '- "127.0.0.1:8101:8000"' in (sample_copy / "compose.yaml").read_text()
+    result = runner.invoke(
+        app, ["init", "--force", "--app-port", "9000", "--project-dir", str(sample_copy)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert '- "127.0.0.1:8101:9000"' in (sample_copy / "compose.yaml").read_text()
+    assert "app-port = 9000\n" in (sample_copy / "pyproject.toml").read_text()

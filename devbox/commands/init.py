@@ -24,14 +24,16 @@ from devbox.project.check import (
     check_files,
     developed_service,
     dockerfile_targets,
+    target_path,
 )
 from devbox.project.choices import chosen_keys
 from devbox.project.compose import load_compose, project_name
 from devbox.project.detect import ProjectKind
 from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
 from devbox.project.editor import editor_facts, plan_editor
-from devbox.project.files import read_text
-from devbox.project.locate import ProjectPaths, locate
+from devbox.project.files import read_text, write_all
+from devbox.project.locate import ProjectPaths, locate, require_compose
+from devbox.project.merge import set_dev_target
 from devbox.project.scaffold import (
     FileResult,
     apply,
@@ -346,3 +348,36 @@ def check_project(*, project_dir: Path) -> list[Finding]:
         sync_exec=compose_runs_sync_exec(paths.dir),
         dotenv=settings.dotenv,
     )
+
+
+def fix_project(*, project_dir: Path) -> list[str]:
+    """`devbox init --fix`: the developed service builds the Dockerfile's `dev` stage where
+    it built `prod` (an explicit `target: prod`, or no target and `prod` last). The target
+    is set in the compose file that decides it (an override file too), every other byte of
+    it kept (`merge.set_dev_target`), written atomically. One line per change; none when
+    there was nothing to fix."""
+    paths = require_compose(locate(project_dir))
+    settings = read_settings(paths.dir)
+    project = load_compose(paths)
+    found = check_build_target(project, service=settings.service)
+    svc = developed_service(project, settings.service)
+    if not found or svc is None or svc.context is None:
+        return []
+    dockerfile = svc.context / svc.dockerfile
+    if "dev" not in dockerfile_targets(read_text(dockerfile) or ""):
+        raise ConfigError(str(found[0]))  # its fix says how to get a dev stage first
+    path = target_path(project, svc.name)
+    old = read_text(path, keep_newlines=True)
+    if old is None:
+        raise ConfigError(f"{path}: not found; run `devbox init`")
+    fixed = set_dev_target(old, file=str(path), service=svc.name)
+    check = load_compose(paths, planned={path: fixed.text.replace("\r\n", "\n")})
+    if check_build_target(check, service=svc.name):  # another file still decides otherwise
+        raise ConfigError(f"{found[0].file}: {found[0].problem}; set `target: dev` by hand")
+    write_all([(path, fixed.text)])
+    was = f"`{fixed.was}`" if fixed.was else "no target, so the last stage"
+    name = found[0].file
+    return [
+        f"{name}: services.{svc.name}.build.target is now `dev` (was {was}); the rest of "
+        f"{path.name} is as it was: `devbox up` runs your edits"
+    ]

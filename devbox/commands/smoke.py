@@ -119,8 +119,8 @@ class _SmokeRun:
         if self.completed:
             return "ran to completion (exit 0)"
         if self.server:
-            return f"TCP port {self.settings.port}"
-        return f"TCP port {self.settings.port}, or running to completion"
+            return f"TCP port {self.settings.app_port}"
+        return f"TCP port {self.settings.app_port}, or running to completion"
 
     def run(self, *, timeout: float, echo: Echo) -> SmokeReport:
         began, failed = time.monotonic(), None
@@ -171,7 +171,7 @@ class _SmokeRun:
     def start(self) -> None:
         self.started = time.monotonic()
         label = labels.label(labels.SMOKE, self.settings.name)
-        publish = f"{self.publish_on}::{self.settings.port}"
+        publish = f"{self.publish_on}::{self.settings.app_port}"
         args = ["--name", self.container, "--label", label, "--publish", publish, self.image]
         result = self.engine.run_detached(args)
         if result.returncode != 0:
@@ -206,7 +206,7 @@ class _SmokeRun:
                 echo(f"{self.container} ran to completion (exit 0)")
                 return self.healthy()
             if not running and code == 0 and not self.settings.smoke:
-                what = self.settings.health_path or f"port {self.settings.port}"
+                what = self.settings.health_path or f"port {self.settings.app_port}"
                 raise _Failed(
                     SmokeOutcome.START,
                     f"the container exited with code 0 before it answered on {what} (last log "
@@ -224,7 +224,9 @@ class _SmokeRun:
             if self.settings.smoke:
                 return self.run_command(self.settings.smoke, deadline, echo)
             if port is None:
-                port = parse_host_port(self.engine.host_port(self.container, self.settings.port))
+                port = parse_host_port(
+                    self.engine.host_port(self.container, self.settings.app_port)
+                )
             if port is not None:
                 problem, path = probe_tcp(self.host, port), self.settings.health_path
                 if problem is None and path:
@@ -239,20 +241,23 @@ class _SmokeRun:
 
     def timed_out(self, reason: str, echo: Echo) -> _Failed:
         logs = self.logs(echo, "not healthy in time")
-        port, path = self.settings.port, self.settings.health_path
+        port, path = self.settings.app_port, self.settings.health_path
         if path:
             problem = f"GET {path} never answered 2xx in time (last: {reason})"
             fix = "fix the route or [tool.devbox] health-path, or raise --timeout"
         elif self.server:
             problem = f"port {port} never accepted a connection in time (last: {reason})"
-            fix = f"make the app listen on 0.0.0.0:{port} ([tool.devbox] port), or raise --timeout"
+            fix = (
+                f"make the app listen on 0.0.0.0:{port} (or set [tool.devbox] app-port to its "
+                "port), or raise --timeout"
+            )
         else:
             problem = (
                 f"port {port} never accepted a connection, and the app did not run to "
                 f"completion, in time (last: {reason})"
             )
             fix = (
-                f"a server: make it listen on 0.0.0.0:{port} ([tool.devbox] port); a "
+                f"a server: make it listen on 0.0.0.0:{port} (or set [tool.devbox] app-port); a "
                 "command-line app: let it exit 0 or set [tool.devbox] smoke; or raise --timeout"
             )
         return _Failed(SmokeOutcome.HEALTH_TIMEOUT, f"{problem}; {fix}", logs)

@@ -13,6 +13,7 @@ several apps are found, the notes give the exact `--command` to pass.
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,6 +120,32 @@ def find_apps(project_dir: Path, package: str | None) -> list[App]:
             rel = path.relative_to(project_dir).as_posix()
             apps.append(App(rel, "Django", None))
     return apps
+
+
+_PORT_OPTIONS = ("--port", "-p")
+_BIND_OPTIONS = ("--bind", "-b")
+_ADDRESS = re.compile(r"(?:.*:)?(\d{1,5})")  # `0.0.0.0:8000`, `[::]:8000`, `8000`
+
+
+def named_port(command: Sequence[str]) -> int | None:
+    """The port a command says its server listens on: `--port 5000` (`-p`, `--port=`) of
+    uvicorn, flask, fastapi and most CLIs, gunicorn's `--bind host:5000` (`-b`), Django's
+    `runserver 0.0.0.0:5000`; None when it names none."""
+    words = list(command)
+    found: str | None = None
+    for i, word in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        option, equals, value = word.partition("=")
+        if option in (*_PORT_OPTIONS, *_BIND_OPTIONS) and equals:
+            found = value
+        elif word in (*_PORT_OPTIONS, *_BIND_OPTIONS) or word == "runserver":
+            found = following
+        else:
+            continue
+        match = _ADDRESS.fullmatch(found)
+        if match and 1 <= int(match.group(1)) <= 65535:
+            return int(match.group(1))
+    return None
 
 
 def _listen(port: int) -> tuple[str, ...]:

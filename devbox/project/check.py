@@ -193,11 +193,38 @@ def check_build_target(
             f"{at} has no build target, so Compose builds the Dockerfile's last stage "
             f"(`{last or 'unnamed'}`), not `dev`: edits never reach the running code"
         )
-    return [
-        Finding(
-            holding_file(project, svc.name, "build"), problem, f"set `target: dev` under {at}.build"
-        )
-    ]
+    fix = (
+        f"run `devbox init --fix` to set `target: dev` under {at}.build"
+        if has_dev
+        else f"add a `dev` stage to {_shown(project.project_dir, dockerfile)} (`devbox init "
+        f"--force` writes devbox's, yours kept as Dockerfile.bak), then set `target: dev` "
+        f"under {at}.build"
+    )
+    return [Finding(target_file(project, svc.name), problem, fix)]
+
+
+def target_file(project: ComposeProject, service: str) -> str:
+    """The compose file that decides the service's build target, named as in the project
+    folder: the last to set `build.target`, else the last to set `build`."""
+    return _shown(project.project_dir, target_path(project, service))
+
+
+def target_path(project: ComposeProject, service: str) -> Path:
+    """`target_file`'s path: where `devbox init --fix` sets the target."""
+    with_build = with_target = None
+    for file in project.files:
+        try:
+            data = read_yaml(file)
+        except ConfigError:
+            continue
+        services = data.get("services") if isinstance(data, dict) else None
+        raw = services.get(service) if isinstance(services, dict) else None
+        build = raw.get("build") if isinstance(raw, dict) else None
+        if build is not None:
+            with_build = file
+        if isinstance(build, dict) and "target" in build:
+            with_target = file
+    return with_target or with_build or project.file
 
 
 def missing_stage(project: ComposeProject, svc: Service) -> str | None:

@@ -224,7 +224,8 @@ def _check_shape(file: Path, data: Any) -> None:
 
 # Keys whose lists Compose merges (override entries appended, duplicates dropped);
 # other lists (command, entrypoint, ...) are replaced by the override's.
-_APPENDED = {"ports", "expose", "volumes", "dns", "dns_search", "env_file"}
+# `develop.watch` too: an override's (or an extending service's) rules come after the base's.
+_APPENDED = {"ports", "expose", "volumes", "dns", "dns_search", "env_file", "watch"}
 _MAPPINGS = {"environment", "labels", "args", "extra_hosts"}
 
 
@@ -253,6 +254,134 @@ def merge(base: Any, override: Any, key: str = "") -> Any:
     return override
 
 
+def _rooted(raw: Any, folder: Path) -> Any:
+    """A service of a file read from another folder (an `include:`d file, an `extends:`
+    file) with the relative paths devbox reads made absolute against `folder`, as Compose
+    resolves them: the build context and each watch rule's path."""
+    if not isinstance(raw, dict):
+        return raw
+    raw = dict(raw)
+    build = raw.get("build")
+    if isinstance(build, str):
+        raw["build"] = str(folder / build)
+    elif isinstance(build, dict):
+        raw["build"] = {**build, "context": str(folder / str(build.get("context", ".")))}
+    develop = raw.get("develop")
+    watch = develop.get("watch") if isinstance(develop, dict) else None
+    if isinstance(watch, list):
+        rules = [
+            {**rule, "path": str(folder / rule["path"])}
+            if isinstance(rule, dict) and isinstance(rule.get("path"), str)
+            else rule
+            for rule in watch
+        ]
+        raw["develop"] = {**develop, "watch": rules}
+    return raw
+
+
+_MAX_NESTING = 16  # includes within includes, extends of extends
+
+
+def _extended(
+    file: Path, data: dict[str, Any], name: str, folder: Path, chain: tuple[str, ...]
+) -> Any:
+    """`services.<name>` of `data` (read from `file`, its paths relative to `folder`) with
+    its `extends:` applied as Compose applies it: the base service (from `extends.file`,
+    relative to `file`'s folder, else the same file) merged under the service's own keys,
+    the base's relative paths rooted where its file is."""
+    services = data.get("services")
+    raw = services.get(name) if isinstance(services, dict) else None
+    at = f"services.{name}.extends"
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    spec = raw["extends"]
+    if isinstance(spec, str):
+        spec = {"service": spec}
+    if not isinstance(spec, dict) or not isinstance(spec.get("service"), str):
+        raise config_error(
+            file, at, f"must name a service, got {spec!r}", "e.g. `extends: {service: base}`"
+        )
+    link = f"{file}:{spec['service']}"
+    if link in chain or len(chain) > _MAX_NESTING:
+        raise config_error(file, at, "extends itself (a loop)", "break the loop")
+    base_file, base_data, base_folder = file, data, folder
+    if spec.get("file") is not None:
+        base_file = (file.parent / str(spec["file"])).resolve()
+        loaded = read_yaml(base_file) if base_file.is_file() else None
+        if not isinstance(loaded, dict):
+            raise config_error(
+                file, f"{at}.file", f"{spec['file']} not found (or not a mapping)", "fix the path"
+            )
+        base_data, base_folder = loaded, base_file.parent
+    base_services = base_data.get("services")
+    if not isinstance(base_services, dict) or spec["service"] not in base_services:
+        raise config_error(
+            file, f"{at}.service", f"no service {spec['service']!r} in {base_file.name}",
+            "name one it defines",
+        )  # fmt: skip
+    base = _extended(base_file, base_data, spec["service"], base_folder, (*chain, link))
+    if base_folder != folder:
+        base = _rooted(base, base_folder)
+    own = {key: value for key, value in raw.items() if key != "extends"}
+    return merge(base if isinstance(base, dict) else {}, own)
+
+
+def _expanded(file: Path, data: dict[str, Any], folder: Path, depth: int = 0) -> dict[str, Any]:
+    """One compose file's content with its `include:` and `extends:` resolved, as Compose
+    resolves them before merging files: each included file's services (its paths relative to
+    its own folder, or its `project_directory`) join this file's, and each extending service
+    gets its base's keys. Relative paths of this file stay relative to `folder`."""
+    if depth > _MAX_NESTING:
+        raise config_error(file, "include", "nests too deeply (a loop?)", "break the loop")
+    data = dict(data)
+    if isinstance(data.get("services"), dict):
+        data["services"] = {
+            name: _extended(file, data, str(name), folder, ()) for name in data["services"]
+        }
+    includes = data.pop("include", None)
+    if includes is None:
+        return data
+    if not isinstance(includes, list):
+        raise config_error(
+            file, "include", "must be a list", "e.g. `include: [other/compose.yaml]`"
+        )
+    for i, entry in enumerate(includes):
+        at = f"include[{i}]"
+        spec = {"path": entry} if isinstance(entry, str) else entry
+        where = spec.get("path") if isinstance(spec, dict) else None
+        names = [where] if isinstance(where, str) else where
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise config_error(
+                file, at, f"needs a path, got {entry!r}", "e.g. `- other/compose.yaml`"
+            )
+        included = [(file.parent / name).resolve() for name in names]
+        directory = spec.get("project_directory")
+        home = (file.parent / str(directory)).resolve() if directory else included[0].parent
+        merged: dict[str, Any] = {}
+        for path in included:
+            loaded = read_yaml(path) if path.is_file() else None
+            if not isinstance(loaded, dict):
+                raise config_error(file, at, f"{path} not found (or not a mapping)", "fix the path")
+            merged = (
+                merge(merged, _expanded(path, loaded, home, depth + 1))
+                if merged
+                else (_expanded(path, loaded, home, depth + 1))
+            )
+        if not isinstance(data.get("services"), dict):
+            data["services"] = {}
+        for name, raw in (merged.get("services") or {}).items():
+            if name in data["services"]:
+                raise config_error(
+                    file, f"services.{name}", f"is also defined by the included {included[0].name}",
+                    "define it in one file only",
+                )  # fmt: skip
+            data["services"][name] = _rooted(raw, home)
+        for key in ("volumes", "networks", "configs", "secrets"):
+            if isinstance(merged.get(key), dict):
+                data[key] = {**merged[key], **(data.get(key) or {})}
+    return data
+
+
 def load_compose(
     paths: ProjectPaths, *, planned: Mapping[Path, str] | None = None
 ) -> ComposeProject:
@@ -268,6 +397,8 @@ def load_compose(
             raise config_error(
                 file, "(top level)", "must be a mapping", "start it with `services:`"
             )
+        if loaded is not None:
+            loaded = _expanded(file, loaded, paths.dir)
         data = loaded if data is None else merge(data, loaded or {})
     file = files[0]
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):

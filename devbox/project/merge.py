@@ -5,6 +5,7 @@ survive; pyyaml would drop comments); .dockerignore and pyproject.toml are only
 appended to or have lines inserted (pyproject.toml through tomlkit, which keeps its layout).
 """
 
+import copy
 import io
 import itertools
 import os
@@ -13,6 +14,7 @@ import tomllib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -370,3 +372,126 @@ def record_settings(
     if any(recorded.get(k) != values[k] for k in written) or any(k in recorded for k in removed):
         return unchanged
     return Recorded(bom + (new.replace("\n", "\r\n") if crlf else new), written, removed)
+
+
+class TargetFix(NamedTuple):
+    """The compose text with the service building `dev`, and the target it had."""
+
+    text: str
+    was: str | None
+
+
+def _token(line: str, column: int, value: str) -> str | None:
+    """The scalar `value` as written at `column` of `line` (plain or quoted), or None."""
+    rest = line[column:]
+    for token in (f'"{value}"', f"'{value}'"):
+        if rest.startswith(token):
+            return token
+    after = rest[len(value) : len(value) + 1]
+    if value and rest.startswith(value) and after in ("", " ", "\t", "\r", ",", "}", "]"):
+        return value
+    return None
+
+
+def _build_as_mapping(data: Any, service: str) -> Any:
+    """`data` (PyYAML's) with `services.<service>.build` in its long form."""
+    services = data.get("services") if isinstance(data, dict) else None
+    svc = services.get(service) if isinstance(services, dict) else None
+    if isinstance(svc, dict) and isinstance(svc.get("build"), str):
+        svc["build"] = {"context": svc["build"]}
+    return data
+
+
+def set_dev_target(text: str, *, file: str, service: str) -> TargetFix:
+    """`text` with `services.<service>` building the `dev` target, every other byte as it was.
+
+    The edit is made in the text itself, where ruamel.yaml says the values are: a `target:`
+    gets `dev` in the quotes it had; a build mapping gets a `target: dev` line (or `, target:
+    dev` in a flow mapping); `build: .` becomes `build: {context: ., target: dev}` on its own
+    line, a comment after it kept. Comments, line endings (CRLF too), a BOM and every other
+    line stay byte for byte. A build shared through an anchor, or one the edit cannot be
+    placed in safely, is a one-line error: setting it by hand is the way out.
+    """
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text.removeprefix(bom)
+    lines = body.split("\n")  # a CRLF file keeps its "\r" at each line's end
+    try:
+        data = _yaml().load(body.replace("\r\n", "\n"))
+    except YAMLError as exc:
+        raise ConfigError(f"{file}: invalid YAML ({exc}); fix it first") from None
+    at = f"services.{service}.build"
+    by_hand = f"set `target: dev` under {at} by hand"
+    services = data.get("services") if isinstance(data, CommentedMap) else None
+    svc = services.get(service) if isinstance(services, CommentedMap) else None
+    if not isinstance(svc, CommentedMap) or "build" not in svc:
+        raise config_error(file, at, "missing", "add `build: {context: ., target: dev}`")
+    if "build" not in (svc.lc.data or {}) or id(svc) in _shared(data):
+        raise config_error(
+            file, at, "comes from an anchor that other services share (`<<:` or an alias)",
+            f"{by_hand}, in the service's own `build:`",
+        )  # fmt: skip
+    build = svc["build"]
+    was: str | None = None
+    if isinstance(build, CommentedMap) and not (build.lc.data or {}):
+        raise config_error(file, at, "is empty", "e.g. `build: {context: ., target: dev}`")
+    if isinstance(build, CommentedMap):
+        if id(build) in _shared(data):
+            raise config_error(
+                file, at, "is an anchor that other services share", f"{by_hand} (a copy of it)"
+            )
+        if "target" in build.lc.data:
+            row, column = build.lc.value("target")
+            was = str(build["target"])
+            token = _token(lines[row], column, was)
+            if token is None:
+                raise config_error(file, f"{at}.target", f"{was!r} is not plain", by_hand)
+            quote = token[0] if token != was else ""
+            lines[row] = (
+                lines[row][:column] + f"{quote}dev{quote}" + lines[row][column + len(token) :]
+            )
+        elif build.fa.flow_style():
+            key = list(build.lc.data)[-1]
+            row, column = build.lc.value(key)
+            token = _token(lines[row], column, str(build[key]))
+            if token is None:
+                raise config_error(file, at, "is a flow mapping devbox cannot extend", by_hand)
+            end = column + len(token)
+            lines[row] = lines[row][:end] + ", target: dev" + lines[row][end:]
+        else:
+            keys = list(build.lc.data)
+            indent = build.lc.key(keys[0])[1]
+            after = next(
+                (
+                    build.lc.key(key)[0]
+                    for key in reversed(keys)
+                    if isinstance(build[key], str | int)
+                    and build.lc.value(key)[0] == build.lc.key(key)[0]
+                ),
+                None,
+            )
+            row = build.lc.key(keys[0])[0] if after is None else after + 1
+            eol = "\r" if lines[row - 1].endswith("\r") else ""
+            lines.insert(row, " " * indent + "target: dev" + eol)
+    elif isinstance(build, str):
+        row, column = svc.lc.value("build")
+        token = _token(lines[row], column, build)
+        if token is None:
+            raise config_error(file, at, f"{build!r} is not a plain context", by_hand)
+        lines[row] = (
+            lines[row][:column]
+            + f"{{context: {token}, target: dev}}"
+            + lines[row][column + len(token) :]
+        )
+    else:
+        raise config_error(file, at, "is neither a path nor a mapping", "e.g. `build: .`")
+    new = "\n".join(lines)
+    before = _build_as_mapping(pyyaml.safe_load(body), service)
+    expected = copy.deepcopy(before)
+    expected["services"][service]["build"]["target"] = "dev"
+    try:
+        after_edit = _build_as_mapping(pyyaml.safe_load(new), service)
+    except pyyaml.YAMLError:
+        after_edit = None
+    if after_edit != expected:
+        raise config_error(file, at, "cannot be edited in place without changing more", by_hand)
+    return TargetFix(bom + new, was)

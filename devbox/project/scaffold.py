@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from devbox.defaults import DEFAULT_PORT
 from devbox.errors import ConfigError
 from devbox.project.check import dockerfile_targets
 from devbox.project.compose import read_yaml
@@ -169,6 +170,8 @@ def recorded_values(settings: ProjectSettings) -> dict[str, object]:
         "python-image": settings.python_image,
         "uv-version": settings.uv_version,
     }
+    if settings.app_port != DEFAULT_PORT:
+        chosen["app-port"] = settings.app_port
     if settings.dev_command != settings.command:
         chosen["dev-command"] = list(settings.dev_command)
     if settings.kind is not ProjectKind.REQUIREMENTS:

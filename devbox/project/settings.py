@@ -14,6 +14,7 @@ from typing import Any
 
 from devbox import defaults
 from devbox.errors import ConfigError, config_error
+from devbox.project.apps import named_port
 from devbox.project.choices import chosen_keys
 from devbox.project.detect import (
     ProjectKind,
@@ -40,6 +41,7 @@ _KNOWN_KEYS = {
     "python-image",
     "uv-version",
     "port",
+    "app-port",
     "command",
     "dev-command",
     "health-path",
@@ -60,7 +62,7 @@ class ProjectSettings:
     service: str
     python_image: str
     uv_version: str
-    port: int
+    port: int  # the host port, on 127.0.0.1
     command: tuple[str, ...]
     dev_command: tuple[str, ...]
     health_path: str | None
@@ -76,6 +78,8 @@ class ProjectSettings:
     # Why the app reads `.env` (a settings library in the dependencies, or the file is
     # there); None when nothing says so. init then gives the dev service `env_file`.
     dotenv: str | None = None
+    # The port the app listens on in the container (`port` on the host maps to it).
+    app_port: int = defaults.DEFAULT_PORT
 
     @property
     def uv_image(self) -> str:
@@ -196,15 +200,21 @@ def read_settings(
         known = ", ".join(sorted(_KNOWN_KEYS))
         raise config_error(path, f"tool.devbox.{unknown[0]}", "unknown key", f"use one of {known}")
 
-    port = tool.get("port", defaults.DEFAULT_PORT)
-    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise config_error(path, "tool.devbox.port", f"{port!r} is not a port", "use 1-65535")
+    port = _port(path, "port", tool.get("port", defaults.DEFAULT_PORT))
 
     command = _command(path, "tool.devbox.command", tool["command"]) if "command" in tool else None
     dev_command = (
         _command(path, "tool.devbox.dev-command", tool["dev-command"])
         if "dev-command" in tool
         else None
+    )
+    # The app's port in the container: yours (app-port), else the one your own command
+    # names (`--port 5000`), else 8000; the commands init writes listen on it, and the
+    # host's `port` is published to it.
+    app_port = (
+        _port(path, "app-port", tool["app-port"])
+        if "app-port" in tool
+        else named_port(dev_command or ()) or named_port(command or ()) or defaults.DEFAULT_PORT
     )
     shape: Shape | None = None
     members: dict[Path, dict[str, Any]] = {}
@@ -219,7 +229,7 @@ def read_settings(
         members = load_members(project_dir, data)
         shape = infer_shape(
             project_dir, data, members, tool=tool, command=command, dev_command=dev_command,
-            port=port,
+            port=app_port,
         )  # fmt: skip
         command, dev_command = shape.command, shape.dev_command
     assert command is not None
@@ -300,6 +310,7 @@ def read_settings(
         python_image=python_image,
         uv_version=uv_version,
         port=port,
+        app_port=app_port,
         command=command,
         dev_command=dev_command,
         health_path=health,
@@ -309,6 +320,12 @@ def read_settings(
         dotenv=reads_dotenv(project_dir, data or {}, members),
         **_shape_fields(shape, python_notes),
     )
+
+
+def _port(path: Path, key: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+        raise config_error(path, f"tool.devbox.{key}", f"{value!r} is not a port", "use 1-65535")
+    return value
 
 
 # Libraries that load `.env` into the app's settings (normalized names).

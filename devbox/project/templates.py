@@ -147,6 +147,7 @@ def template_values(
             else "      # Your Dockerfile has no `dev` stage: Compose builds it as it is.\n"
         ),
         "port": str(settings.port),
+        "app_port": str(settings.app_port),
         # exec form, so that signals reach the app
         "command": json.dumps(list(settings.command)),
         "dev_command": json.dumps(list(settings.dev_command)),

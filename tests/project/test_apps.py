@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from devbox.project.apps import App, choose_app, find_apps, import_path
+from devbox.project.apps import App, choose_app, find_apps, import_path, named_port
 from devbox.project.settings import read_settings
 from devbox.project.shape import IDLE
 
@@ -148,3 +148,24 @@ def test_the_idle_note_points_at_the_hint(tmp_path: Path) -> None:
     assert any(
         n.startswith("command: sleep infinity (no app it can serve yet, see above)") for n in notes
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "port"),
+    [
+        (("uvicorn", "app:app", "--host", "0.0.0.0", "--port", "5000"), 5000),
+        (("flask", "--app", "app", "run", "-p", "5001"), 5001),
+        (("fastapi", "run", "--port=5002"), 5002),
+        (("gunicorn", "--bind", "0.0.0.0:5003", "wsgi:app"), 5003),
+        (("gunicorn", "-b=[::]:5004", "wsgi:app"), 5004),
+        (("python", "manage.py", "runserver", "0.0.0.0:5005", "--noreload"), 5005),
+        (("python", "manage.py", "runserver", "5006"), 5006),
+        (("python", "manage.py", "runserver", "--noreload"), None),
+        (("sample-app", "--reload"), None),
+        (("app", "--port", "http"), None),
+        (("app", "--port", "70000"), None),
+        ((), None),
+    ],
+)
+def test_named_port(command: tuple[str, ...], port: int | None) -> None:
+    assert named_port(command) == port

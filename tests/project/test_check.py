@@ -36,15 +36,38 @@ def test_no_target_builds_the_last_stage(tmp_path: Path) -> None:
     assert findings(tmp_path, "build: .") == [
         "compose.yaml: services.web has no build target, so Compose builds the Dockerfile's "
         "last stage (`prod`), not `dev`: edits never reach the running code; "
-        "set `target: dev` under services.web.build"
+        "run `devbox init --fix` to set `target: dev` under services.web.build"
     ]
 
 
 def test_target_prod(tmp_path: Path) -> None:
+    assert findings(tmp_path, "build: {context: ., target: prod}") == [
+        "compose.yaml: services.web builds the `prod` stage, so edits never reach the running "
+        "code; run `devbox init --fix` to set `target: dev` under services.web.build"
+    ]
+
+
+def test_target_prod_without_a_dev_stage_says_to_get_one_first(tmp_path: Path) -> None:
     assert findings(tmp_path, "build: {context: ., target: prod}", dockerfile=None) == [
         "compose.yaml: services.web builds the `prod` stage, so edits never reach the running "
-        "code; set `target: dev` under services.web.build"
+        "code; add a `dev` stage to Dockerfile (`devbox init --force` writes devbox's, yours "
+        "kept as Dockerfile.bak), then set `target: dev` under services.web.build"
     ]
+
+
+def test_the_file_that_sets_the_target_is_named(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(DEV_PROD)
+    (tmp_path / "compose.yaml").write_text(
+        f"services:\n  web:\n    build: {{context: ., target: prod}}\n{WATCH}"
+    )
+    (tmp_path / "compose.override.yaml").write_text("services:\n  web:\n    build: .\n")
+    project = load_compose(locate(tmp_path))
+    assert check_build_target(project, service="web")[0].file == "compose.yaml"
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  web:\n    build: {target: prod}\n"
+    )
+    project = load_compose(locate(tmp_path))
+    assert check_build_target(project, service="web")[0].file == "compose.override.yaml"
 
 
 @pytest.mark.parametrize(

@@ -225,3 +225,101 @@ def test_shapes_no_reader_can_take_are_one_line(tmp_path: Path, text: str, probl
     with pytest.raises(DevboxError) as caught:
         read_yaml(tmp_path / "compose.yaml", text)
     assert problem in caught.value.message and "\n" not in caught.value.message
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_included_services_are_read_with_their_own_folder(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "compose.yaml": "include:\n  - sub/compose.yaml\nservices:\n  db:\n    image: pg\n",
+            "sub/compose.yaml": (
+                "services:\n  api:\n    build: ./app\n    develop:\n      watch:\n"
+                "        - {action: sync, path: ./app, target: /app}\n"
+            ),
+        },
+    )
+    project = load(tmp_path)
+    assert set(project.services) == {"db", "api"}
+    api = project.services["api"]
+    assert api.context == tmp_path / "sub" / "app"
+    assert api.develop["watch"][0]["path"] == str(tmp_path / "sub" / "app")
+    assert watched_service(project, None).name == "api"
+
+
+def test_extends_merges_the_base_under_the_service(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  web:\n    extends: {file: base/common.yaml, service: common}\n"
+                "    build: {target: dev}\n    develop:\n      watch:\n"
+                "        - {action: sync, path: ./web, target: /web}\n"
+            ),
+            "base/common.yaml": (
+                "services:\n  common:\n    build: .\n    ports: ['8000:8000']\n    develop:\n"
+                "      watch:\n        - {action: sync, path: ./src, target: /src}\n"
+            ),
+        },
+    )
+    web = load(tmp_path).services["web"]
+    assert (web.context, web.target, web.ports) == (tmp_path / "base", "dev", ("8000:8000",))
+    assert [r["path"] for r in web.develop["watch"]] == [str(tmp_path / "base" / "src"), "./web"]
+
+
+def test_an_override_appends_watch_rules_as_compose_does(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  web:\n    build: .\n    develop:\n      watch:\n"
+            "        - {action: sync, path: ./src, target: /src}\n",
+            "compose.override.yaml": "services:\n  web:\n    develop:\n      watch:\n"
+            "        - {action: rebuild, path: ./uv.lock}\n",
+        },
+    )
+    assert [r["action"] for r in load(tmp_path).services["web"].develop["watch"]] == [
+        "sync",
+        "rebuild",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"compose.yaml": "include:\n  - nope.yaml\nservices: {}\n"},
+            "compose.yaml: include[0]: {root}/nope.yaml not found (or not a mapping); fix the path",
+        ),
+        (
+            {"compose.yaml": "services:\n  web:\n    extends: {service: web}\n"},
+            "compose.yaml: services.web.extends: extends itself (a loop); break the loop",
+        ),
+        (
+            {"compose.yaml": "services:\n  web:\n    extends: {service: base}\n"},
+            "compose.yaml: services.web.extends.service: no service 'base' in compose.yaml; "
+            "name one it defines",
+        ),
+        (
+            {
+                "compose.yaml": "include: [sub.yaml]\nservices:\n  web:\n    image: x\n",
+                "sub.yaml": "services:\n  web:\n    image: y\n",
+            },
+            "compose.yaml: services.web: is also defined by the included sub.yaml; "
+            "define it in one file only",
+        ),
+    ],
+)
+def test_a_bad_include_or_extends_is_one_line(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    tree(tmp_path, files)
+    with pytest.raises(DevboxError) as caught:
+        load(tmp_path)
+    assert caught.value.code is ExitCode.CONFIG
+    assert caught.value.message == f"{tmp_path}/" + message.format(root=tmp_path)

@@ -113,3 +113,72 @@ def test_no_compose_file_says_run_init(tmp_path: Path) -> None:
     assert caught.value.message == (
         f"{tmp_path}: no compose.yaml here or in a parent folder; run `devbox init` first"
     )
+
+
+def workspace(root: Path, members: str = '["packages/*"]', exclude: str = "[]") -> Path:
+    """A uv workspace root with one member, `packages/foo`; returns the member."""
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "root"\nversion = "0"\n\n'
+        f"[tool.uv.workspace]\nmembers = {members}\nexclude = {exclude}\n"
+    )
+    member = root / "packages" / "foo"
+    (member / "src" / "foo").mkdir(parents=True)
+    (member / "pyproject.toml").write_text('[project]\nname = "foo"\nversion = "0"\n')
+    return member
+
+
+def test_a_workspace_member_belongs_to_its_root(tmp_path: Path) -> None:
+    member = workspace(tmp_path)
+    touch(tmp_path, "compose.yaml", "compose.override.yaml")
+    for start in (member, member / "src" / "foo"):
+        paths = locate(start)
+        assert paths.dir == tmp_path
+        assert paths.compose_files == (
+            tmp_path / "compose.yaml",
+            tmp_path / "compose.override.yaml",
+        )
+
+
+def test_a_workspace_member_before_init_belongs_to_its_root(tmp_path: Path) -> None:
+    member = workspace(tmp_path)
+    paths = locate(member)
+    assert (paths.dir, paths.compose_files) == (tmp_path, ())
+    assert paths.compose_file == tmp_path / "compose.yaml"  # where init writes it
+
+
+def test_a_member_listed_by_name_belongs_to_its_root(tmp_path: Path) -> None:
+    member = workspace(tmp_path, members='["packages/foo"]')
+    assert locate(member).dir == tmp_path
+
+
+def test_an_excluded_member_is_its_own_project(tmp_path: Path) -> None:
+    member = workspace(tmp_path, exclude='["packages/foo"]')
+    touch(tmp_path, "compose.yaml")
+    assert locate(member) == type(locate(member))(member, ())
+
+
+def test_a_folder_the_members_do_not_name_is_its_own_project(tmp_path: Path) -> None:
+    member = workspace(tmp_path, members='["libs/*"]')
+    touch(tmp_path, "compose.yaml")
+    assert locate(member).dir == member
+
+
+def test_a_member_with_its_own_compose_file_is_its_own_project(tmp_path: Path) -> None:
+    member = workspace(tmp_path)
+    touch(tmp_path, "compose.yaml")
+    touch(member, "compose.yaml")
+    assert locate(member).compose_files == (member / "compose.yaml",)
+
+
+def test_a_nested_workspace_root_is_its_own_root(tmp_path: Path) -> None:
+    member = workspace(tmp_path)
+    (member / "pyproject.toml").write_text(
+        '[project]\nname = "foo"\nversion = "0"\n[tool.uv.workspace]\nmembers = []\n'
+    )
+    assert locate(member).dir == member
+
+
+def test_an_unreadable_parent_pyproject_is_no_workspace(tmp_path: Path) -> None:
+    member = workspace(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.uv.workspace\n")
+    assert locate(member).dir == member

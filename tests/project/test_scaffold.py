@@ -285,7 +285,7 @@ def test_kept_compose_that_builds_prod_is_a_problem(sample_copy: Path) -> None:
     assert report.problems[-1] == (
         "compose.yaml: services.web has no build target, so Compose builds the Dockerfile's "
         "last stage (`prod`), not `dev`: edits never reach the running code; "
-        "set `target: dev` under services.web.build"
+        "run `devbox init --fix` to set `target: dev` under services.web.build"
     )
 
 

@@ -60,7 +60,7 @@ def test_tool_devbox_overrides(tmp_path: Path) -> None:
         ),
         (
             "[tool.devbox]\nprot = 1\n",
-            "tool.devbox.prot: unknown key; use one of command, dev-command, engine, "
+            "tool.devbox.prot: unknown key; use one of app-port, command, dev-command, engine, "
             "health-path, package, port, prod-sources, python-image, service, smoke, uv-digest, uv-version, "
             "writes-back",
         ),
@@ -181,3 +181,37 @@ def test_a_bom_is_accepted_as_uv_accepts_it(tmp_path: Path) -> None:
 
     (tmp_path / "pyproject.toml").write_bytes(b'\xef\xbb\xbf[project]\nname = "shop"\n')
     assert load_pyproject(tmp_path) == {"project": {"name": "shop"}}
+
+
+def test_port_is_the_host_port_and_the_app_keeps_its_own(tmp_path: Path) -> None:
+    """`init --port 8101` on a console script: published on 8101, mapped to the port the
+    app listens on (8000), not told to a script devbox cannot tell it to (issue #23)."""
+    settings = read_settings(project(tmp_path, MINIMAL), overrides={"port": 8101})
+    assert (settings.port, settings.app_port) == (8101, 8000)
+
+
+def test_the_app_port_is_the_one_your_command_names(tmp_path: Path) -> None:
+    extra = '[tool.devbox]\ncommand = "my-app serve --port 5000"\nport = 5000\n'
+    settings = read_settings(project(tmp_path, MINIMAL + extra))
+    assert (settings.port, settings.app_port) == (5000, 5000)
+    extra = '[tool.devbox]\ncommand = "my-app serve --port 5000"\napp-port = 5001\n'
+    assert read_settings(project(tmp_path, MINIMAL + extra)).app_port == 5001
+
+
+def test_the_commands_init_writes_listen_on_the_app_port(tmp_path: Path) -> None:
+    pyproject = '[project]\nname = "shop"\nversion = "0"\ndependencies = ["fastapi", "uvicorn"]\n'
+    project(tmp_path, pyproject)
+    (tmp_path / "main.py").write_text("from fastapi import FastAPI\n\napp = FastAPI()\n")
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    settings = read_settings(tmp_path, overrides={"port": 8101})
+    assert settings.command[-2:] == ("--port", "8000")
+    assert (settings.port, settings.app_port) == (8101, 8000)
+    settings = read_settings(tmp_path, overrides={"app-port": 9000})
+    assert settings.command[-2:] == ("--port", "9000")
+    assert (settings.port, settings.app_port) == (8000, 9000)
+
+
+def test_a_bad_app_port_is_one_line(tmp_path: Path) -> None:
+    assert error(tmp_path, MINIMAL + "[tool.devbox]\napp-port = 0\n").message == (
+        f"{tmp_path / 'pyproject.toml'}: tool.devbox.app-port: 0 is not a port; use 1-65535"
+    )
