@@ -225,3 +225,29 @@ def test_shapes_no_reader_can_take_are_one_line(tmp_path: Path, text: str, probl
     with pytest.raises(DevboxError) as caught:
         read_yaml(tmp_path / "compose.yaml", text)
     assert problem in caught.value.message and "\n" not in caught.value.message
+
+
+def test_merge_keys_share_an_x_block_and_own_keys_win(tmp_path: Path) -> None:
+    """`<<: *base` (an `x-` block several services share, as in cookiecutter-django) is
+    read as Compose reads it, not as a repeated key; a real repeat is still refused."""
+    (tmp_path / "compose.yaml").write_text(
+        "x-base: &base\n"
+        "  image: python:3.13-slim-trixie\n"
+        "  environment: {PORT: '1'}\n"
+        "services:\n"
+        "  db:\n"
+        "    <<: *base\n"
+        "    environment: {PORT: '5432'}\n"
+        "  cache:\n"
+        "    <<: [*base]\n"
+        "    command: serve\n"
+    )
+    project = load(tmp_path)
+    db, cache = project.services["db"], project.services["cache"]
+    assert (db.image, db.environment) == ("python:3.13-slim-trixie", (("PORT", "5432"),))
+    assert (cache.image, cache.command) == ("python:3.13-slim-trixie", ("serve",))
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  db:\n    <<: {image: a}\n    image: b\n    image: c\n"
+    )
+    with pytest.raises(DevboxError, match="duplicate key 'image'"):
+        load(tmp_path)
