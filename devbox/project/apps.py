@@ -69,17 +69,29 @@ def import_path(project_dir: Path, file: Path) -> tuple[str, str]:
     return ".".join(parts), root
 
 
-def candidate_files(project_dir: Path, package: str | None) -> list[Path]:
+def _packages(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if (p / "__init__.py").is_file())
+
+
+def candidate_files(
+    project_dir: Path, package: str | None, members: Sequence[str] = ()
+) -> list[Path]:
     """Where apps live, most likely first: the top, the project's own package, folders named
-    for an app, then `src/` and its other packages."""
+    for an app, then `src/` and its other packages; then the same in each workspace member
+    folder of `members` (a `backend/` member holding `app/main.py`), and its packages."""
     folders = [project_dir]
     if package:
         folders += [project_dir / "src" / package, project_dir / package]
     folders += [project_dir / name for name in _APP_FOLDERS]
     src = project_dir / "src"
     folders.append(src)
-    if src.is_dir():
-        folders += sorted(p for p in src.iterdir() if (p / "__init__.py").is_file())
+    folders += _packages(src)
+    for member in members:
+        top = project_dir / member
+        folders += [top, *(top / name for name in _APP_FOLDERS), top / "src"]
+        folders += _packages(top / "src") + _packages(top)
     seen: set[Path] = set()
     files = []
     for folder in folders:
@@ -91,13 +103,13 @@ def candidate_files(project_dir: Path, package: str | None) -> list[Path]:
     return files
 
 
-def find_apps(project_dir: Path, package: str | None) -> list[App]:
+def find_apps(project_dir: Path, package: str | None, members: Sequence[str] = ()) -> list[App]:
     """Every app in the candidate files, in their order; `manage.py` (the top, or one folder
     down, or in `src/`) is Django's."""
     apps: list[App] = []
     if (project_dir / "manage.py").is_file():
         apps.append(App("manage.py", "Django", None))
-    for path in candidate_files(project_dir, package):
+    for path in candidate_files(project_dir, package, members):
         text = _read(path)
         if text is None:
             continue
@@ -152,14 +164,22 @@ def _listen(port: int) -> tuple[str, ...]:
     return ("--host", ANY, "--port", str(port))
 
 
-def serve(app: App, deps: set[str], port: int, *, installed: str | None) -> tuple[str, ...] | None:
+Installed = str | frozenset[str] | None  # the packages uv installs, importable from anywhere
+
+
+def _installed(installed: Installed) -> frozenset[str]:
+    return frozenset([installed]) if isinstance(installed, str) else installed or frozenset()
+
+
+def serve(app: App, deps: set[str], port: int, *, installed: Installed) -> tuple[str, ...] | None:
     """The command that serves `app` with what the project depends on; None when nothing
-    does. `installed`: the project's own package, importable without `--app-dir`."""
+    does. `installed`: the project's own package (and its workspace members' packages),
+    importable without `--app-dir`."""
     listen = _listen(port)
     if app.framework == "Django":
         return ("python", app.file, "runserver", f"{ANY}:{port}", "--noreload")
     target = f"{app.module}:{app.attr or app.factory}"
-    in_root = app.root == "" or (installed is not None and app.module.split(".")[0] == installed)
+    in_root = app.root == "" or app.module.split(".")[0] in _installed(installed)
     app_dir = () if in_root else ("--app-dir", app.root)
     if app.framework == "Flask" or (app.framework == "WSGI" and "flask" in deps):
         where = app.module if in_root else app.file
@@ -181,7 +201,7 @@ def serve(app: App, deps: set[str], port: int, *, installed: str | None) -> tupl
     return None
 
 
-def _suggestion(app: App, port: int, *, installed: str | None) -> str:
+def _suggestion(app: App, port: int, *, installed: Installed) -> str:
     """The command to pass when nothing the project depends on serves `app`."""
     name = app.attr or (f"{app.factory}" if app.factory else "app")
     if app.framework in ("Flask", "WSGI"):
@@ -200,13 +220,20 @@ def _suggestion(app: App, port: int, *, installed: str | None) -> str:
 
 
 def choose_app(
-    project_dir: Path, deps: set[str], port: int, *, package: str | None, installed: str | None
+    project_dir: Path,
+    deps: set[str],
+    port: int,
+    *,
+    package: str | None,
+    installed: Installed,
+    members: Sequence[str] = (),
 ) -> Found | None:
     """The first app something serves, with hints naming the others (and apps nothing
-    serves) as the exact `--command` to pass; a plain script at the top comes last."""
+    serves) as the exact `--command` to pass; a plain script at the top comes last.
+    `members`: workspace member folders whose apps count too (after the project's own)."""
     chosen: Found | None = None
     hints: list[str] = []
-    for app in find_apps(project_dir, package):
+    for app in find_apps(project_dir, package, members):
         command = serve(app, deps, port, installed=installed)
         what = f"{app.file}: a Django project" if app.framework == "Django" else (
             f"{app.file} creates a {app.framework} app"

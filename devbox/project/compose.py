@@ -149,11 +149,15 @@ def _service(file: Path, project_dir: Path, name: str, raw: object) -> Service:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """Compose rejects a mapping that repeats a key; PyYAML would keep the last silently."""
+    """Compose rejects a mapping that repeats a key; PyYAML would keep the last silently.
+    A merge key (`<<: *base`, as in `x-` blocks shared by services) is not a repeat: the
+    mapping's own keys override the merged ones, as in Compose."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # SafeLoader's construct_mapping merges it (flatten_mapping)
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, list | dict):
                 raise yaml.constructor.ConstructorError(
@@ -161,7 +165,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                     "mapping key (Compose's keys are names)",
                     problem_mark=key_node.start_mark,
                 )
-            if key in seen and key != "<<":
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     problem=f"duplicate key {key!r} (Compose rejects it)",
                     problem_mark=key_node.start_mark,

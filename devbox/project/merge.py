@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from devbox.defaults import APP_DIR
 from devbox.errors import ConfigError, config_error
 from devbox.project.choices import devbox_table, is_chosen, mark
 from devbox.project.dockerignore import BuildIgnore, parse_ignore_text
@@ -110,6 +111,7 @@ class Merged(NamedTuple):
     service: str
     added_target: bool
     added_env_file: bool = False
+    shielded: tuple[str, ...] = ()  # services given an anonymous volume on /app/.venv
 
 
 def _same_folder(context: str) -> bool:
@@ -133,7 +135,9 @@ def _developed(
     services: CommentedMap, service: str, file: str, builds_project: Callable[[str], bool]
 ) -> str:
     """The service to develop: the one named; else the only one with `build:`; else the only
-    one whose build context is the project's own folder. Ask only when really ambiguous."""
+    one whose build context is the project's own folder; else, of those, the only one that
+    publishes ports (the web app beside workers built from the same image). Ask only when
+    really ambiguous."""
     if service in services:
         return service
     built = {
@@ -146,6 +150,9 @@ def _developed(
     own = [name for name, (context, _) in built.items() if builds_project(context)]
     if len(own) == 1:
         return own[0]
+    serving = [name for name in own if services[name].get("ports")]
+    if len(serving) == 1:
+        return serving[0]
     if not built:
         raise config_error(
             file,
@@ -177,6 +184,49 @@ def _own(svc: CommentedMap, key: str, shared: set[int]) -> CommentedMap | None:
         value = CommentedMap(value.items())
         svc[key] = value
     return value
+
+
+VENV = f"{APP_DIR}/.venv"
+
+
+def _mount(entry: object) -> tuple[str, str] | None:
+    """`(source, target)` of a `volumes:` entry, short (`.:/app:z`) or long syntax."""
+    if isinstance(entry, str):
+        parts = entry.split(":")
+        return (parts[0], parts[1]) if len(parts) >= 2 else ("", parts[0])
+    if isinstance(entry, Mapping):
+        return str(entry.get("source", "")), str(entry.get("target", ""))
+    return None
+
+
+def _shield_venvs(
+    services: CommentedMap, builds_project: Callable[[str], bool], shared: set[int]
+) -> tuple[str, ...]:
+    """Services built from this project that bind-mount its folder over /app (`.:/app`,
+    as Django and Celery setups do) hide the image's /app/.venv behind the host's (none,
+    or one for another platform): each gets an anonymous volume on /app/.venv, which
+    keeps the image's environment there, unless it has one."""
+    shielded = []
+    for name, svc in services.items():
+        where = build_context(svc.get("build")) if isinstance(svc, CommentedMap) else None
+        if where is None or not builds_project(where[0]):
+            continue
+        volumes = svc.get("volumes")
+        if not isinstance(volumes, CommentedSeq):
+            continue
+        mounts = [m for m in map(_mount, volumes) if m is not None]
+        over_app = any(
+            target.rstrip("/") == APP_DIR and source and builds_project(source)
+            for source, target in mounts
+        )
+        if not over_app or any(target.rstrip("/") == VENV for _, target in mounts):
+            continue
+        if id(volumes) in shared:  # an anchor's list: the service gets its own copy
+            volumes = CommentedSeq(volumes)
+            svc["volumes"] = volumes
+        volumes.append(VENV)
+        shielded.append(str(name))
+    return tuple(shielded)
 
 
 def _set_dev_target(svc: CommentedMap, shared: set[int]) -> None:
@@ -241,7 +291,7 @@ def add_watch(
     if develop is None:
         develop = CommentedMap()
         svc["develop"] = develop
-    develop["watch"] = [dict(rule) for rule in watch]
+    develop["watch"] = copy.deepcopy([dict(rule) for rule in watch])  # no `&id001` anchors
     build = svc.get("build")
     where = build_context(build)
     added_target = (
@@ -255,10 +305,12 @@ def add_watch(
     if added_env_file:
         assert env_file is not None
         svc.insert(list(svc).index("develop"), "env_file", [dict(env_file)])
+    shielded = _shield_venvs(services, builds_project, shared)
     out = io.StringIO()
     yaml.dump(data, out)
     merged = out.getvalue().replace("\n", layout.newline)
-    return Merged(("\ufeff" if layout.bom else "") + merged, name, added_target, added_env_file)
+    bom = "\ufeff" if layout.bom else ""
+    return Merged(bom + merged, name, added_target, added_env_file, shielded)
 
 
 def add_ignores(text: str, entries: Sequence[str]) -> tuple[str, list[str]]:

@@ -133,7 +133,11 @@ def plan_compose(
     added = ["develop.watch"] + ["build target dev"] * merged.added_target
     added += ["env_file .env"] * merged.added_env_file
     what = ", ".join(added[:-1]) + " and " + added[-1] if len(added) > 1 else added[0]
-    return _update(path, old, merged.text, f"added {what} to services.{merged.service}")
+    message = f"added {what} to services.{merged.service}"
+    if merged.shielded:
+        names = ", ".join(f"services.{name}" for name in merged.shielded)
+        message += f"; a volume on /app/.venv to {names} (their `.:/app` hid the image's)"
+    return _update(path, old, merged.text, message)
 
 
 def plan_dockerignore(path: Path, content: str, force: bool) -> FileResult:

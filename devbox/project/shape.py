@@ -167,13 +167,37 @@ def _dependencies(pyproject: dict[str, Any]) -> set[str]:
     return names
 
 
-def _app_command(project_dir: Path, pyproject: dict[str, Any], port: int) -> Found | None:
-    """A server or script of the project (devbox/project/apps.py says where apps live)."""
+def _app_command(
+    project_dir: Path,
+    pyproject: dict[str, Any],
+    port: int,
+    members: dict[Path, dict[str, Any]] | None = None,
+) -> Found | None:
+    """A server or script of the project (devbox/project/apps.py says where apps live), or
+    of a workspace member uv installs with it: every member of a virtual root (`uv sync
+    --all-packages`), else those the root depends on (the full-stack template's `backend/`
+    member holding `app/main.py`, served as `app.main:app` since uv installs `app`)."""
     name = str(_table(pyproject, "project").get("name") or "")
     package = _package_dir(project_dir, name) if name else None
-    installed = package if package and packaged(pyproject) else None
+    installed = {package} if package and packaged(pyproject) else set()
+    deps = _dependencies(pyproject)
+    virtual = "project" not in pyproject
+    folders = []
+    for folder, data in (members or {}).items():
+        member = str(_table(data, "project").get("name") or "")
+        if not member or not (virtual or member.lower().replace("_", "-") in deps):
+            continue
+        folders.append(folder.relative_to(project_dir).as_posix())
+        deps |= _dependencies(data)
+        module = _package_dir(folder, member)
+        if module is not None and packaged(data):
+            installed.add(module)
+        elif packaged(data):  # hatch `packages = [...]`, a package named for what it is
+            installed |= {p.name for p in folder.iterdir() if (p / "__init__.py").is_file()}
+            src = folder / "src"
+            installed |= {p.name for p in src.glob("*") if (p / "__init__.py").is_file()}
     return choose_app(
-        project_dir, _dependencies(pyproject), port, package=package, installed=installed
+        project_dir, deps, port, package=package, installed=frozenset(installed), members=folders
     )
 
 
@@ -252,7 +276,7 @@ def infer_shape(
         notes.append(f"command: {command[0]}, the console script of workspace member {package}")
     unserved = False  # an app was found that nothing in the dependencies serves
     if command is None:
-        found = _app_command(project_dir, pyproject, port)
+        found = _app_command(project_dir, pyproject, port, members)
         if found is not None and found.command is not None:
             command = found.command
             notes.append(f"command: {' '.join(command)} ({found.why})")

@@ -323,3 +323,29 @@ def test_a_bad_include_or_extends_is_one_line(
         load(tmp_path)
     assert caught.value.code is ExitCode.CONFIG
     assert caught.value.message == f"{tmp_path}/" + message.format(root=tmp_path)
+
+
+def test_merge_keys_share_an_x_block_and_own_keys_win(tmp_path: Path) -> None:
+    """`<<: *base` (an `x-` block several services share, as in cookiecutter-django) is
+    read as Compose reads it, not as a repeated key; a real repeat is still refused."""
+    (tmp_path / "compose.yaml").write_text(
+        "x-base: &base\n"
+        "  image: python:3.13-slim-trixie\n"
+        "  environment: {PORT: '1'}\n"
+        "services:\n"
+        "  db:\n"
+        "    <<: *base\n"
+        "    environment: {PORT: '5432'}\n"
+        "  cache:\n"
+        "    <<: [*base]\n"
+        "    command: serve\n"
+    )
+    project = load(tmp_path)
+    db, cache = project.services["db"], project.services["cache"]
+    assert (db.image, db.environment) == ("python:3.13-slim-trixie", (("PORT", "5432"),))
+    assert (cache.image, cache.command) == ("python:3.13-slim-trixie", ("serve",))
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  db:\n    <<: {image: a}\n    image: b\n    image: c\n"
+    )
+    with pytest.raises(DevboxError, match="duplicate key 'image'"):
+        load(tmp_path)

@@ -48,6 +48,20 @@ def test_add_watch_asks_to_choose_when_several_build_the_project() -> None:
     )
 
 
+def test_add_watch_picks_the_one_that_publishes_ports_of_those_that_build_the_project() -> None:
+    """A web app and its workers from one image (Django and Celery): the web app is the
+    one that publishes a port; two that publish still ask."""
+    text = (
+        "services:\n  web:\n    build: .\n    ports: ['8000:8000']\n"
+        "  worker:\n    build: .\n    command: celery worker\n"
+    )
+    merged = add_watch(text, file="compose.yaml", service="shop", watch=WATCH)
+    assert merged is not None and merged.service == "web"
+    both = text + "    ports: ['5555:5555']\n"
+    with pytest.raises(DevboxError, match=r"build this folder \(web, worker\)"):
+        add_watch(both, file="compose.yaml", service="shop", watch=WATCH)
+
+
 def test_add_watch_needs_a_built_service() -> None:
     with pytest.raises(DevboxError) as caught:
         add_watch("services:\n  db:\n    image: pg\n", file="c.yaml", service="app", watch=WATCH)
@@ -221,3 +235,41 @@ def test_record_settings_keeps_a_bom() -> None:
     new, added, _ = record_settings('\ufeff[project]\nname = "x"\n', {"port": 8000})
     assert added == ["port"] and new.startswith('\ufeff[project]\nname = "x"\n')
     assert new.count("\ufeff") == 1 and "port = 8000" in new
+
+
+def test_add_watch_shields_the_venv_of_services_that_mount_the_project_over_app() -> None:
+    """`.:/app` (Django and Celery setups) hides the image's /app/.venv: every service built
+    from the project that mounts it gets `/app/.venv`, once; other mounts are left alone."""
+    text = (
+        "services:\n"
+        "  web:\n    build: .\n    ports: ['8000:8000']\n    volumes:\n      - .:/app\n"
+        "  worker:\n    build: .\n    volumes:\n      - ./:/app:z\n"
+        "  beat:\n    build: .\n    volumes:\n      - .:/app\n      - /app/.venv\n"
+        "  docs:\n    build: .\n    volumes:\n      - ./docs:/app/docs\n"
+        "  long:\n    build: .\n    volumes:\n      - {type: bind, source: ., target: /app/}\n"
+        "  other:\n    build: ./other\n    volumes:\n      - .:/app\n"
+    )
+    merged = add_watch(text, file="compose.yaml", service="shop", watch=WATCH)
+    assert merged is not None and merged.shielded == ("web", "worker", "long")
+    import yaml
+
+    services = yaml.safe_load(merged.text)["services"]
+    assert services["worker"]["volumes"] == ["./:/app:z", "/app/.venv"]
+    assert services["beat"]["volumes"] == [".:/app", "/app/.venv"]
+    assert services["docs"]["volumes"] == ["./docs:/app/docs"]
+    assert services["other"]["volumes"] == [".:/app"]
+    assert "&id" not in merged.text
+
+
+def test_add_watch_gives_a_service_its_own_copy_of_shared_volumes() -> None:
+    text = (
+        "x-app: &app\n  build: .\n  volumes: &vols\n    - .:/app\n"
+        "services:\n  web:\n    <<: *app\n    ports: ['8000:8000']\n  worker:\n    <<: *app\n"
+    )
+    merged = add_watch(text, file="compose.yaml", service="shop", watch=WATCH)
+    assert merged is not None and merged.shielded == ("web", "worker")
+    import yaml
+
+    data = yaml.safe_load(merged.text)
+    assert data["x-app"]["volumes"] == [".:/app"]
+    assert data["services"]["worker"]["volumes"] == [".:/app", "/app/.venv"]

@@ -179,6 +179,52 @@ def test_virtual_workspace_root_without_an_app_syncs_all_packages(tmp_path: Path
     assert settings.smoke == ("python", "-c", "import core")
 
 
+FASTAPI = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+
+
+@pytest.mark.parametrize(
+    ("deps", "packaged", "command"),
+    [
+        # uv installs the member's package `app`: imported as it is from the project folder
+        ('["fastapi", "uvicorn"]', True, ("uvicorn", "app.main:app")),
+        ('["fastapi[standard]"]', True, ("fastapi", "run", "backend/app/main.py")),
+        # a member uv does not build: its folder is where `app` imports from
+        ('["fastapi", "uvicorn"]', False, ("uvicorn", "--app-dir", "backend", "app.main:app")),
+    ],
+)
+def test_virtual_workspace_root_serves_the_app_of_a_member(
+    tmp_path: Path, deps: str, packaged: bool, command: tuple[str, ...]
+) -> None:
+    """fastapi/full-stack-fastapi-template: the root holds only the workspace, the member
+    backend/ holds the app as a flat package `app` (no console script)."""
+    root = write(tmp_path, {
+        "pyproject.toml": '[tool.uv.workspace]\nmembers = ["backend"]\n',
+        "backend/pyproject.toml": project("app", deps, extra=BUILD if packaged else ""),
+        "backend/app/__init__.py": "",
+        "backend/app/main.py": FASTAPI,
+        "backend/tests/__init__.py": "",
+    })  # fmt: skip
+    settings = read_settings(root)
+    assert settings.command == (*command, "--host", "0.0.0.0", "--port", "8000")
+    assert settings.all_packages and settings.prod_sources
+
+
+def test_a_members_app_counts_only_when_uv_installs_the_member(tmp_path: Path) -> None:
+    """A root with its own [project] installs the members it depends on, not the others."""
+    files = {
+        "pyproject.toml": project(extra='[tool.uv.workspace]\nmembers = ["api"]\n' + BUILD),
+        "shop/__init__.py": "",
+        "api/pyproject.toml": project("api", '["fastapi", "uvicorn"]', extra=BUILD),
+        "api/api/__init__.py": FASTAPI,
+    }
+    assert read_settings(write(tmp_path / "a", files)).command == IDLE
+    files["pyproject.toml"] = project(
+        deps='["api"]', extra='[tool.uv.workspace]\nmembers = ["api"]\n' + BUILD
+    )
+    command = read_settings(write(tmp_path / "b", files)).command
+    assert command[:2] == ("uvicorn", "api:app")
+
+
 def test_missing_member_is_one_line(tmp_path: Path) -> None:
     root = write(
         tmp_path, {"pyproject.toml": project(extra='[tool.uv.workspace]\nmembers = ["a"]\n')}
