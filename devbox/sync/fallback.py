@@ -435,6 +435,8 @@ class FallbackSession:
         as `sync.writeback` decides. Runs in the receiver's reader thread: never raises."""
         try:
             self._bring_back(name, data, mode, mtime_ns)
+        except FileNotFoundError:
+            pass  # the host removed its folder meanwhile: that deletion wins, synced in next
         except Exception as exc:  # a thread: said, never a traceback
             self.echo(f"could not bring back {name} from the container: {exc}", error=True)
 
