@@ -4,7 +4,7 @@ Pure functions over file contents; each finding names the file, the problem and 
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -146,6 +146,17 @@ def holding_file(project: ComposeProject, service: str, key: str) -> str:
     """The compose file that sets `services.<service>.<key>` last (an override file wins,
     as in Compose's merge), named as in the project folder; the main file when none does."""
     holder = project.file
+    for file, raw in _service_in_each_file(project, service):
+        if key in raw:
+            holder = file
+    return _shown(project.project_dir, holder)
+
+
+def _service_in_each_file(
+    project: ComposeProject, service: str
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Each compose file of the project (in merge order) that has a mapping for the
+    service, with that mapping; a file that does not read is passed over."""
     for file in project.files:
         try:
             data = read_yaml(file)
@@ -153,9 +164,8 @@ def holding_file(project: ComposeProject, service: str, key: str) -> str:
             continue
         services = data.get("services") if isinstance(data, dict) else None
         raw = services.get(service) if isinstance(services, dict) else None
-        if isinstance(raw, dict) and key in raw:
-            holder = file
-    return _shown(project.project_dir, holder)
+        if isinstance(raw, dict):
+            yield file, raw
 
 
 def _shown(folder: Path, path: Path) -> str:
@@ -212,14 +222,8 @@ def target_file(project: ComposeProject, service: str) -> str:
 def target_path(project: ComposeProject, service: str) -> Path:
     """`target_file`'s path: where `devbox init --fix` sets the target."""
     with_build = with_target = None
-    for file in project.files:
-        try:
-            data = read_yaml(file)
-        except ConfigError:
-            continue
-        services = data.get("services") if isinstance(data, dict) else None
-        raw = services.get(service) if isinstance(services, dict) else None
-        build = raw.get("build") if isinstance(raw, dict) else None
+    for file, raw in _service_in_each_file(project, service):
+        build = raw.get("build")
         if build is not None:
             with_build = file
         if isinstance(build, dict) and "target" in build:
