@@ -61,6 +61,21 @@ def dangling_volumes() -> set[str]:
     return {name for name in names if re.fullmatch(r"[0-9a-f]{64}", name)}
 
 
+def run_devbox(
+    project: Path, *args: str, stdin: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`python -m devbox COMMAND --project-dir PROJECT ARGS...` run to its end, output
+    captured (the command first: `--project-dir` is each command's option)."""
+    return subprocess.run(
+        [sys.executable, "-m", "devbox", *args[:1], "--project-dir", str(project), *args[1:]],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def start_devbox(
     args: list[str], *, log: IO[bytes], cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:

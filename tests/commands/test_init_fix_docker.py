@@ -4,25 +4,17 @@ edit included."""
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import free_port
-from tests.support import http_json, wait_for
+from tests.support import http_json, run_devbox, wait_for
 
 pytestmark = pytest.mark.docker
 
 
-def devbox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devbox", *args[:1], "--project-dir", str(project), *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+devbox = run_devbox
 
 
 def container_cmd(project: Path) -> list[str]:

@@ -1,26 +1,17 @@
 """`devbox init --port N` against a real engine (issue #23 item 11): N is the host port,
 published to the port the app listens on in the container, so the app answers on N."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import free_port
-from tests.support import http_json, wait_for
+from tests.support import http_json, run_devbox, wait_for
 
 pytestmark = pytest.mark.docker
 
 
-def devbox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devbox", *args[:1], "--project-dir", str(project), *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+devbox = run_devbox
 
 
 def test_the_app_answers_on_the_host_port_init_was_given(

@@ -4,8 +4,8 @@ neither acts on the other's session, against a real engine (issue #23, items 2 a
 import json
 import shutil
 import subprocess
-import sys
 import uuid
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,19 +13,12 @@ import pytest
 from devbox.commands.init import init_project
 from devbox.runtime import process
 from tests.conftest import SAMPLE, free_port, remove_project_volumes
-from tests.support import docker_lines
+from tests.support import docker_lines, run_devbox
 
 pytestmark = pytest.mark.docker
 
 
-def devbox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devbox", *args[:1], "--project-dir", str(project), *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+devbox = partial(run_devbox, timeout=300)
 
 
 def sample_at(folder: Path) -> Path:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from devbox.commands.shell import shell as run_shell
 from devbox.commands.shell_direct import recorded_exec
 from devbox.runtime import process, state
-from tests.support import dangling_volumes, docker_lines, http_json, wait_for
+from tests.support import dangling_volumes, docker_lines, http_json, run_devbox, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -25,15 +26,7 @@ def pid_alive(pid: int) -> bool:
     return process.identity(pid) is not None
 
 
-def devbox(project: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devbox", *args[:1], "--project-dir", str(project), *args[1:]],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=300,
-        check=False,
-    )
+devbox = partial(run_devbox, timeout=300)
 
 
 def in_a_terminal(argv: list[str], keys: bytes, timeout: float = 30) -> tuple[int, str]:

@@ -1,13 +1,12 @@
 """`$$` in a watch rule's `exec` command reaches the container as one `$`, as Compose
 passes it (issue #23, item 8): devbox reads the rules itself in the fallback."""
 
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.support import wait_for
+from tests.support import run_devbox, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -20,14 +19,7 @@ RULE = """\
 """
 
 
-def devbox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devbox", *args[:1], "--project-dir", str(project), *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+devbox = partial(run_devbox, timeout=300)
 
 
 def test_double_dollars_in_an_exec_rule_are_one_dollar(

@@ -3,15 +3,13 @@ init keeps it and compose.yaml builds it as it is, `up` develops it in both mode
 checks its last stage; a compose file that asks for a missing stage, and a build that
 fails, end `up` with exit 5 and the fix (issue #22)."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from devbox.errors import ExitCode
 from tests.conftest import free_port
-from tests.support import http_json, wait_for
+from tests.support import http_json, run_devbox, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -27,14 +25,7 @@ CMD ["sample-app", "--reload"]
 """
 
 
-def devbox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devbox", *args[:1], "--project-dir", str(project), *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+devbox = run_devbox
 
 
 @pytest.fixture(params=["compose", "watch", "fallback"])
