@@ -92,6 +92,7 @@ def _row(
 _OWN_CONTAINERS = Cell(False, "devbox names, restarts and labels its own containers")
 _ONE_CONTAINER = Cell(False, "one container per developed service")
 _DEVBOX_SYNCS = Cell(True, "by devbox's watcher")
+_FIRST_REPLICA = Cell(False, "only the first replica is synced")
 
 SETTINGS: tuple[Setting, ...] = (
     _row("build", bare=YES),
@@ -117,21 +118,17 @@ SETTINGS: tuple[Setting, ...] = (
         matters=_is_true,
     ),
     _row("profiles"),
-    _row("extends"),
+    _row("extends", bare=Cell(True, "resolved by devbox's reader")),
     _row("deploy", fallback=NO),
-    _row(
-        "deploy.replicas",
-        compose=Cell(False, "only the first replica is synced"),
-        fallback=_ONE_CONTAINER,
-        bare=_ONE_CONTAINER,
-        matters=_more_than_one,
-    ),
-    _row(
-        "scale",
-        compose=Cell(False, "only the first is synced"),
-        fallback=_ONE_CONTAINER,
-        bare=_ONE_CONTAINER,
-        matters=_more_than_one,
+    *(
+        _row(
+            path,
+            compose=_FIRST_REPLICA,
+            fallback=_ONE_CONTAINER,
+            bare=_ONE_CONTAINER,
+            matters=_more_than_one,
+        )
+        for path in ("deploy.replicas", "scale")
     ),
     _row("container_name", fallback=_OWN_CONTAINERS),
     _row("restart", fallback=_OWN_CONTAINERS),

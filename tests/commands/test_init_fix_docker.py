@@ -3,13 +3,12 @@ service builds `prod` is fixed in place, and `devbox up` then serves the `dev` t
 edit included."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import free_port
-from tests.support import http_json, run_devbox, wait_for
+from tests.support import docker_lines, http_json, run_devbox, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -18,20 +17,11 @@ devbox = run_devbox
 
 
 def container_cmd(project: Path) -> list[str]:
-    ids = subprocess.run(
-        ["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={project.name}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    inspect = subprocess.run(
-        ["docker", "inspect", "--format", "{{json .Config.Cmd}}", *ids[:1]],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    cmd: list[str] = json.loads(inspect.stdout)
-    return cmd
+    label = f"label=com.docker.compose.project={project.name}"
+    [first, *_] = docker_lines("ps", "-q", "--filter", label)
+    [cmd] = docker_lines("inspect", "--format", "{{json .Config.Cmd}}", first)
+    found: list[str] = json.loads(cmd)
+    return found
 
 
 def test_after_init_fix_up_serves_the_dev_target(sample_copy: Path, compose_2_40: str) -> None:

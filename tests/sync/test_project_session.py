@@ -47,3 +47,17 @@ def test_each_runner_names_what_it_leaves_out(tmp_path: Path) -> None:
     bare = unapplied_settings(project, ["web"], Runner.BARE)
     assert "services.web (no `${VAR}` substitution)" in bare
     assert bare.endswith("services worker (not started)")
+
+
+def test_extends_is_resolved_by_devbox_without_compose(tmp_path: Path) -> None:
+    """devbox's own reader applies `extends:`, so the fallback without Compose does not
+    name it (the table says so); the base's settings it cannot apply are named instead."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  base: {build: ., cap_add: [NET_ADMIN]}\n"
+        "  app: {extends: base, command: [python, -m, app]}\n"
+    )
+    project = load_compose(locate(tmp_path))
+    line = unapplied_settings(project, ["app"], Runner.BARE)
+    assert "extends" not in line
+    assert "services.app.cap_add" in line
