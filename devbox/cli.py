@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from devbox import __version__
 from devbox.engine.modes import EngineName, Mode
 from devbox.errors import ConfigError, DevboxError, ExitCode
-from devbox.sync.modes import SyncMode
+from devbox.sync.bind_or_copy import SyncMode
 
 _quiet = False
 

@@ -63,9 +63,9 @@ class FakeEngine(Engine):
     def copy_tar(self, container: str, data: bytes) -> None:
         self.calls.append(("copy", container))
 
-    def receiver_cmd(self, container: str, script: str) -> list[str]:
+    def open_receiver(self, container: str, script: str) -> process.Child:
         """No receiver can start here (as in an image without python3): `docker cp` it is."""
-        return ["false"]
+        return process.start(["false"], stdin=process.PIPE, stdout=process.PIPE)
 
     def exec(
         self,

@@ -76,3 +76,33 @@ def test_the_engine_scan_sees_the_engine() -> None:
     assert any(
         isinstance(n, ast.Constant) and n.value == "docker" for n in ast.walk(ast.parse(client))
     )
+
+
+def _engine_command_lines(tree: ast.AST) -> list[str]:
+    """Calls that ask an engine for a command line (`engine.compose_cmd(...)`,
+    `self.engine.run_cmd(...)`): a caller that then runs and parses it itself."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        named = (isinstance(owner, ast.Name) and owner.id == "engine") or (
+            isinstance(owner, ast.Attribute) and owner.attr == "engine"
+        )
+        if named and node.func.attr.endswith("_cmd"):
+            found.append(node.func.attr)
+    return found
+
+
+@pytest.mark.parametrize("path", modules("engine"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_engine_builds_and_runs_its_command_lines(path: Path) -> None:
+    """Callers above engine/ ask for an action or an answer (`engine.compose_build(...)`,
+    `engine.running(...)`), never for an argv to run and parse themselves."""
+    assert _engine_command_lines(ast.parse(path.read_text())) == []
+
+
+def test_the_command_line_scan_sees_a_request_for_one() -> None:
+    tree = ast.parse(
+        'engine.compose_cmd("up")\nself.engine.build_cmd(tag="t")\nscratch.end_cmd(w)\n'
+    )
+    assert _engine_command_lines(tree) == ["compose_cmd", "build_cmd"]

@@ -26,7 +26,7 @@ HELP_MODULES = {
     "devbox.engine.modes",
     "devbox.engine.versions",
     "devbox.sync",
-    "devbox.sync.modes",
+    "devbox.sync.bind_or_copy",
 }
 RUN = """\
 import runpy, sys

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devbox import defaults, uv
-from devbox.commands.session import Session, find_session
+from devbox.commands.target import Target, find_target
 from devbox.engine import labels, scratch
 from devbox.engine.client import Engine
 from devbox.engine.container import dev_image_candidates, exec_options, uv_one_off_args
@@ -106,24 +106,24 @@ class _Job:
 def _in_container(*, project_dir: Path, service: str | None, job: _Job) -> tuple[str, bool]:
     """uv in the running dev container, else in a one-off container from the dev image:
     where it ran, and whether that was a one-off."""
-    session = find_session(project_dir=project_dir, service=service)
-    container = session.running_container_name()
+    target = find_target(project_dir=project_dir, service=service)
+    container = target.running_container_name()
     if container is None:
-        return _in_one_off(session, job), True
-    engine = session.engine
+        return _in_one_off(target, job), True
+    engine = target.engine
     # The user devbox runs a bind-mounted dev container as owns its .venv and uv's cache
     # (and its /app is the host's folder); else root, who can write the image's.
     mapped = engine.container_label(container, labels.DEVBOX_USER)
-    folder = session.project.project_dir
+    folder = target.project.project_dir
     _uv_in(engine, container, folder=folder, user=mapped or "0", job=job, bind=bool(mapped))
     return container, False
 
 
-def _in_one_off(session: Session, job: _Job) -> str:
+def _in_one_off(target: Target, job: _Job) -> str:
     """Nothing runs (say, the app crashes at start for want of the package being added):
     uv runs in an idle container from the dev image, the project's files copied in and
     the new ones brought back, as with a running one; the container is removed after."""
-    project, svc, engine = session.project, session.service, session.engine
+    project, svc, engine = target.project, target.service, target.engine
     image = next((i for i in dev_image_candidates(project, svc) if engine.image_exists(i)), None)
     if image is None:
         raise NotRunning(

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
-from devbox.commands.session import name_clash
+from devbox.commands.target import name_clash
 from devbox.engine.client import Engine
 from devbox.errors import EngineError
 from devbox.project.compose import load_compose

@@ -5,8 +5,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from devbox.commands.session import find_session
 from devbox.commands.shell_direct import DEFAULT_SHELL, after_service
+from devbox.commands.target import find_target
 from devbox.defaults import APP_DIR
 from devbox.engine.container import dev_image_candidates, exec_options, one_off_args
 from devbox.errors import ConfigError, NotRunning, UsageError
@@ -40,42 +40,42 @@ def shell(
         service = None
     elif service is not None:
         command = after_service(command)
-    session = find_session(project_dir=project_dir, service=service, project=project, warn=warn)
-    engine = session.engine
+    target = find_target(project_dir=project_dir, service=service, project=project, warn=warn)
+    engine = target.engine
     options = ["--interactive"]
     if sys.stdin.isatty() and sys.stdout.isatty():
         options.append("--tty")  # only for a terminal, so pipes and CI work
     options += exec_options(env=env_pairs(env), user=user)
     argv = command or DEFAULT_SHELL
-    container = session.running_container_name()
+    container = target.running_container_name()
     if container is not None:
-        options += exec_options(workdir=session.service.working_dir or APP_DIR)
+        options += exec_options(workdir=target.service.working_dir or APP_DIR)
         with state.shell_marker(project.project_dir):  # its writes come back (copy sync)
             return engine.exec(container, argv, options=options).returncode
     if not start:
-        raise session.not_running()
+        raise target.not_running()
     if engine.info(ask=False).sees_project is False:
         raise UsageError(
             f"shell --start bind-mounts {project.project_dir}, which this engine cannot see "
             "(a remote engine); run `devbox up --detach`, then `devbox shell`"
         )
     image = next(
-        (i for i in dev_image_candidates(project, session.service) if engine.image_exists(i)), None
+        (i for i in dev_image_candidates(project, target.service) if engine.image_exists(i)), None
     )
     if image is None:
         raise NotRunning(
             f"no dev image for {project.project_dir} yet; run `devbox up` once to build it"
         )
-    name = f"devbox-{project.name}-{session.service.name}-oneoff-{os.getpid()}"
+    name = f"devbox-{project.name}-{target.service.name}-oneoff-{os.getpid()}"
     try:
-        rules = load_rules(project, session.service)
+        rules = load_rules(project, target.service)
     except ConfigError:  # rules devbox cannot read sync nothing: hide every secret
         rules = RuleSet((), context_dir=None, dockerignore=())
     masks = secret_masks(rules, project.project_dir)
     run = one_off_args(
         name=name,
         project=project,
-        service=session.service,
+        service=target.service,
         image=image,
         masked_files=masks.files,
         masked_folders=masks.folders,

@@ -28,7 +28,7 @@ from devbox.commands.smoke_report import (
 )
 from devbox.engine import labels
 from devbox.engine.answers import endpoint, parse_host_port
-from devbox.engine.client import BUILDKIT, Engine
+from devbox.engine.client import Engine
 from devbox.engine.kind import choose_client
 from devbox.errors import CommandTimedOut, ConfigError
 from devbox.output import Echo
@@ -38,7 +38,6 @@ from devbox.project.locate import locate
 from devbox.project.settings import ProjectSettings, read_settings, service_name
 from devbox.runtime import process
 from devbox.runtime.process import TAIL, text
-from devbox.runtime.progress import run_step
 from devbox.runtime.signals import interruptible
 
 LOG_LINES = 20
@@ -150,12 +149,16 @@ class _SmokeRun:
         # A Dockerfile without devbox's `prod` stage is built as it is (its last stage).
         stages = dockerfile_targets(read_text(self.project_dir / "Dockerfile") or "")
         target = "prod" if "prod" in stages else None
-        argv = self.engine.build_cmd(
-            context=self.project_dir, dockerfile="Dockerfile", target=target, tag=self.image
-        )
         began = time.monotonic()
         title = f"building {self.image} ({'target prod' if target else 'its last stage'})"
-        ok, lines = run_step(argv, title=title, echo=echo, env=BUILDKIT)
+        ok, lines = self.engine.build_image(
+            context=self.project_dir,
+            dockerfile="Dockerfile",
+            target=target,
+            tag=self.image,
+            title=title,
+            echo=echo,
+        )
         self.build_seconds = time.monotonic() - began
         if not ok:
             raise _Failed(

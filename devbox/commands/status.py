@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from devbox.commands.session import find_session
+from devbox.commands.target import find_target
 from devbox.engine.client import compose_v1_version
 from devbox.errors import DevboxError
 from devbox.project.editor import DEVCONTAINER_DIR, DEVCONTAINER_JSON, LAUNCH_JSON, EditorFacts
@@ -74,10 +74,10 @@ def status(
     *, project_dir: Path, service: str | None = None, warn: Callable[[str], None] | None = None
 ) -> StatusReport:
     """Mode and why, versions, containers, watch rules and the last batch of the session."""
-    session = find_session(project_dir=project_dir, service=service, warn=warn)
-    record = session.record
+    target = find_target(project_dir=project_dir, service=service, warn=warn)
+    record = target.record
     now = datetime.now(UTC)
-    compose = session.engine.compose_version()
+    compose = target.engine.compose_version()
     # v1 serves only where no Compose v2 is (as in `up`); asking it costs most of a second.
     v1 = None if compose else compose_v1_version()
     rules: list[RuleInfo] | str
@@ -85,16 +85,16 @@ def status(
         rules = [
             RuleInfo(
                 action=rule.action.value,
-                path=os.path.relpath(rule.path, session.project.project_dir),
+                path=os.path.relpath(rule.path, target.project.project_dir),
                 target=rule.target,
             )
-            for rule in load_rules(session.project, session.service).rules
+            for rule in load_rules(target.project, target.service).rules
         ]
     except DevboxError as exc:
         rules = exc.message
     return StatusReport(
-        project=str(session.project.project_dir),
-        service=session.service.name,
+        project=str(target.project.project_dir),
+        service=target.service.name,
         session=None
         if record is None
         else SessionInfo(
@@ -112,7 +112,7 @@ def status(
             batches=record.batches,
             brought_back=record.brought_back,
         ),
-        engine=session.version,
+        engine=target.version,
         compose=None if compose is None else str(compose),
         compose_v1=None if v1 is None else str(v1),
         containers=[
@@ -125,17 +125,15 @@ def status(
                 if c.running and c.started_at
                 else None,
             )
-            for c in session.containers()
+            for c in target.containers()
         ],
         rules=rules,
-        engine_info=session.engine.info(ask=False).to_dict(),
-        editor=_editor_facts(
-            session.project.project_dir, session.service.name, session.project.files
-        ),
+        engine_info=target.engine.info(ask=False).to_dict(),
+        editor=_editor_facts(target.project.project_dir, target.service.name, target.project.files),
         devcontainer=_exists(
-            session.project.project_dir, Path(DEVCONTAINER_DIR) / DEVCONTAINER_JSON
+            target.project.project_dir, Path(DEVCONTAINER_DIR) / DEVCONTAINER_JSON
         ),
-        launch=_exists(session.project.project_dir, LAUNCH_JSON),
+        launch=_exists(target.project.project_dir, LAUNCH_JSON),
     )
 
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from devbox.commands.session import name_clash
 from devbox.commands.shell_direct import shell_facts
+from devbox.commands.target import name_clash
 from devbox.engine import labels
 from devbox.engine.client import Engine, compose_v1_version
 from devbox.engine.debug import DEBUG_PORT, DebugSpec, free_port
@@ -37,8 +37,8 @@ from devbox.project.settings import read_settings
 from devbox.runtime import process, state
 from devbox.runtime.signals import interruptible, shielded
 from devbox.sync.batcher import Batcher
+from devbox.sync.bind_or_copy import SyncMode, resolve_sync
 from devbox.sync.dependencies import COMPOSE_BATCH_FAILED, recover_compose_watch
-from devbox.sync.modes import SyncMode, resolve_sync
 from devbox.sync.rules import load_rules
 
 DETACHED_ENV = "DEVBOX_DETACHED"
@@ -202,7 +202,7 @@ def _run(
                 engine, project=project, service=options.service, recorder=recorder, echo=echo
             )
         else:
-            from devbox.sync.project_session import run_project
+            from devbox.sync.run_loop import run_project
 
             run_project(
                 engine=engine,
@@ -321,11 +321,7 @@ def _one_compose_watch(
     """One `docker compose watch` until it exits: its code, and the build's error when it
     ended because the images did not build; `compose logs --follow` is started beside it
     once it watches."""
-    watch = process.start(
-        engine.compose_cmd("watch", *([service] if service else [])),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    watch = engine.compose_watch(service)
     children.append(watch)
     recorder.child(watch)
     assert watch.stdout is not None
@@ -341,7 +337,7 @@ def _one_compose_watch(
             recorder.ready(next((c.name for c in found if c.running), None))
             if not logs_started:
                 logs_started = True
-                app_logs = process.start(engine.compose_cmd("logs", "--follow"))
+                app_logs = engine.compose_follow_logs()
                 children.append(app_logs)
                 recorder.child(app_logs)
                 threading.Thread(

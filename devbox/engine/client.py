@@ -1,5 +1,6 @@
-"""The container engine and Compose, as devbox uses them: the only code that builds a
-container-CLI command line.
+"""The container engine and Compose, as devbox uses them: the only code that builds,
+runs and parses a container-CLI command line (callers above ask for an action or an
+answer: `build_image`, `compose_up`, `start_dev_container`, `running`, ...).
 
 The client is an argv prefix (`docker` today), so a second container CLI (Podman)
 or a remote engine (`DOCKER_HOST`, `DOCKER_CONTEXT`, read by the client itself)
@@ -12,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import tarfile
 import tempfile
 import urllib.parse
@@ -26,6 +28,7 @@ from devbox.engine.answers import (
     parse_created,
     parse_image_facts,
 )
+from devbox.engine.container import ContainerSpec, run_args
 from devbox.engine.kind import (
     EngineInfo,
     choose_client,
@@ -36,10 +39,12 @@ from devbox.engine.kind import (
 )
 from devbox.engine.logstream import LogFollower, Sink
 from devbox.engine.versions import Version, parse_version
-from devbox.errors import CommandFailed, CommandTimedOut, EngineError
+from devbox.errors import CommandFailed, CommandTimedOut, EngineError, StartError
+from devbox.output import Echo
 from devbox.project.compose import ComposeProject
 from devbox.runtime import process
-from devbox.runtime.process import Result
+from devbox.runtime.process import Child, Result
+from devbox.runtime.progress import run_step
 
 BUILDKIT = {"DOCKER_BUILDKIT": "1"}
 ENGINE_TIMEOUT = 30.0  # seconds an engine has to say its version: one that never answers
@@ -176,10 +181,78 @@ class Engine:
     ) -> list[str]:
         return self.cmd("exec", *options, container, *argv)
 
-    def receiver_cmd(self, container: str, script: str) -> list[str]:
-        """A long-lived `python3 -c script` in the container reading its stdin: the copy
-        sync's receiver. Through `docker exec -i`, so a remote engine carries it too."""
-        return self.exec_cmd(container, ["python3", "-u", "-c", script], ["-i"])
+    # --- builds and long-lived children ------------------------------------------
+
+    def build_image(
+        self,
+        *,
+        context: Path,
+        dockerfile: str,
+        target: str | None,
+        tag: str,
+        title: str,
+        echo: Echo,
+        build_args: Sequence[tuple[str, str]] = (),
+    ) -> tuple[bool, list[str]]:
+        """`docker build` with BuildKit, its progress shown: (built, its output lines)."""
+        argv = self.build_cmd(
+            context=context, dockerfile=dockerfile, target=target, tag=tag, build_args=build_args
+        )
+        return run_step(argv, title=title, echo=echo, env=BUILDKIT)
+
+    def compose_build(
+        self, service: str, *, title: str, echo: Echo, files: Sequence[Path] | None = None
+    ) -> bool:
+        """`compose build SERVICE` with BuildKit, its progress shown; whether it built."""
+        argv = self.compose_cmd("build", service, files=files)
+        return run_step(argv, title=title, echo=echo, env=BUILDKIT)[0]
+
+    def compose_start(self, *services: str, echo: Echo) -> bool:
+        """`compose up --detach` of the project (or `services` and what they need), its
+        progress shown; whether Compose started it."""
+        argv = self.compose_cmd("up", "--detach", *services)
+        return run_step(argv, title="starting the project with Compose", echo=echo, env=BUILDKIT)[0]
+
+    def compose_up(self, *args: str, what: str) -> None:
+        """`compose up ARGS` run to its end; a `StartError` naming `what` and Compose's last
+        lines when it fails."""
+        result = process.run(self.compose_cmd("up", *args), check=False, merge=True, env=BUILDKIT)
+        if result.returncode != 0:
+            tail = " / ".join(process.text(result.stdout).splitlines()[-3:])
+            raise StartError(f"Compose did not start {what}: {tail or process.reason(result)}")
+
+    def compose_restart(self, service: str) -> None:
+        """`compose restart SERVICE` (a restart rule, as Compose watch applies it)."""
+        process.run(self.compose_cmd("restart", service), check=False)
+
+    def compose_watch(self, service: str | None) -> Child:
+        """`compose watch` (of `service`, else every service), its output on one pipe."""
+        argv = self.compose_cmd("watch", *([service] if service else []))
+        return process.start(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def compose_follow_logs(self) -> Child:
+        """`compose logs --follow`: every service's output, rebuilt containers included."""
+        return process.start(self.compose_cmd("logs", "--follow"))
+
+    def start_dev_container(self, spec: ContainerSpec) -> Child:
+        """`docker run` of a dev container, attached: its output and exit are the
+        container's. `run` joins one network; Compose joins the others before the start,
+        so the app reaches them from its first line: then create, connect each (the
+        service's name its alias there), and start attached."""
+        args = run_args(spec)
+        more = spec.resolved.networks[1:] if spec.resolved else ()
+        if not more:
+            return process.start(self.run_cmd(args))
+        process.run(self.create_cmd(args))
+        for network in more:
+            self.connect(spec.name, network, alias=spec.service.name)
+        return process.start(self.start_attached_cmd(spec.name))
+
+    def open_receiver(self, container: str, script: str) -> Child:
+        """A long-lived `python3 -c script` in the container, on pipes: copy sync's
+        receiver. Through `docker exec -i`, so a remote engine carries it too."""
+        argv = self.exec_cmd(container, ["python3", "-u", "-c", script], ["-i"])
+        return process.start(argv, stdin=process.PIPE, stdout=process.PIPE)
 
     # --- questions ------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ applies because Compose applies it (override files, profiles, `depends_on`
 conditions, healthchecks, secrets, ...). devbox adds what the fallback's
 `docker run` adds through one override file outside the tree (`compose_override`):
 the bind mount, the secrets masks, the owner's uid and uv's cache. Applying a batch
-is the fallback's (`FallbackSession.apply`); only the container's life differs, and
-it is Compose's own: `compose build`, `compose up --no-deps`, `compose restart`.
+is the same as in the fallback (`sync.service`); only the container's life differs,
+and it is Compose's own (`ComposeKeeper`): `compose build`, `compose up --no-deps`,
+`compose restart`.
 """
 
 import sys
@@ -15,14 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from devbox.engine.client import BUILDKIT
 from devbox.engine.logstream import LogFollower
 from devbox.errors import StartError
 from devbox.project.compose import ComposeProject, Service
-from devbox.runtime import process
-from devbox.runtime.progress import run_step
-from devbox.sync.fallback import FallbackSession
-from devbox.sync.plan import current_copies
+from devbox.sync.keeper import Keeper
 
 # Files whose change makes the image Compose has for a service stale: its dependency
 # layer and the Dockerfile. Compose's own `up` builds only a missing image.
@@ -42,16 +39,11 @@ def stale(image_created: float | None, inputs: list[Path]) -> bool:
     return newest > image_created
 
 
-class ComposedService(FallbackSession):
-    """One developed service of a project Compose runs.
-
-    Its container is Compose's (`<project>-<service>-1`, or its `container_name`),
-    found once Compose has made it. The app's output streams to the terminal
-    (`engine.logstream`), which also tells of an exit for free: the stream ends when the
-    container stops.
-    """
-
-    builds_itself = False  # Compose builds (and may not need `build:` at all)
+class ComposeKeeper(Keeper):
+    """The container Compose made for one developed service (`<project>-<service>-1`, or
+    its `container_name`), found once Compose has made it. The app's output streams to
+    the terminal (`engine.logstream`), which also tells of an exit for free: the stream
+    ends when the container stops."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -60,6 +52,7 @@ class ComposedService(FallbackSession):
         self.pending = b""  # the app's last line, not yet ended
         self.exited: int | None = None  # the exit code once the container has stopped
         self.image_time: float | None = None  # when the image was built, once asked
+        self.output_prefix = ""  # put before each line of the app's output (several services)
 
     def image_inputs(self) -> list[Path]:
         context = self.service.context or self.project.project_dir
@@ -73,8 +66,9 @@ class ComposedService(FallbackSession):
         return stale(self.image_time, self.image_inputs())
 
     def build(self) -> bool:
-        argv = self.engine.compose_cmd("build", self.service.name)
-        return run_step(argv, title=f"building {self.spec.image}", echo=self.echo, env=BUILDKIT)[0]
+        return self.engine.compose_build(
+            self.service.name, title=f"building {self.spec.image}", echo=self.echo
+        )
 
     def attach(
         self,
@@ -84,9 +78,10 @@ class ComposedService(FallbackSession):
         output_since: float | None = None,
     ) -> None:
         """Find the container Compose made, follow its output, give the mapped user its
-        `.venv`, and (copy sync, with `resync`) copy every synced source in, or only those
-        changed since `changed_since` (the image's build: it holds the others). A container
-        started again keeps its old output: `output_since` shows only what came after."""
+        `.venv`, and tell the service (which, copy sync, with `resync`, copies every
+        synced source in, or only those changed since `changed_since`: the image's build
+        holds the others). A container started again keeps its old output:
+        `output_since` shows only what came after."""
         found = [c for c in self.engine.service_containers(self.service.name) if c.running]
         if not found:
             raise StartError(
@@ -97,45 +92,38 @@ class ComposedService(FallbackSession):
         self.exited, self.exit_reported = None, False
         self.started_at = time.monotonic()
         self._follow(since=output_since)
-        self._give_to_user()
-        if resync and self.bind is None:
-            copies = current_copies(self.rules, changed_since=changed_since)
-            self.copy(copies)
-        self.watch_writes()
+        self.give_to_user()
+        self.on_started(resync, changed_since)
 
-    def start_container(self, *, resync: bool = False) -> None:
+    def start(self, *, resync: bool = False) -> None:
         """After a rebuild: recreate the service only, with fresh anonymous volumes (the
         old `.venv` would hide the new image's). Else start it (and what it needs) as it
         is, every synced source copied in again (copy sync)."""
-        self.stop_container()
+        self.stop()
         # Compose removes the container it recreates, not its anonymous volumes.
         old_volumes = [] if resync else self.engine.anonymous_volumes(self.spec.name)
-        if resync:
-            argv = self.engine.compose_cmd("up", "--detach", self.service.name)
-        else:
-            argv = self.engine.compose_cmd(
-                "up", "--detach", "--no-deps", "--force-recreate", "--renew-anon-volumes",
-                self.service.name,
-            )  # fmt: skip
         asked = time.time() - 1  # a second of slack: the engine's clock may differ
-        result = process.run(argv, check=False, merge=True, env=BUILDKIT)
-        if result.returncode != 0:
-            tail = " / ".join(process.text(result.stdout).splitlines()[-3:])
-            raise StartError(f"Compose did not start {self.service.name}: {tail}")
+        if resync:
+            self.engine.compose_up("--detach", self.service.name, what=self.service.name)
+        else:
+            self.engine.compose_up(
+                "--detach", "--no-deps", "--force-recreate", "--renew-anon-volumes",
+                self.service.name, what=self.service.name,
+            )  # fmt: skip
         self.engine.remove_volumes(*old_volumes)
         self.attach(resync=resync, output_since=asked if resync else None)
 
     def restart(self) -> None:
         """A restart rule, as Compose watch does it: `compose restart` (the container and
         what was synced into it stay)."""
-        self.stop_container()
+        self.stop()
         asked = time.time() - 1  # a second of slack: the engine's clock may differ
-        process.run(self.engine.compose_cmd("restart", self.service.name), check=False)
+        self.engine.compose_restart(self.service.name)
         self.attach(resync=False, output_since=asked)
 
-    def stop_container(self) -> None:
+    def stop(self) -> None:
         """Let go of the container (Compose's, removed at the session's end)."""
-        self.close_receiver()
+        self.on_stopping()
         if self.logs is not None:
             self.logs.stop()
             self.logs = None
@@ -174,8 +162,4 @@ class ComposedService(FallbackSession):
         return code
 
     def known_running(self) -> bool:
-        return super().known_running() or (self.logs is not None and self.logs.alive())
-
-    def _recover_engine(self) -> None:
-        self.volumes = []  # Compose's containers keep their volumes across a daemon restart
-        super()._recover_engine()
+        return self.logs is not None and self.logs.alive()

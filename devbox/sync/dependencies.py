@@ -10,13 +10,12 @@ and rebuilds the service itself (`docker compose build`, then `up --no-deps`).
 from collections.abc import Iterable
 
 from devbox import uv
-from devbox.engine.client import BUILDKIT, Engine
+from devbox.engine.client import Engine
 from devbox.engine.container import exec_options
-from devbox.errors import DevboxError
+from devbox.errors import DevboxError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject
 from devbox.runtime import process
-from devbox.runtime.progress import run_step
 from devbox.sync.rules import Action, ExecSpec, WatchRule, load_rules
 
 LOCK_LAGS = (
@@ -92,17 +91,12 @@ def recover_compose_watch(
             echo(LOCK_LAGS)
             continue
         echo(rebuilding(running[0], reason), error=True)
-        built, _ = run_step(
-            engine.compose_cmd("build", name), title=f"building {name}", echo=echo, env=BUILDKIT
-        )
-        if not built:
+        if not engine.compose_build(name, title=f"building {name}", echo=echo):
             echo(REBUILD_FAILED, error=True)
             continue
-        started = process.run(
-            engine.compose_cmd("up", "--detach", "--no-deps", "--no-build", name), check=False
-        )
-        if started.returncode == 0:
-            echo(f"{name}: recreated from the new image")
+        try:
+            engine.compose_up("--detach", "--no-deps", "--no-build", name, what=name)
+        except StartError as exc:
+            echo(f"{name}: the new image is built, but its container did not start ({exc.message})")
         else:
-            why = failure_reason(started)
-            echo(f"{name}: the new image is built, but its container did not start ({why})")
+            echo(f"{name}: recreated from the new image")

@@ -360,12 +360,14 @@ class Receiver:
 
     def __init__(
         self,
-        argv: list[str],
+        child: process.Child,
         *,
         watch: Collection[str] = (),
         on_file: OnContainerFile | None = None,
     ) -> None:
-        self.child = process.start(argv, stdin=process.PIPE, stdout=process.PIPE)
+        """`child`: the receiver script running in the container, on pipes
+        (`Engine.open_receiver`)."""
+        self.child = child
         self.written = 0.0  # when the last batch's stream was written (monotonic; telemetry)
         self.sent = Sent()  # what this container has: an unchanged file is not sent again
         self.lock = threading.Lock()  # `sent` is shared with the write-back

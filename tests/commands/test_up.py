@@ -1,6 +1,6 @@
 """`devbox up`'s control flow with the engine seam faked: options, the one-session rule,
 compose watch's children always stopped and the project torn down. The real-engine
-runs are in test_up_watch.py and test_up_fallback.py."""
+runs are in test_up_watch_docker.py and test_up_fallback_docker.py."""
 
 import os
 import sys
@@ -16,7 +16,7 @@ from devbox.errors import DevboxError, Interrupted, UsageError
 from devbox.project.compose import ComposeProject, load_compose
 from devbox.project.locate import locate
 from devbox.runtime import state
-from devbox.sync.modes import SyncMode
+from devbox.sync.bind_or_copy import SyncMode
 from tests.fakes import FakeEngine, Said, session_record
 
 WATCH = """

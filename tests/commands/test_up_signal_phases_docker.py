@@ -1,4 +1,4 @@
-"""SIGTERM at the phases test_up_faults.py leaves to Ctrl-C, in copy sync (its phases are
+"""SIGTERM at the phases test_up_faults_docker.py leaves to Ctrl-C, in copy sync (its phases are
 bind sync): the dev container created but the session not yet watching, and a rebuild a
 Dockerfile edit started. One test walks both (two short sessions sharing one image)."""
 

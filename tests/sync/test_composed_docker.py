@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.test_up_fallback import run_scenario
+from tests.commands.test_up_fallback_docker import run_scenario
 from tests.support import (
     dangling_volumes,
     docker_lines,

@@ -16,12 +16,13 @@ import pytest
 from devbox.engine.client import Engine
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
-from devbox.runtime import state
+from devbox.runtime import process, state
 from devbox.sync.batcher import Batcher
-from devbox.sync.fallback import FallbackSession
-from devbox.sync.modes import SyncMode
+from devbox.sync.bind_or_copy import SyncMode
+from devbox.sync.copy_stream import CopyStream
 from devbox.sync.plan import current_copies
 from devbox.sync.rules import WatchRule
+from devbox.sync.service import DevService
 from devbox.sync.transfer import RECEIVER, Receiver
 from devbox.sync.watcher import ProjectWatcher
 from tests.fakes import Said, session_record
@@ -56,11 +57,11 @@ def container() -> Iterator[str]:
 
 
 @pytest.fixture
-def session(tmp_path: Path, container: str) -> Iterator[FallbackSession]:
+def session(tmp_path: Path, container: str) -> Iterator[DevService]:
     (tmp_path / "compose.yaml").write_text(COMPOSE)
     (tmp_path / "src").mkdir()
     project = load_compose(locate(tmp_path))
-    fallback = FallbackSession(
+    fallback = DevService(
         engine=Engine(project_dir=tmp_path, project_name=project.name),
         project=project,
         service=project.services["app"],
@@ -69,17 +70,23 @@ def session(tmp_path: Path, container: str) -> Iterator[FallbackSession]:
         recorder=state.Recorder(tmp_path, session_record(os.getpid(), compose_project="t")),
         echo=Said(),
     )
-    fallback.spec = dataclasses.replace(fallback.spec, name=container)
+    fallback.keeper.spec = dataclasses.replace(fallback.spec, name=container)
     docker(
         "exec", "-u", "0", container, "sh", "-c", "mkdir -p /app/src && chown 1000 /app /app/src"
     )
     try:
         yield fallback
     finally:
-        fallback.close_receiver()
+        assert fallback.stream is not None
+        fallback.stream.close()
 
 
-def sync_all(session: FallbackSession) -> None:
+def stream(service: DevService) -> CopyStream:
+    assert service.stream is not None  # copy sync
+    return service.stream
+
+
+def sync_all(session: DevService) -> None:
     session.copy(current_copies(session.rules))
 
 
@@ -97,7 +104,7 @@ def listing(container: str) -> str:
 
 
 def test_edits_deletes_nested_folders_and_type_changes(
-    tmp_path: Path, session: FallbackSession, container: str
+    tmp_path: Path, session: DevService, container: str
 ) -> None:
     src = tmp_path / "src"
     (src / "pkg" / "deep").mkdir(parents=True)
@@ -130,12 +137,12 @@ def test_edits_deletes_nested_folders_and_type_changes(
     (src / "thing").write_text("file again")
     session.copy({"/app/src/thing": (session.rules.rules[0], src / "thing")})
     assert "/app/src/thing 1000 file again" in listing(container).splitlines()
-    assert session.receiver is not None  # it all went through the stream, not docker cp
+    assert stream(session).receiver is not None  # it all went through the stream, not docker cp
     assert not session.echo
 
 
 def test_a_burst_of_2000_files_arrives_whole(
-    tmp_path: Path, session: FallbackSession, container: str
+    tmp_path: Path, session: DevService, container: str
 ) -> None:
     rule: WatchRule = session.rules.rules[0]
     copies = {}
@@ -156,15 +163,15 @@ def test_a_burst_of_2000_files_arrives_whole(
 
 
 def test_a_new_receiver_after_the_container_restarts(
-    tmp_path: Path, session: FallbackSession, container: str
+    tmp_path: Path, session: DevService, container: str
 ) -> None:
     (tmp_path / "src" / "a.py").write_text("one")
     sync_all(session)
-    first = session.receiver
+    first = stream(session).receiver
     docker("restart", "-t", "0", container)
     (tmp_path / "src" / "a.py").write_text("two")
     sync_all(session)
-    assert session.receiver is not None and session.receiver is not first
+    assert stream(session).receiver is not None and stream(session).receiver is not first
     assert "/app/src/a.py 1000 two" in listing(container).splitlines()
     assert not session.echo
 
@@ -175,16 +182,15 @@ def test_without_python3_no_receiver_starts(tmp_path: Path) -> None:
     engine = Engine(project_dir=tmp_path, project_name="t")
     docker("run", "-d", "--name", name, "--pull", "never", IMAGE, "sleep", "infinity")
     try:
-        argv = engine.receiver_cmd(name, RECEIVER)
-        argv[argv.index("python3")] = "no-such-python3"
+        argv = engine.exec_cmd(name, ["no-such-python3", "-u", "-c", RECEIVER], ["-i"])
         with pytest.raises(Exception, match="did not start"):
-            Receiver(argv)
+            Receiver(process.start(argv, stdin=process.PIPE, stdout=process.PIPE))
     finally:
         subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
 
 
 def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
-    tmp_path: Path, session: FallbackSession, container: str
+    tmp_path: Path, session: DevService, container: str
 ) -> None:
     """Entries the receiver's own tar reader must get right: a ustar header written by
     devbox, PAX headers (a long name, a non-ASCII one, a sub-second mtime), a link, a file
@@ -221,7 +227,7 @@ def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
         hashlib.sha256(big).hexdigest(),
         "[]",
     ]
-    assert session.receiver is not None
+    assert stream(session).receiver is not None
     assert not session.echo
 
 
@@ -235,7 +241,7 @@ print(len(files), len(bad), len(dirs), 'd0' in dirs)
 
 
 def test_a_burst_through_the_watcher_arrives_complete_and_current(
-    tmp_path: Path, session: FallbackSession, container: str
+    tmp_path: Path, session: DevService, container: str
 ) -> None:
     """`git checkout`-like: 2,000 files created, all rewritten, then 100 of them and their
     folders deleted, watched and batched for real: every file ends with its last content,
@@ -264,7 +270,7 @@ def test_a_burst_through_the_watcher_arrives_complete_and_current(
                 if found == "1900 0 190 False" or time.monotonic() > deadline:
                     break
     assert found == "1900 0 190 False"
-    assert session.receiver is not None  # all through the stream, not docker cp
+    assert stream(session).receiver is not None  # all through the stream, not docker cp
     assert isinstance(session.echo, Said)
     assert not [m for m, error in session.echo if error]
     assert len(session.recorder.record.latencies) >= 1  # each batch's save->applied recorded

@@ -1,5 +1,5 @@
-"""The fallback for a whole Compose project: every service with watch rules developed in
-a container of its own, the services they need started by Compose, one watcher.
+"""The one run loop of compose mode and the fallback: the project started, every service
+with watch rules developed (`sync.service`), one watcher, one clean-up.
 
 As Compose watch does, each developed service keeps its own rules and container;
 each batch of changes is planned per service. Where a Compose exists, its resolved
@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from devbox.engine import applied, labels
-from devbox.engine.client import BUILDKIT, Engine
+from devbox.engine.client import Engine
 from devbox.engine.container import compose_override
 from devbox.engine.debug import DebugSpec
 from devbox.engine.modes import Mode
@@ -21,13 +21,12 @@ from devbox.engine.stack import Stack
 from devbox.errors import BuildError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject, Service
-from devbox.runtime.progress import run_step
 from devbox.runtime.signals import interruptible
 from devbox.runtime.state import Recorder, log_path
 from devbox.sync.batcher import Batcher
-from devbox.sync.composed import ComposedService
-from devbox.sync.fallback import HEALTH_INTERVAL, FallbackSession
-from devbox.sync.modes import SyncMode
+from devbox.sync.bind_or_copy import SyncMode
+from devbox.sync.composed import ComposeKeeper
+from devbox.sync.service import HEALTH_INTERVAL, DevService
 from devbox.sync.watcher import ProjectWatcher
 
 
@@ -97,9 +96,8 @@ def run_project(
     if line:
         echo(line)
     services = _ordered(services, resolved)
-    kind = ComposedService if mode is Mode.COMPOSE else FallbackSession
-    sessions = [
-        kind(
+    developing = [
+        DevService(
             engine=engine,
             project=project,
             service=svc,
@@ -109,23 +107,25 @@ def run_project(
             echo=echo,
             resolved=resolved.services.get(svc.name) if resolved else None,
             restart_on_exit=restart_on_exit,
+            composed=mode is Mode.COMPOSE,
         )
         for svc in services
     ]
     if debug is not None:  # `up --debug`: the first developed service, under debugpy
-        debugged = next(s for s in sessions if s.service.name == developed[0])
-        debugged.spec = replace(debugged.spec, debug=debug)
-    if len(sessions) > 1:
-        for session in sessions:
-            session.output_prefix = f"{session.service.name} | "
+        debugged = next(s for s in developing if s.service.name == developed[0])
+        debugged.keeper.spec = replace(debugged.spec, debug=debug)
+    composed = [d.keeper for d in developing if isinstance(d.keeper, ComposeKeeper)]
+    if len(composed) > 1:
+        for keeper in composed:
+            keeper.output_prefix = f"{keeper.service.name} | "
     before = stack.existing() if stack is not None else set()
     override: Path | None = None
     if mode is Mode.COMPOSE:
-        override, engine = _with_override(engine, project, sessions)
+        override, engine = _with_override(engine, project, developing)
 
     def cleanup() -> None:
-        for session in sessions:
-            session.stop_container()
+        for dev in developing:
+            dev.keeper.stop()
         if mode is Mode.COMPOSE:
             engine.compose_teardown(keep=before)
             if override is not None:
@@ -137,7 +137,7 @@ def run_project(
         if stack is not None:
             stack.teardown(keep=before)
 
-    names = ", ".join(s.service.name for s in sessions)
+    names = ", ".join(s.service.name for s in developing)
     stopping = (
         "removing the project's containers, networks and anonymous volumes"
         if mode is Mode.COMPOSE
@@ -145,67 +145,65 @@ def run_project(
     )
     with interruptible(cleanup=cleanup, stopping=stopping, echo=echo):
         begun = time.time()  # sources saved from now on, before the watch is set up, count
-        hidden = sorted({name for session in sessions for name in session.masks.names})
+        hidden = sorted({name for dev in developing for name in dev.masks.names})
         if mode is Mode.COMPOSE:
-            composed = [s for s in sessions if isinstance(s, ComposedService)]
             _start_composed(engine, composed, named, echo)
         else:
             if stack is not None and resolved is not None:
                 _start_needed(stack, resolved, developed, echo)
-            for session in sessions:
-                if not session.build():
+            for dev in developing:
+                if not dev.keeper.build():
                     raise BuildError(
-                        f"the dev image of {session.service.name} did not build; fix the "
+                        f"the dev image of {dev.service.name} did not build; fix the "
                         "Dockerfile or the dependencies (build output above), then `devbox up` "
                         "again"
                     )
-            for session in sessions:
-                session.start_container()
+            for dev in developing:
+                dev.keeper.start()
         if hidden:
             echo(f"hidden in the container (the watch rules leave them out): {', '.join(hidden)}")
-        for session in sessions:
-            echo(f"container {session.spec.name} running ({sync.value} sync)")
-        recorder.ready(sessions[0].spec.name)
-        _watch(project, sessions, batcher or Batcher(), echo, since=begun)
+        for dev in developing:
+            echo(f"container {dev.spec.name} running ({sync.value} sync)")
+        recorder.ready(developing[0].spec.name)
+        _watch(project, developing, batcher or Batcher(), echo, since=begun)
 
 
 def _with_override(
-    engine: Engine, project: ComposeProject, sessions: list[FallbackSession]
+    engine: Engine, project: ComposeProject, developing: list[DevService]
 ) -> tuple[Path | None, Engine]:
     """compose mode's additions (`compose_override`) in a file outside the tree (a file
     inside would be synced and watched), laid over the project's files for the session."""
-    text = compose_override([s.spec for s in sessions])
+    text = compose_override([s.spec for s in developing])
     if text is None:
         return None, engine
     path = log_path(project.project_dir).with_name("compose.devbox.yaml")
     path.write_text(text, encoding="utf-8")
     engine = engine.with_files(path)
-    for session in sessions:
-        session.engine = engine
+    for dev in developing:
+        dev.keeper.engine = engine
     return path, engine
 
 
 def _start_composed(
-    engine: Engine, sessions: list[ComposedService], named: str | None, echo: Echo
+    engine: Engine, keepers: list[ComposeKeeper], named: str | None, echo: Echo
 ) -> None:
     """Build the images that are missing or stale, then `compose up --detach` the project
     (or the service named and what it needs), and attach to each developed service."""
     built = set()
-    for session in sessions:
-        if session.needs_build():
-            if not session.build():
+    for keeper in keepers:
+        if keeper.needs_build():
+            if not keeper.build():
                 raise BuildError(
-                    f"the image of {session.service.name} did not build; fix the Dockerfile or "
+                    f"the image of {keeper.service.name} did not build; fix the Dockerfile or "
                     "the dependencies (build output above), then `devbox up` again"
                 )
-            built.add(session.service.name)
-        session.prepare_mounts()
-    argv = engine.compose_cmd("up", "--detach", *([named] if named else []))
-    if not run_step(argv, title="starting the project with Compose", echo=echo, env=BUILDKIT)[0]:
+            built.add(keeper.service.name)
+        keeper.prepare_mounts()
+    if not engine.compose_start(*([named] if named else []), echo=echo):
         raise StartError("Compose did not start the project; its output is above")
-    for session in sessions:  # an image built now holds the sources: no copy needed
-        fresh = session.service.name in built
-        session.attach(resync=not fresh, changed_since=session.image_time)
+    for keeper in keepers:  # an image built now holds the sources: no copy needed
+        fresh = keeper.service.name in built
+        keeper.attach(resync=not fresh, changed_since=keeper.image_time)
 
 
 _RANK = {"service_started": 0, "service_healthy": 1, "service_completed_successfully": 2}
@@ -234,7 +232,7 @@ def _start_needed(
 
 def _watch(
     project: ComposeProject,
-    sessions: list[FallbackSession],
+    developing: list[DevService],
     batcher: Batcher,
     echo: Echo,
     *,
@@ -244,26 +242,27 @@ def _watch(
     saved after `since`, while the containers started, are copied in once it watches."""
 
     def skip(directory: Path) -> bool:
-        return all(s.rules.skips_everywhere(directory) for s in sessions)
+        return all(s.rules.skips_everywhere(directory) for s in developing)
 
-    several = len(sessions) > 1
+    several = len(developing) > 1
     while True:
-        rules = [s.rules for s in sessions]
+        rules = [s.rules for s in developing]
         with ProjectWatcher(
-            project.project_dir, skip=skip, batcher=batcher, on_warning=sessions[0].warn
+            project.project_dir, skip=skip, batcher=batcher, on_warning=developing[0].warn
         ) as watcher:
-            for session in sessions:
-                session.resend = watcher.resend
+            for dev in developing:
+                if dev.stream is not None:
+                    dev.stream.resend = watcher.resend
                 if since is not None:
-                    session.catch_up(since)
+                    dev.catch_up(since)
             since = None
             how = " by polling" if watcher.polling else ""
             echo(f"watching {watcher.watched_folders} folders{how}; Ctrl-C stops and cleans up")
             for batch in watcher.batches(idle=HEALTH_INTERVAL):
-                for session in sessions:
-                    session.check_exit()  # a container that exited is said, or restarted
+                for dev in developing:
+                    dev.keeper.check_exit()  # a container that exited is said, or restarted
                     if batch:
-                        prefix = f"{session.service.name}: " if several else ""
-                        session.handle(batch, prefix=prefix, first_event=batcher.taken_first)
-                if any(s.rules is not r for s, r in zip(sessions, rules, strict=True)):
+                        prefix = f"{dev.service.name}: " if several else ""
+                        dev.handle(batch, prefix=prefix, first_event=batcher.taken_first)
+                if any(s.rules is not r for s, r in zip(developing, rules, strict=True)):
                     break  # some rules changed: watch again with the new ones

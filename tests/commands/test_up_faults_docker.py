@@ -1,6 +1,6 @@
 """Faults during `devbox up`, against the real engine: a container killed from outside, a
 second `up`, Ctrl-C and SIGTERM in each phase, the host's `.venv`, named volumes and
-`down`. (A build failing after a dependency edit is in test_up_fallback.py's scenario.)
+`down`. (A build failing after a dependency edit is in test_up_fallback_docker.py's scenario.)
 
 Elsewhere: the engine restarted mid-session (test_up_engine_restart_docker.py, on a
 private dockerd: the shared engine never stops), SIGTERM while starting and rebuilding in

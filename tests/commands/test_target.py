@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from devbox.commands.session import name_clash, other_folders
+from devbox.commands.target import name_clash, other_folders
 from devbox.engine.answers import ContainerInfo
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from devbox.errors import UsageError
-from devbox.sync.modes import SyncMode, resolve_sync
+from devbox.sync.bind_or_copy import SyncMode, resolve_sync
 
 
 @pytest.mark.parametrize(

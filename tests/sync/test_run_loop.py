@@ -3,7 +3,7 @@ from pathlib import Path
 from devbox.engine.applied import Runner
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
-from devbox.sync.project_session import unapplied_settings
+from devbox.sync.run_loop import unapplied_settings
 
 
 def test_uv_cache_volume_is_not_named_as_unapplied(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
-"""Finding a project's dev session and its containers, the same way in both modes:
-shared by `shell`, `logs`, `status` and `down`.
+"""The project a command acts on (`shell`, `logs`, `status`, `add`): its developed
+service, its engine, its containers, and the record of its session (the `devbox up`
+running for it), if one runs; `down` and `up` share the name-clash refusal.
 
-Watch mode's containers carry Compose's labels, the fallback's carry devbox's; both
-are looked up through the engine, so a session started elsewhere (or one whose
-watcher died) is still found.
+Compose's containers carry Compose's labels, the fallback's carry devbox's; both are
+looked up through the engine, so a session started elsewhere (or one whose watcher
+died) is still found.
 """
 
 from collections.abc import Callable
@@ -19,12 +20,12 @@ from devbox.runtime import state
 
 
 @dataclass
-class Session:
+class Target:
     project: ComposeProject
     service: Service
     engine: Engine
     record: state.State | None
-    version: str = ""  # the engine's, asked once (bounded) when the session is found
+    version: str = ""  # the engine's, asked once (bounded) when the target is found
 
     @property
     def stale(self) -> bool:
@@ -80,14 +81,15 @@ def name_clash(project: ComposeProject, containers: list[ContainerInfo]) -> Conf
     )
 
 
-def find_session(
+def find_target(
     *,
     project_dir: Path,
     service: str | None = None,
     project: ComposeProject | None = None,
     warn: Callable[[str], None] | None = None,
-) -> Session:
-    """The project's session; `warn` hears of a corrupt record set aside."""
+) -> Target:
+    """The project (this folder's, or `project`) and its service (`service`, else the
+    session's, else the one with watch rules); `warn` hears of a corrupt record set aside."""
     project = project or load_compose(locate(project_dir))
     record = state.load(project.project_dir, warn=warn)
     if service is None and record is not None:
@@ -95,4 +97,4 @@ def find_session(
     engine = Engine.for_project(project)
     svc = watched_service(project, service)
     version = engine.server_version()  # bounded: an engine that never answers is an error
-    return Session(project=project, service=svc, engine=engine, record=record, version=version)
+    return Target(project=project, service=svc, engine=engine, record=record, version=version)
