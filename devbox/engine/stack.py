@@ -19,7 +19,7 @@ from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.resolve import ResolvedProject, parse_config, strip_develop
 from devbox.errors import EngineError, HealthTimeout, StartError
 from devbox.output import Echo
-from devbox.project.compose import read_yaml
+from devbox.project.compose import expanded_file
 from devbox.runtime import process
 
 WAIT_TIMEOUT = 300.0
@@ -42,15 +42,19 @@ class Stack:
 
     @contextmanager
     def copies(self) -> Iterator[list[Path]]:
-        """A develop-free copy of each compose file, same names, in a temporary folder."""
+        """A develop-free copy of each compose file, same names, in a temporary folder; the
+        files they `include:` and the services they `extends:` are resolved into them (each
+        with its paths from its own folder), so old Compose never reads a `develop` key, and
+        Compose v1 (which has no `include:` and no `name:`) runs them too."""
         with tempfile.TemporaryDirectory(prefix="devbox-") as tmp:
             paths = []
             for i, original in enumerate(self.engine.compose_files):
                 copy = Path(tmp) / str(i) / original.name
                 copy.parent.mkdir()
-                copy.write_text(
-                    strip_develop(read_yaml(original), original.parent), encoding="utf-8"
-                )
+                data = expanded_file(original, self.engine.project_dir)
+                if self.v1 and isinstance(data, dict):  # v1 rejects the top-level `name:`;
+                    data.pop("name", None)  # the project's name is passed to it instead
+                copy.write_text(strip_develop(data, original.parent), encoding="utf-8")
                 paths.append(copy)
             yield paths
 

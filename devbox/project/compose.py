@@ -258,29 +258,72 @@ def merge(base: Any, override: Any, key: str = "") -> Any:
     return override
 
 
+def _at(folder: Path, value: str) -> str:
+    """`value`, a path relative to `folder`, made absolute (a URL or an absolute path as it is)."""
+    if "://" in value or value.startswith("git@"):
+        return value  # a remote build context
+    return os.path.normpath(folder / value)
+
+
 def _rooted(raw: Any, folder: Path) -> Any:
     """A service of a file read from another folder (an `include:`d file, an `extends:`
-    file) with the relative paths devbox reads made absolute against `folder`, as Compose
-    resolves them: the build context and each watch rule's path."""
+    file) with its relative paths made absolute against `folder`, as Compose resolves them:
+    the build context, each watch rule's path, `env_file` entries and bind mount sources."""
     if not isinstance(raw, dict):
         return raw
     raw = dict(raw)
     build = raw.get("build")
     if isinstance(build, str):
-        raw["build"] = str(folder / build)
+        raw["build"] = _at(folder, build)
     elif isinstance(build, dict):
-        raw["build"] = {**build, "context": str(folder / str(build.get("context", ".")))}
+        raw["build"] = {**build, "context": _at(folder, str(build.get("context", ".")))}
     develop = raw.get("develop")
     watch = develop.get("watch") if isinstance(develop, dict) else None
     if isinstance(watch, list):
         rules = [
-            {**rule, "path": str(folder / rule["path"])}
+            {**rule, "path": _at(folder, rule["path"])}
             if isinstance(rule, dict) and isinstance(rule.get("path"), str)
             else rule
             for rule in watch
         ]
         raw["develop"] = {**develop, "watch": rules}
+    env_file = raw.get("env_file")
+    if isinstance(env_file, str):
+        raw["env_file"] = _at(folder, env_file)
+    elif isinstance(env_file, list):
+        raw["env_file"] = [
+            _at(folder, entry)
+            if isinstance(entry, str)
+            else {**entry, "path": _at(folder, str(entry["path"]))}
+            if isinstance(entry, dict) and "path" in entry
+            else entry
+            for entry in env_file
+        ]
+    volumes = raw.get("volumes")
+    if isinstance(volumes, list):
+        raw["volumes"] = [_bind_rooted(volume, folder) for volume in volumes]
     return raw
+
+
+def _bind_rooted(volume: Any, folder: Path) -> Any:
+    """A `volumes:` entry with a relative bind source (`./data:/data`, or `type: bind` with
+    a relative `source`) made absolute; named volumes and absolute paths as they are."""
+    if isinstance(volume, str):
+        source, colon, rest = volume.partition(":")
+        return _at(folder, source) + colon + rest if colon and source.startswith(".") else volume
+    if isinstance(volume, dict) and volume.get("type") == "bind":
+        source = volume.get("source")
+        if isinstance(source, str) and not source.startswith(("/", "~")):
+            return {**volume, "source": _at(folder, source)}
+    return volume
+
+
+def expanded_file(file: Path, project_dir: Path) -> Any:
+    """One compose file as read, with its `include:` and `extends:` resolved (see
+    `_expanded`): what a Compose that has neither (v1), or rejects `develop` in the files
+    they name (before 2.22), is handed in their place."""
+    data = read_yaml(file)
+    return _expanded(file, data, project_dir) if isinstance(data, dict) else data
 
 
 _MAX_NESTING = 16  # includes within includes, extends of extends

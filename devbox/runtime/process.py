@@ -100,7 +100,7 @@ def start(
     stdout: int | IO[bytes] | None = None,
     stderr: int | IO[bytes] | None = None,
 ) -> Child:
-    """Start a long-running child in a session of its own.
+    """Start a long-running child in a process group of its own (`setsid`).
 
     It does not receive the terminal's Ctrl-C: devbox decides how to stop it (`stop`,
     which signals its whole process group) and cleans up after it, in that order.

@@ -349,3 +349,28 @@ def test_merge_keys_share_an_x_block_and_own_keys_win(tmp_path: Path) -> None:
     )
     with pytest.raises(DevboxError, match="duplicate key 'image'"):
         load(tmp_path)
+
+
+def test_an_included_files_env_file_and_bind_sources_are_read_from_its_folder(
+    tmp_path: Path,
+) -> None:
+    """As Compose resolves them: `./app.env` and `./data` of sub/compose.yaml are sub's;
+    a named volume, an absolute path and a remote build context stay as they are."""
+    from devbox.project.compose import expanded_file
+
+    (tmp_path / "compose.yaml").write_text("include:\n  - sub/compose.yaml\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "compose.yaml").write_text(
+        "services:\n  app:\n    build: https://example.com/repo.git\n"
+        "    env_file: [./app.env, {path: ./more.env, required: false}]\n"
+        "    volumes: [./data:/data, cache:/cache, /abs:/abs, {type: bind, source: ./x, target: /x}]\n"
+    )
+    app = expanded_file(tmp_path / "compose.yaml", tmp_path)["services"]["app"]
+    sub = tmp_path / "sub"
+    assert app["build"] == "https://example.com/repo.git"
+    assert app["env_file"] == [
+        str(sub / "app.env"),
+        {"path": str(sub / "more.env"), "required": False},
+    ]
+    assert app["volumes"][:3] == [f"{sub / 'data'}:/data", "cache:/cache", "/abs:/abs"]
+    assert app["volumes"][3]["source"] == str(sub / "x")
