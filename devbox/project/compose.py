@@ -312,9 +312,9 @@ def _bind_rooted(volume: Any, folder: Path) -> Any:
         source, colon, rest = volume.partition(":")
         return _at(folder, source) + colon + rest if colon and source.startswith(".") else volume
     if isinstance(volume, dict) and volume.get("type") == "bind":
-        source = volume.get("source")
-        if isinstance(source, str) and not source.startswith(("/", "~")):
-            return {**volume, "source": _at(folder, source)}
+        bind_source = volume.get("source")
+        if isinstance(bind_source, str) and not bind_source.startswith(("/", "~")):
+            return {**volume, "source": _at(folder, bind_source)}
     return volume
 
 
