@@ -10,6 +10,7 @@ project; otherwise (`python main.py`, `fastapi run src/app`, `uvicorn app.main:a
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,7 @@ def _app_command(
     package = _package_dir(project_dir, name) if name else None
     installed = {package} if package and packaged(pyproject) else set()
     deps = _dependencies(pyproject)
-    virtual = "project" not in pyproject
+    virtual = virtual_root(pyproject, members)
     folders = []
     for folder, data in (members or {}).items():
         member = str(_table(data, "project").get("name") or "")
@@ -199,6 +200,15 @@ def _app_command(
     return choose_app(
         project_dir, deps, port, package=package, installed=frozenset(installed), members=folders
     )
+
+
+def virtual_root(pyproject: dict[str, Any], members: Mapping[Path, Any] | None) -> bool:
+    """A workspace root that is only a workspace (pure): no `[project]`, or one that uv
+    never installs (`package = false`, or no build system) with no dependencies of its own,
+    so `uv sync` there would install its members' packages not at all."""
+    if "project" not in pyproject:
+        return True
+    return bool(members) and not _dependencies(pyproject) and not packaged(pyproject)
 
 
 def _package_dir(project_dir: Path, name: str) -> str | None:
@@ -232,7 +242,7 @@ def infer_shape(
     """
     file = project_dir / "pyproject.toml"
     notes: list[str] = []
-    virtual = "project" not in pyproject
+    virtual = virtual_root(pyproject, members)
     locals_ = path_dependencies(project_dir, pyproject, file)
     for folder, data in members.items():
         locals_ += path_dependencies(project_dir, data, folder / "pyproject.toml")
@@ -299,7 +309,10 @@ def infer_shape(
 
     all_packages = virtual and package is None
     if all_packages:
-        notes.append("workspace root is virtual (no [project]): uv sync --all-packages")
+        notes.append(
+            "workspace root is virtual (no [project], or nothing of its own to install): "
+            "uv sync --all-packages"
+        )
     if package is not None and not virtual and package not in member_scripts:
         raise config_error(
             file,

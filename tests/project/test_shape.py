@@ -209,6 +209,34 @@ def test_virtual_workspace_root_serves_the_app_of_a_member(
     assert settings.all_packages and settings.prod_sources
 
 
+@pytest.mark.parametrize("root_extra", ["[tool.uv]\npackage = false\n", ""])
+def test_a_root_with_nothing_of_its_own_is_virtual(tmp_path: Path, root_extra: str) -> None:
+    """leehuwuj/python-uv-monorepo-template: the root has a [project] with no dependencies
+    that uv never builds (`package = false`, or no build system), the app is in member
+    src/api: as a virtual root, every member is synced and the member's app served."""
+    root = write(tmp_path, {
+        "pyproject.toml": project(extra=root_extra + '[tool.uv.workspace]\nmembers = ["src/*"]\n'),
+        "src/api/pyproject.toml": project("api", '["fastapi", "uvicorn"]', extra="[tool.uv]\npackage = false\n"),
+        "src/api/app/__init__.py": "",
+        "src/api/app/main.py": FASTAPI,
+        "src/core/pyproject.toml": project("core", extra=BUILD),
+        "src/core/core/__init__.py": "",
+    })  # fmt: skip
+    settings = read_settings(root)
+    assert settings.all_packages
+    assert settings.command[:4] == ("uvicorn", "--app-dir", "src/api", "app.main:app")
+
+
+def test_a_root_with_dependencies_of_its_own_is_not_virtual(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "pyproject.toml": project(deps='["six"]', extra='[tool.uv.workspace]\nmembers = ["api"]\n'),
+        "api/pyproject.toml": project("api", '["fastapi", "uvicorn"]'),
+        "api/app/__init__.py": "",
+        "api/app/main.py": FASTAPI,
+    })  # fmt: skip
+    assert not read_settings(root).all_packages
+
+
 def test_a_members_app_counts_only_when_uv_installs_the_member(tmp_path: Path) -> None:
     """A root with its own [project] installs the members it depends on, not the others."""
     files = {
