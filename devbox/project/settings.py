@@ -132,6 +132,15 @@ def load_pyproject(project_dir: Path, *, required: bool = True) -> dict[str, Any
     return parse_toml(path, text)
 
 
+def _script_of(project_dir: Path) -> str:
+    """The project's script to name in advice: `app.py` or `main.py` if there, else the
+    first Python file at the top (hello-world.py), else `app.py`."""
+    tops = sorted(
+        p.name for p in project_dir.glob("*.py") if p.name not in ("setup.py", "conftest.py")
+    )
+    return next((n for n in ("app.py", "main.py") if n in tops), tops[0] if tops else "app.py")
+
+
 def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str) and value.strip():
         try:
@@ -221,8 +230,9 @@ def read_settings(
     if kind is ProjectKind.REQUIREMENTS:
         if command is None:
             raise ConfigError(
-                f"{project_dir}: a requirements.txt project has no console script; "
-                'pass --command "python app.py" (or set [tool.devbox] command)'
+                f"{project_dir}: a requirements.txt project has no console script; pass "
+                f'--command "python {_script_of(project_dir)}" (or set '
+                "[tool.devbox] command)"
             )
     else:
         assert data is not None

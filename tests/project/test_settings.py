@@ -128,6 +128,16 @@ def test_requirements_project_needs_a_command(tmp_path: Path) -> None:
     assert (settings.name, settings.command) == (tmp_path.name, ("python", "app.py"))
 
 
+def test_a_requirements_projects_advice_names_its_own_script(tmp_path: Path) -> None:
+    """Cloud-Native-Projekt/microservices-app: hello-world.py, no app.py."""
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "hello-world.py").write_text("print('hi')\n")
+    (tmp_path / "setup.py").write_text("")
+    with pytest.raises(DevboxError) as caught:
+        read_settings(tmp_path)
+    assert 'pass --command "python hello-world.py" (or' in caught.value.message
+
+
 DIGEST = "sha256:" + "a" * 64
 
 
