@@ -139,7 +139,7 @@ def init_project(
     recorded = plan_record(
         folder,
         replace(settings, service=developed or settings.service),
-        flags=tuple(overrides or ()),
+        flags=(*(overrides or ()), *settings.from_your_dockerfile),
     )
     if recorded is not None:
         files.append(recorded)

@@ -21,6 +21,7 @@ from devbox.project.detect import (
     allowed_pythons,
     choose_python,
     detect_kind,
+    dockerfile_command,
     image_python,
     implausible_version,
     python_mismatch,
@@ -75,6 +76,9 @@ class ProjectSettings:
     all_packages: bool = False
     local_deps: bool = False
     notes: tuple[str, ...] = ()
+    # Keys taken from your Dockerfile (its CMD, its FROM): your word, recorded as yours,
+    # so init keeps them once its own Dockerfile (`--force`) replaces the one that said so.
+    from_your_dockerfile: tuple[str, ...] = ()
     # Why the app reads `.env` (a settings library in the dependencies, or the file is
     # there); None when nothing says so. init then gives the dev service `env_file`.
     dotenv: str | None = None
@@ -212,6 +216,10 @@ def read_settings(
     port = _port(path, "port", tool.get("port", defaults.DEFAULT_PORT))
 
     command = _command(path, "tool.devbox.command", tool["command"]) if "command" in tool else None
+    # Your Dockerfile's CMD is what your project runs (smoke then tests it, not a console
+    # script beside it); devbox's own Dockerfile is made again from these settings.
+    yours = dockerfile_command(read_text(project_dir / "Dockerfile")) if command is None else None
+    command = command or yours
     dev_command = (
         _command(path, "tool.devbox.dev-command", tool["dev-command"])
         if "dev-command" in tool
@@ -244,6 +252,9 @@ def read_settings(
         command, dev_command = shape.command, shape.dev_command
     assert command is not None
     dev_command = dev_command or command
+    command_notes = (
+        (f"command: {' '.join(command)}, your Dockerfile's CMD",) if yours is not None else ()
+    )
 
     if "python-image" in tool:
         python_image = _checked(
@@ -255,6 +266,7 @@ def read_settings(
             'use a name like "python:3.13-slim-trixie" (lowercase, optional :tag, @sha256:...)',
         )
         python_notes: tuple[str, ...] = ()  # init checks the lock's wheels for it (wheel_notes)
+        dockerfile_image = False
     else:
         version_file = project_dir / ".python-version"
         version_text = read_text(version_file)
@@ -273,6 +285,7 @@ def read_settings(
             machine=machine_name(platform.machine()),
         )
         python_image = choice.image or python_image_for(choice.version)
+        dockerfile_image = choice.image is not None
         python_notes = choice.notes
         if choice.image:
             python_notes = (f"python-image: {choice.image}, from your Dockerfile", *python_notes)
@@ -328,7 +341,11 @@ def read_settings(
         uv_digest=digest,
         smoke=smoke or (shape.smoke if shape else None),
         dotenv=reads_dotenv(project_dir, data or {}, members),
-        **_shape_fields(shape, python_notes),
+        **_shape_fields(shape, python_notes, lead=command_notes),
+        from_your_dockerfile=(
+            *(("command",) if yours is not None else ()),
+            *(("python-image",) if dockerfile_image else ()),
+        ),
     )
 
 
@@ -419,15 +436,17 @@ def image_wheel_advice(
     return compiler_advice(missing, minor, better=better, source=source)
 
 
-def _shape_fields(shape: Shape | None, python_notes: tuple[str, ...]) -> dict[str, Any]:
+def _shape_fields(
+    shape: Shape | None, python_notes: tuple[str, ...], *, lead: tuple[str, ...] = ()
+) -> dict[str, Any]:
     if shape is None:
-        return {"notes": python_notes}
+        return {"notes": (*lead, *python_notes)}
     return {
         "prod_sources": shape.prod_sources,
         "package": shape.package,
         "all_packages": shape.all_packages,
         "local_deps": shape.local_deps,
-        "notes": (*shape.notes, *python_notes),
+        "notes": (*lead, *shape.notes, *python_notes),
     }
 
 

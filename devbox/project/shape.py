@@ -131,8 +131,14 @@ def reloading(command: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """The development form of a known server command (its reloader on), and the framework;
     the command itself and None when no reloader is known."""
     argv = list(command)
-    tool_at = 2 if argv[:2] == ["python", "-m"] and len(argv) > 2 else 0
+    tool_at = 0
+    if argv[:2] == ["uv", "run"]:  # `uv run fastapi dev ...`, as the uv guide's CMD has it
+        tool_at = next((i for i, a in enumerate(argv[2:], 2) if not a.startswith("-")), 0)
+    if argv[tool_at : tool_at + 2] == ["python", "-m"] and len(argv) > tool_at + 2:
+        tool_at += 2
     tool = Path(argv[tool_at]).name if argv else ""
+    if tool == "fastapi" and "dev" in argv:
+        return command, "FastAPI (`fastapi dev`)"
     if tool == "fastapi" and "run" in argv:
         dev = ["dev" if a == "run" else a for a in argv]
         if "--host" not in dev and not any(a.startswith("--host=") for a in dev):

@@ -1,11 +1,12 @@
 """The corpus (tests/corpus): projects of the shapes real uv projects have, each through
-the whole path against the real engine: init -> up in both modes (the fallback under
-Compose 2.21.0, watch under Compose 2.40.3; which goes first alternates) serves -> an
-edit is visible in the container -> smoke passes on the prod image, which runs as
-non-root.
+the whole path against the real engine: init -> up serves -> an edit is visible in the
+container -> smoke passes on the prod image, which runs as non-root.
 
-One test per project keeps the suite lean: the dependency cache mount and the base
-images are shared by every build, and each image is built once.
+Each project runs `up` twice: in the default mode (compose mode, Compose 2.40.3) and in
+one other, the fallback (under Compose 2.21.0) and watch (2.40.3) taking turns in name
+order, so every shape meets the mode users get and the corpus as a whole meets all three.
+One test per project keeps the suite lean: the dependency cache mount and the base images
+are shared by every build, and each image is built once.
 """
 
 import os
@@ -37,6 +38,9 @@ class Shape:
     python: str | None = None  # the Python the container must run (`python --version`)
     mode: str | None = None  # fallback or watch; default: alternating in name order
     env: tuple[str, str] | None = None  # a variable from .env the dev container must have
+    prints: str | None = None  # a command-line app: the line it prints, then exits
+    smoke_health: str | None = "/health"  # None: smoke probes the port (no database there)
+    root_image: bool = False  # its own Dockerfile's image runs as root (smoke says so)
 
 
 SHAPES = {
@@ -67,6 +71,23 @@ SHAPES = {
     # requires-python allows 3.11 to 3.14, but the lock's MarkupSafe has wheels up to 3.11
     # only: init picks 3.11 rather than build it from source on 3.13 (issue 22).
     "python-wheels": Shape("main.py", python="3.11"),
+    # Public projects' shapes (issue 22): a workspace root with nothing of its own to
+    # install (leehuwuj/python-uv-monorepo-template), a command-line tool (fastapi/typer),
+    # the uv guide's own compose.yml and one-stage Dockerfile (astral-sh/uv-docker-example),
+    # a Django project's compose file with a database, a cache and a worker
+    # (cookiecutter-django), the full-stack template's backend behind a healthy database
+    # (fastapi/full-stack-fastapi-template). A CLI's exited container is not re-run by
+    # Compose watch, so it runs in the fallback beside compose mode.
+    "workspace-package-false": Shape("src/api/app/routes.py"),
+    "cli-tool": Shape(
+        "src/greet_cli/__init__.py",
+        http=False,
+        prints="greeting: hello from the cli",
+        mode="fallback",
+    ),
+    "own-compose-watch": Shape("src/hello_svc/__init__.py", root_image=True),
+    "django-services": Shape("shop_conf/urls.py", smoke_health=None),
+    "fullstack-backend": Shape("backend/app/api.py", smoke_health=None),
 }
 _ALTERNATING = sorted(name for name, shape in SHAPES.items() if shape.mode is None)
 MODES = {name: ("fallback", "watch")[i % 2] for i, name in enumerate(_ALTERNATING)}
@@ -78,7 +99,7 @@ def test_every_corpus_project_has_a_shape_and_a_lock() -> None:
     assert folders == sorted(SHAPES)
     for name in folders:
         assert (CORPUS / name / "uv.lock").is_file() or name == "requirements"
-    assert set(MODES.values()) == {"fallback", "watch"}
+    assert set(MODES.values()) == {"fallback", "watch"}  # and each runs compose mode too
 
 
 def health(port: int) -> bool:
@@ -118,20 +139,28 @@ def remove_containers(project: str) -> None:
 
 
 COMPOSE = {
+    "compose": "DEVBOX_DOCKER_CONFIG_COMPOSE_2_40",
     "fallback": "DEVBOX_DOCKER_CONFIG_COMPOSE_2_21",
     "watch": "DEVBOX_DOCKER_CONFIG_COMPOSE_2_40",
 }
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 
 
 def up_serves_an_edit(
     name: str, project: Path, port: int, mode: str, log_path: Path, edit: str
 ) -> None:
-    """`devbox up` in `mode` serves (or gives a shell), and an edit reaches the container."""
+    """`devbox up` in `mode` serves (or gives a shell, or runs a command-line app), and an
+    edit reaches the container (runs the app again)."""
     shape = SHAPES[name]
+    chosen = [] if mode == "compose" else ["--mode", mode]  # compose: the default
     try:
         with log_path.open("wb") as log:
-            devbox = start_devbox(["up", "--mode", mode, "-C", str(project)], log=log)
+            devbox = start_devbox(["up", *chosen, "-C", str(project)], log=log)
             try:
+                if shape.prints is not None:
+                    runs_again(project, shape, log_path, edit)
+                    assert devbox.poll() is None, log_path.read_text()
+                    return
                 if shape.http:
                     wait_for(lambda: health(port), timeout=240, what=f"{name} to serve")
                 container = wait_for(
@@ -167,6 +196,21 @@ def up_serves_an_edit(
         remove_project_volumes(project.name)
 
 
+def runs_again(project: Path, shape: Shape, log_path: Path, edit: str) -> None:
+    """A command-line app: its line in up's output, then, after an edit to it, the edited
+    line (the exited container started again by the change)."""
+    line = shape.prints
+    assert line is not None
+    wait_for(lambda: line in log_path.read_text(), timeout=240, what="the app's line")
+    edited = project / shape.edit
+    edited.write_text(edited.read_text().replace(line, f"{line} {edit}"))
+    wait_for(
+        lambda: f"{line} {edit}" in log_path.read_text(),
+        timeout=60,
+        what="the edited app's line",
+    )
+
+
 @pytest.mark.parametrize("name", sorted(SHAPES))
 def test_corpus_project(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both modes, each under its Compose: the project's own mode first, then the other
@@ -176,11 +220,10 @@ def test_corpus_project(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     shutil.copytree(CORPUS / name, project, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
     init_project(project_dir=project)
     port = free_port()
-    compose = project / "compose.yaml"
+    compose = next(project / f for f in COMPOSE_FILES if (project / f).is_file())
     compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", f"127.0.0.1:{port}:8000"))
 
-    first = MODES[name]
-    for mode in (first, "watch" if first == "fallback" else "fallback"):
+    for mode in ("compose", MODES[name]):
         config = os.environ.get(COMPOSE[mode])
         assert config, f"{COMPOSE[mode]} is not set; run scripts/provision-engine"
         monkeypatch.setenv("DOCKER_CONFIG", config)
@@ -190,9 +233,12 @@ def test_corpus_project(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     report = smoke(
         project_dir=project,
         echo=lambda message, *, error=False: None,
-        health_path="/health" if shape.http else None,
+        health_path=shape.smoke_health if shape.http else None,
         timeout=60,
         rm_image=True,
     )
     assert report.outcome is SmokeOutcome.PASSED, report.message
-    assert report.user not in (None, "", "root", "0")
+    if shape.prints is not None:
+        assert report.completed  # a command-line app: "ran to completion"
+    if not shape.root_image:
+        assert report.user not in (None, "", "root", "0")

@@ -259,3 +259,19 @@ def test_missing_member_is_one_line(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"tool\.uv\.workspace\.members: a does not exist"):
         read_settings(root)
+
+
+def test_your_dockerfiles_cmd_is_the_command_not_a_script_beside_it(tmp_path: Path) -> None:
+    """astral-sh/uv-docker-example: a console script `hello`, and a Dockerfile whose CMD
+    serves the app; the CMD is what the project runs, so smoke tests it; `uv run fastapi
+    dev` already reloads. Both values are the user's word (unmarked when recorded)."""
+    root = write(tmp_path, {
+        "pyproject.toml": project(deps='["fastapi[standard]"]', extra=BUILD + '[project.scripts]\nhello = "shop:hello"\n'),
+        "src/shop/__init__.py": "def hello() -> None: ...\n",
+        "Dockerfile": 'FROM python:3.12-slim\nCMD ["uv", "run", "fastapi", "dev", "--host", "0.0.0.0", "src/shop"]\n',
+    })  # fmt: skip
+    settings = read_settings(root)
+    assert settings.command == ("uv", "run", "fastapi", "dev", "--host", "0.0.0.0", "src/shop")
+    assert settings.dev_command == settings.command
+    assert settings.from_your_dockerfile == ("command", "python-image")
+    assert settings.notes[0] == f"command: {' '.join(settings.command)}, your Dockerfile's CMD"

@@ -1,0 +1,3 @@
+"""The library member: what the API says."""
+
+STATUS = "ok"
