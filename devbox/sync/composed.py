@@ -82,7 +82,8 @@ class ComposeKeeper(Keeper):
         synced source in, or only those changed since `changed_since`: the image's build
         holds the others). A container started again keeps its old output:
         `output_since` shows only what came after."""
-        found = [c for c in self.engine.service_containers(self.service.name) if c.running]
+        made = self.engine.service_containers(self.service.name)
+        found = [c for c in made if c.running] or [c for c in made if c.status == "exited"]
         if not found:
             raise StartError(
                 f"Compose did not start service {self.service.name}; `devbox logs "
@@ -92,6 +93,8 @@ class ComposeKeeper(Keeper):
         self.exited, self.exit_reported = None, False
         self.started_at = time.monotonic()
         self._follow(since=output_since)
+        if not found[0].running:  # a command-line app that already ran: its exit is said
+            return  # by check_exit; the next change starts it again
         self.give_to_user()
         self.on_started(resync, changed_since)
 

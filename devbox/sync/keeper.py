@@ -33,6 +33,10 @@ MAX_RESTART_DELAY = 30.0  # a container that keeps exiting is restarted at most 
 LATE_CREATE = 5.0  # seconds the engine may still create a container its client asked for
 QUICK_EXIT = 10.0  # an exit this soon after a start counts towards the back-off
 
+# `docker run`'s own failures (the engine's, a command that cannot run or is not found),
+# told apart from the exit code of a container that ran.
+_RUN_FAILED = (125, 126, 127)
+
 # Told after each start: whether the synced sources must be copied in again (a new
 # container from an older image), and (copy sync) only those changed since when.
 Started = Callable[[bool, float | None], None]
@@ -257,9 +261,14 @@ class RunKeeper(Keeper):
         self.started_at, self.exit_reported = time.monotonic(), False
         deadline = time.monotonic() + START_TIMEOUT
         while not self.engine.running(self.spec.name):
-            if self.child.poll() is not None or time.monotonic() > deadline:
+            code = self.child.poll()
+            if code is not None and code not in _RUN_FAILED:
+                # It ran and exited already (a command-line app): check_exit says so.
+                self.starting = False
+                return
+            if code is not None or time.monotonic() > deadline:
                 raise StartError(
-                    f"container {self.spec.name} did not start (exit code {self.child.poll()}); "
+                    f"container {self.spec.name} did not start (exit code {code}); "
                     "see its output above"
                 )
             time.sleep(0.05)

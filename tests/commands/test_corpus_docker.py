@@ -202,6 +202,7 @@ def runs_again(project: Path, shape: Shape, log_path: Path, edit: str) -> None:
     line = shape.prints
     assert line is not None
     wait_for(lambda: line in log_path.read_text(), timeout=240, what="the app's line")
+    wait_for(lambda: "devbox: watching" in log_path.read_text(), timeout=60, what="the watch")
     edited = project / shape.edit
     edited.write_text(edited.read_text().replace(line, f"{line} {edit}"))
     wait_for(

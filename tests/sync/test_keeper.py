@@ -5,6 +5,9 @@ test_up_engine_restart_docker.py."""
 
 from pathlib import Path
 
+import pytest
+
+from devbox.errors import StartError
 from devbox.sync.bind_or_copy import SyncMode
 from tests.fakes import FakeEngine
 from tests.sync.dev_services import dev_service, exiting, keeper
@@ -117,3 +120,25 @@ def test_copy_mode_mounts_the_projects_uv_cache_once(tmp_path: Path, engine: Fak
     finally:
         run.stop()
     assert engine.volumes == [f"{fallback.project.name}_uv-cache"]
+
+
+def test_a_command_line_app_that_ran_at_once_is_an_exit_not_a_failed_start(
+    tmp_path: Path, engine: FakeEngine
+) -> None:
+    """`docker run` ended before the container was seen running: with the app's own code it
+    ran (a CLI printing one line), said by check_exit; docker's own codes are a failed start."""
+    fallback = dev_service(tmp_path, engine, SyncMode.BIND)
+    run = keeper(fallback)
+    engine.is_running = False
+    exiting(engine, 0)
+    run.start()
+    assert run.child is not None
+    run.child.wait()
+    run.check_exit()
+    assert fallback.echo.messages[-1].startswith(  # type: ignore[attr-defined]
+        f"container {fallback.spec.name} exited with code 0; the next change starts it again"
+    )
+    exiting(engine, 125)
+    with pytest.raises(StartError, match=r"did not start \(exit code 125\)"):
+        run.start()
+    run.stop()
