@@ -182,6 +182,8 @@ def kept_values(
     for key, value in mine.items():
         if key == "service" or key in options or key in chosen or key not in tool:
             continue
+        if key in settings.from_your_dockerfile:
+            continue  # your Dockerfile said it: init would say the same from it
         if fresh.get(key) != value:
             would = f"choose {json.dumps(fresh[key])}" if key in fresh else "not set it"
             notes.append(

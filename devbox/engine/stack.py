@@ -7,6 +7,7 @@ file (same names, `--project-directory` kept, so relative paths and `.env` resol
 as in the originals).
 """
 
+import re
 import shutil
 import tempfile
 import time
@@ -17,12 +18,29 @@ from pathlib import Path
 from devbox.engine import labels
 from devbox.engine.client import BUILDKIT, Engine
 from devbox.engine.resolve import ResolvedProject, parse_config, strip_develop
-from devbox.errors import EngineError, HealthTimeout, StartError
+from devbox.errors import ConfigError, HealthTimeout, StartError
 from devbox.output import Echo
 from devbox.project.compose import expanded_file
 from devbox.runtime import process
 
 WAIT_TIMEOUT = 300.0
+_MISSING_ENV_FILE = re.compile(r"env file (\S+) not found")
+_MISSING_NETWORK = re.compile(r"network (\S+) declared as external, but could not be found")
+
+
+def rejection(reason: str) -> ConfigError:
+    """Compose's refusal of the project's files (pure), with the fix where the cause is a
+    known one: a required `env_file` that is not there (ClimenteA/django-starter's
+    `webapp/.env`), an external network not created yet."""
+    fix = "fix the compose file (`docker compose config` shows Compose's whole message)"
+    if found := _MISSING_ENV_FILE.search(reason):
+        fix = (
+            f"create {found.group(1)} (an example file beside it may say what goes in), or "
+            "give that `env_file` entry `required: false`"
+        )
+    elif found := _MISSING_NETWORK.search(reason):
+        fix = f"create it first: `docker network create {found.group(1).strip(chr(34))}`"
+    return ConfigError(f"Compose rejects the project: {reason}; {fix}")
 
 
 class Stack:
@@ -64,7 +82,7 @@ class Stack:
             args = ["config"] if self.v1 else ["config", "--format", "json"]
             result = process.run(self.cmd(files, *args), check=False)
         if result.returncode != 0:
-            raise EngineError(f"Compose rejects the project: {process.reason(result)}")
+            raise rejection(process.reason(result))
         return parse_config(
             process.text(result.stdout), project=self.engine.project_name, v1=self.v1
         )

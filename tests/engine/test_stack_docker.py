@@ -9,6 +9,7 @@ import pytest
 
 from devbox.engine.client import Engine
 from devbox.engine.stack import Stack
+from devbox.errors import ConfigError
 from devbox.project.compose import load_compose
 from devbox.project.locate import locate
 
@@ -57,3 +58,16 @@ def test_compose_v1_resolves_an_included_file(tmp_path: Path, no_compose_plugin:
     assert shutil.which("docker-compose"), "Compose v1 is provisioned by scripts/provision-engine"
     resolved = Stack(project(tmp_path), v1=True).resolve()
     check(resolved.services["app"], tmp_path)
+
+
+def test_a_missing_required_env_file_is_a_config_error_with_its_fix(
+    tmp_path: Path, compose_2_40: str
+) -> None:
+    """ClimenteA/django-starter's compose file requires webapp/.env, which a clone lacks."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  app:\n    image: python:3.13-slim-trixie\n    env_file: [./webapp/.env]\n"
+    )
+    engine = Engine.for_project(load_compose(locate(tmp_path)))
+    with pytest.raises(ConfigError) as caught:
+        Stack(engine, v1=False).resolve()
+    assert "or give that `env_file` entry `required: false`" in caught.value.message
