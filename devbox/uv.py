@@ -117,6 +117,14 @@ def is_sync(argv: Sequence[str]) -> bool:
     return [str(word) for word in argv[:2]] == [PROGRAM, "sync"]
 
 
+def run_target(argv: Sequence[str]) -> int:
+    """Where the command that `uv run [OPTIONS] COMMAND` runs starts in `argv` (the uv
+    guide's `CMD ["uv", "run", "fastapi", "dev", ...]`); 0 for any other command line."""
+    if [str(word) for word in argv[:2]] != [PROGRAM, "run"]:
+        return 0
+    return next((i for i, word in enumerate(argv[2:], 2) if not word.startswith("-")), 0)
+
+
 def parse_version(output: str) -> tuple[int, int, int] | None:
     """uv's version from `uv --version` ('uv 0.13.9 (x86_64-unknown-linux-gnu)')."""
     match = _VERSION.search(output)

@@ -107,3 +107,12 @@ def test_lock_lags() -> None:
 def test_the_real_uv_says_its_version() -> None:
     said = subprocess.run(uv.version().argv(), capture_output=True, text=True, check=True)
     assert uv.parse_version(said.stdout) is not None
+
+
+def test_run_target_finds_the_command_uv_run_runs() -> None:
+    from devbox.uv import run_target
+
+    assert run_target(["uv", "run", "fastapi", "dev"]) == 2
+    assert run_target(["uv", "run", "--no-sync", "--frozen", "app"]) == 4
+    assert run_target(["fastapi", "run"]) == 0
+    assert run_target(["uv", "run"]) == 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devbox import uv
 from devbox.errors import config_error
 from devbox.project.apps import ANY, Found, choose_app
 
@@ -131,9 +132,7 @@ def reloading(command: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """The development form of a known server command (its reloader on), and the framework;
     the command itself and None when no reloader is known."""
     argv = list(command)
-    tool_at = 0
-    if argv[:2] == ["uv", "run"]:  # `uv run fastapi dev ...`, as the uv guide's CMD has it
-        tool_at = next((i for i, a in enumerate(argv[2:], 2) if not a.startswith("-")), 0)
+    tool_at = uv.run_target(argv)  # `uv run fastapi dev ...`, as the uv guide's CMD has it
     if argv[tool_at : tool_at + 2] == ["python", "-m"] and len(argv) > tool_at + 2:
         tool_at += 2
     tool = Path(argv[tool_at]).name if argv else ""

@@ -26,6 +26,12 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("setup", ["compose_2_21", "compose_2_40"], ids=["fallback", "compose"])
+def devbox_traceback(output: str) -> bool:
+    """A traceback of devbox's own: one the app prints (a client that hung up while the
+    engine went away) comes under its container's name (`sample-app-1  | Traceback`)."""
+    return any(line.startswith("Traceback") for line in output.splitlines())
+
+
 def test_a_daemon_restart_is_said_and_the_session_recovers(
     initialized_sample: tuple[Path, int],
     setup: str,
@@ -75,7 +81,7 @@ def test_a_daemon_restart_is_said_and_the_session_recovers(
                 code = signal_group(up, signal.SIGINT)
         output = log()
         assert code == 130, output
-        assert "Traceback" not in output
+        assert not devbox_traceback(output), output
         assert output.count(lost) == 1 and output.count(back) == 1, output
         label = f"label=dev.devbox.project={project.name}"
         assert engine.docker("ps", "-aq", "--filter", label).stdout.split() == []
@@ -127,7 +133,7 @@ def test_watch_mode_runs_compose_watch_again_after_a_daemon_restart(
                 code = signal_group(up, signal.SIGINT)
         output = log()
         assert code == 130, output
-        assert "Traceback" not in output
+        assert not devbox_traceback(output), output
         assert output.count(lost) == 1 and output.count(back) == 1, output
         compose_label = f"label=com.docker.compose.project={project.name}"
         assert engine.docker("ps", "-aq", "--filter", compose_label).stdout.split() == []
