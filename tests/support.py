@@ -165,3 +165,9 @@ def tree_digest(folder: Path) -> dict[str, str]:
         else:
             found[rel] = "dir"
     return found
+
+
+def devbox_traceback(output: str) -> bool:
+    """A traceback through devbox's own code in `output`; the app may print one of its own
+    (stopped while it starts, a client that hung up), whose frames are the app's."""
+    return re.search(r'File "[^"]*/devbox/', output) is not None

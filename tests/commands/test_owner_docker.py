@@ -67,7 +67,7 @@ def test_bind_fallback_runs_as_the_project_owner(
             assert owner(project / "uv.lock") == owner(project / "pyproject.toml") == HOST_USER
             wait_for(
                 lambda: in_container(name, "python", "-c", "import six").returncode == 0,
-                timeout=90,
+                timeout=120,
                 what="six in the container",
             )
             # uv's cache is the named volume, filled by the container's user
@@ -90,7 +90,7 @@ def test_bind_fallback_runs_as_the_project_owner(
             assert owner(project / "uv.lock") == owner(project / "pyproject.toml") == HOST_USER
             wait_for(
                 lambda: in_container(name, "python", "-c", "import toml").returncode == 0,
-                timeout=60,
+                timeout=120,
                 what="toml in the container",
             )
             assert docker_lines("inspect", "--format", "{{.Image}} {{.Id}}", name) == image

@@ -11,25 +11,25 @@ watch ends with the engine; devbox says so and runs it again once the engine is 
 """
 
 import os
-import re
 import signal
 from pathlib import Path
 
 import pytest
 
 from tests.private_engine import private_engine
-from tests.support import http_json, processes_naming, signal_group, start_devbox_group, wait_for
+from tests.support import (
+    devbox_traceback,
+    http_json,
+    processes_naming,
+    signal_group,
+    start_devbox_group,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.docker,
     pytest.mark.skipif(os.geteuid() != 0, reason="a private dockerd needs root"),
 ]
-
-
-def devbox_traceback(output: str) -> bool:
-    """A traceback through devbox's own code; the app may print one of its own (a client
-    that hung up while the engine went away), whose frames are the app's and wsgiref's."""
-    return re.search(r'File "[^"]*/devbox/', output) is not None
 
 
 @pytest.mark.parametrize("setup", ["compose_2_21", "compose_2_40"], ids=["fallback", "compose"])
