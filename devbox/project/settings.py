@@ -218,7 +218,8 @@ def read_settings(
     command = _command(path, "tool.devbox.command", tool["command"]) if "command" in tool else None
     # Your Dockerfile's CMD is what your project runs (smoke then tests it, not a console
     # script beside it); devbox's own Dockerfile is made again from these settings.
-    yours = dockerfile_command(read_text(project_dir / "Dockerfile")) if command is None else None
+    dockerfile = read_text(project_dir / "Dockerfile")
+    yours = dockerfile_command(dockerfile) if command is None else None
     command = command or yours
     dev_command = (
         _command(path, "tool.devbox.dev-command", tool["dev-command"])
@@ -280,7 +281,7 @@ def read_settings(
         choice = choose_python(
             version_file=version_text,
             requires_python=_requires_python(project),
-            dockerfile=read_text(project_dir / "Dockerfile"),
+            dockerfile=dockerfile,
             packages=locked_packages(project_dir),
             machine=machine_name(platform.machine()),
         )
