@@ -43,11 +43,13 @@ class App:
 
 @dataclass(frozen=True)
 class Found:
-    """The command chosen (None: nothing to serve it), why, and hints for the user."""
+    """The command chosen (None: nothing to serve it), why, and hints for the user;
+    `served`: a framework's server runs a web app (not a plain script at the top)."""
 
     command: tuple[str, ...] | None
     why: str
     hints: tuple[str, ...] = ()
+    served: bool = True
 
 
 def _read(path: Path) -> str | None:
@@ -260,8 +262,8 @@ def choose_app(
     if chosen is None:
         for name in ROOT_SCRIPTS:
             if (project_dir / name).is_file():
-                chosen = Found(("python", name), f"{name} is the project's script")
+                chosen = Found(("python", name), f"{name} is the project's script", served=False)
                 break
     if chosen is None:
-        return Found(None, "", tuple(hints)) if hints else None
-    return Found(chosen.command, chosen.why, tuple(hints))
+        return Found(None, "", tuple(hints), served=False) if hints else None
+    return Found(chosen.command, chosen.why, tuple(hints), chosen.served)

@@ -269,6 +269,18 @@ def infer_shape(
     }
     all_scripts = set(scripts) | {s for names in member_scripts.values() for s in names}
     smoke: tuple[str, ...] | None = None
+    found = _app_command(project_dir, pyproject, port, members) if command is None else None
+    if command is None and found is not None and found.served and all_scripts:
+        # A web app beats a console script beside it (uv-docker-example's `hello`): the
+        # dev loop serves it with its framework's reloader; the script stays one flag away.
+        assert found.command is not None
+        command = found.command
+        notes.append(f"command: {' '.join(command)} ({found.why})")
+        other = scripts[0] if scripts else sorted(all_scripts)[0]
+        notes.append(
+            f"command: also found console script {other}; to run it instead: "
+            f"`devbox init --command {other}`"
+        )
     if command is None and scripts:
         command = (scripts[0],)
         notes.append(f"command: {scripts[0]}, the project's console script")
@@ -290,13 +302,12 @@ def infer_shape(
         command = (member_scripts[package][0],)
         notes.append(f"command: {command[0]}, the console script of workspace member {package}")
     unserved = False  # an app was found that nothing in the dependencies serves
-    if command is None:
-        found = _app_command(project_dir, pyproject, port, members)
-        if found is not None and found.command is not None:
-            command = found.command
-            notes.append(f"command: {' '.join(command)} ({found.why})")
-        notes += [f"command: {hint}" for hint in (found.hints if found else ())]
-        unserved = command is None and found is not None and bool(found.hints)
+    if command is None and found is not None and found.command is not None:
+        command = found.command
+        notes.append(f"command: {' '.join(command)} ({found.why})")
+    if found is not None and command == found.command:  # also when neither is set
+        notes += [f"command: {hint}" for hint in found.hints]
+        unserved = command is None and bool(found.hints)
     name = str(_table(pyproject, "project").get("name") or "")
     if command is None:
         command = IDLE

@@ -275,3 +275,23 @@ def test_your_dockerfiles_cmd_is_the_command_not_a_script_beside_it(tmp_path: Pa
     assert settings.dev_command == settings.command
     assert settings.from_your_dockerfile == ("command", "python-image")
     assert settings.notes[0] == f"command: {' '.join(settings.command)}, your Dockerfile's CMD"
+
+
+def test_a_web_app_beats_a_console_script_beside_it(tmp_path: Path) -> None:
+    """astral-sh/uv-docker-example without its Dockerfile: a FastAPI app and a `hello`
+    script that prints and exits; the app is what the dev loop serves (with its reloader),
+    the script one flag away. A plain `main.py` at the top does not beat a script."""
+    root = write(tmp_path, {
+        "pyproject.toml": project(deps='["fastapi[standard]"]', extra=BUILD + '[project.scripts]\nhello = "shop:hello"\n'),
+        "src/shop/__init__.py": "from fastapi import FastAPI\n\napp = FastAPI()\n\ndef hello() -> None: ...\n",
+    })  # fmt: skip
+    settings = read_settings(root)
+    assert settings.command == ("fastapi", "run", "src/shop", "--host", "0.0.0.0", "--port", "8000")
+    assert settings.dev_command[:2] == ("fastapi", "dev")
+    assert (
+        "command: also found console script hello; to run it instead: `devbox init --command hello`"
+        in settings.notes
+    )
+    (root / "src/shop/__init__.py").write_text("def hello() -> None: ...\n")
+    (root / "main.py").write_text("print('hi')\n")
+    assert read_settings(root).command == ("hello",)
