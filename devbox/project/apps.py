@@ -26,6 +26,7 @@ _INSTANCE = re.compile(
 )
 _CONSTRUCTED = re.compile(r"\b(FastAPI|Flask|Litestar|Starlette)\(")
 _FACTORY = re.compile(r"^(?:async\s+)?def\s+(create_app|make_app|get_app|app_factory)\s*\(", re.M)
+_DJANGO = re.compile(r"DJANGO_SETTINGS_MODULE|^\s*(?:from|import)\s+django\b", re.MULTILINE)
 _ASSIGNED = re.compile(r"^(app|application)\s*(?::[^=\n]+)?=", re.MULTILINE)
 
 
@@ -80,12 +81,15 @@ def _packages(folder: Path) -> list[Path]:
 def candidate_files(
     project_dir: Path, package: str | None, members: Sequence[str] = ()
 ) -> list[Path]:
-    """Where apps live, most likely first: the top, the project's own package, folders named
-    for an app, then `src/` and its other packages; then the same in each workspace member
-    folder of `members` (a `backend/` member holding `app/main.py`), and its packages."""
+    """Where apps live, most likely first: the top, the project's own package folder
+    (`package`, relative: `src/shop`, or hatch's `src/py/app`) and the folders named for an
+    app inside it (`app/server/asgi.py`), folders named for an app, then `src/` and its
+    other packages; then the same in each workspace member folder of `members` (a
+    `backend/` member holding `app/main.py`), and its packages."""
     folders = [project_dir]
     if package:
-        folders += [project_dir / "src" / package, project_dir / package]
+        own = project_dir / package
+        folders += [own, *(own / name for name in _APP_FOLDERS)]
     folders += [project_dir / name for name in _APP_FOLDERS]
     src = project_dir / "src"
     folders.append(src)
@@ -105,11 +109,18 @@ def candidate_files(
     return files
 
 
+def _django(manage: Path) -> bool:
+    """Whether `manage` is Django's (imports it, or names its settings module):
+    litestar-fullstack's manage.py runs its own CLI, "as in Django"."""
+    text = _read(manage)
+    return text is not None and _DJANGO.search(text) is not None
+
+
 def find_apps(project_dir: Path, package: str | None, members: Sequence[str] = ()) -> list[App]:
-    """Every app in the candidate files, in their order; `manage.py` (the top, or one folder
-    down, or in `src/`) is Django's."""
+    """Every app in the candidate files, in their order; a `manage.py` that speaks of Django
+    (the top, or one folder down, or in `src/`) is Django's."""
     apps: list[App] = []
-    if (project_dir / "manage.py").is_file():
+    if _django(project_dir / "manage.py"):
         apps.append(App("manage.py", "Django", None))
     for path in candidate_files(project_dir, package, members):
         text = _read(path)
@@ -130,7 +141,7 @@ def find_apps(project_dir: Path, package: str | None, members: Sequence[str] = (
             apps.append(App(rel, path.stem.upper(), assigned.group(1), None, module, root))
     managers = sorted(project_dir.glob("*/manage.py")) + sorted(project_dir.glob("src/*/manage.py"))
     for path in managers:
-        if path.is_file() and not path.parent.name.startswith("."):
+        if _django(path) and not path.parent.name.startswith("."):
             rel = path.relative_to(project_dir).as_posix()
             apps.append(App(rel, "Django", None))
     return apps

@@ -184,8 +184,10 @@ def _app_command(
     --all-packages`), else those the root depends on (the full-stack template's `backend/`
     member holding `app/main.py`, served as `app.main:app` since uv installs `app`)."""
     name = str(_table(pyproject, "project").get("name") or "")
-    package = _package_dir(project_dir, name) if name else None
+    package = _package_dir(project_dir, name, pyproject) if name else None
     installed = {package} if package and packaged(pyproject) else set()
+    folder = _package_folder(project_dir, name, pyproject) if name else None
+    own = folder.relative_to(project_dir).as_posix() if folder is not None else None
     deps = _dependencies(pyproject)
     virtual = virtual_root(pyproject, members)
     folders = []
@@ -195,7 +197,7 @@ def _app_command(
             continue
         folders.append(folder.relative_to(project_dir).as_posix())
         deps |= _dependencies(data)
-        module = _package_dir(folder, member)
+        module = _package_dir(folder, member, data)
         if module is not None and packaged(data):
             installed.add(module)
         elif packaged(data):  # hatch `packages = [...]`, a package named for what it is
@@ -203,7 +205,7 @@ def _app_command(
             src = folder / "src"
             installed |= {p.name for p in src.glob("*") if (p / "__init__.py").is_file()}
     return choose_app(
-        project_dir, deps, port, package=package, installed=frozenset(installed), members=folders
+        project_dir, deps, port, package=own, installed=frozenset(installed), members=folders
     )
 
 
@@ -216,12 +218,31 @@ def virtual_root(pyproject: dict[str, Any], members: Mapping[Path, Any] | None) 
     return bool(members) and not _dependencies(pyproject) and not packaged(pyproject)
 
 
-def _package_dir(project_dir: Path, name: str) -> str | None:
-    """The import name of the project's package (src or flat layout), if one is there."""
+def _package_folder(project_dir: Path, name: str, pyproject: dict[str, Any]) -> Path | None:
+    """The folder of the project's package: src or flat layout, uv's build backend
+    `module-root`, or hatch's `packages = ["src/py/app"]` (litestar-fullstack)."""
     module = import_name(name)
-    for folder in (project_dir / "src" / module, project_dir / module):
-        if (folder / "__init__.py").is_file():
-            return module
+    folders = [project_dir / "src" / module, project_dir / module]
+    root = _table(pyproject, "tool", "uv", "build-backend").get("module-root")
+    if isinstance(root, str):
+        folders.insert(0, project_dir / root / module)
+    listed = _table(pyproject, "tool", "hatch", "build", "targets", "wheel").get("packages")
+    folders += (
+        [project_dir / p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+    )
+    top = project_dir.resolve()
+    for folder in folders:
+        if (folder / "__init__.py").is_file() and folder.resolve().is_relative_to(top):
+            return folder
+    return None
+
+
+def _package_dir(project_dir: Path, name: str, pyproject: dict[str, Any]) -> str | None:
+    """The import name of the project's package (a folder, or one module), if one is there."""
+    folder = _package_folder(project_dir, name, pyproject)
+    if folder is not None:
+        return folder.name
+    module = import_name(name)
     if (project_dir / f"{module}.py").is_file() or (project_dir / "src" / f"{module}.py").is_file():
         return module
     return None
@@ -305,13 +326,13 @@ def infer_shape(
     if command is None and found is not None and found.command is not None:
         command = found.command
         notes.append(f"command: {' '.join(command)} ({found.why})")
-    if found is not None and command == found.command:  # also when neither is set
+    if found is not None:  # the apps not chosen, with the --command for each
         notes += [f"command: {hint}" for hint in found.hints]
         unserved = command is None and bool(found.hints)
     name = str(_table(pyproject, "project").get("name") or "")
     if command is None:
         command = IDLE
-        module = _package_dir(project_dir, name) if name else None
+        module = _package_dir(project_dir, name, pyproject) if name else None
         if module is None and package:
             module = import_name(package)
         if module is None and virtual and member_scripts:

@@ -13,6 +13,7 @@ from devbox.project.shape import IDLE
 BUILD = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
 LISTEN = ("--host", "0.0.0.0", "--port", "8000")
 FASTAPI = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+MANAGE = "from django.core.management import execute_from_command_line\n"
 
 
 def write(root: Path, deps: str, files: dict[str, str], *, extra: str = "") -> Path:
@@ -59,9 +60,9 @@ def write(root: Path, deps: str, files: dict[str, str], *, extra: str = "") -> P
          ("gunicorn", "--bind", "0.0.0.0:8000", "wsgi:application")),
         ('["uvicorn"]', {"asgi.py": "app = build()\n"}, ("uvicorn", "asgi:app", *LISTEN)),
         # Django below the project folder
-        ('["django"]', {"web/manage.py": "", "web/web/wsgi.py": "application = x\n"},
+        ('["django"]', {"web/manage.py": MANAGE, "web/web/wsgi.py": "application = x\n"},
          ("python", "web/manage.py", "runserver", "0.0.0.0:8000", "--noreload")),
-        ('["django"]', {"src/site/manage.py": ""},
+        ('["django"]', {"src/site/manage.py": MANAGE},
          ("python", "src/site/manage.py", "runserver", "0.0.0.0:8000", "--noreload")),
         # a framework app wins over a plain script at the top
         ('["fastapi", "uvicorn"]', {"main.py": "print(1)\n", "app/main.py": FASTAPI},
@@ -136,10 +137,17 @@ def test_nothing_found(tmp_path: Path) -> None:
 
 def test_a_hidden_folder_is_not_searched(tmp_path: Path) -> None:
     (tmp_path / ".tox").mkdir()
-    (tmp_path / ".tox" / "manage.py").write_text("")
+    (tmp_path / ".tox" / "manage.py").write_text(MANAGE)
     assert find_apps(tmp_path, None) == []
-    (tmp_path / "manage.py").write_text("")
+    (tmp_path / "manage.py").write_text(MANAGE)
     assert find_apps(tmp_path, None) == [App("manage.py", "Django", None)]
+
+
+def test_a_manage_py_not_of_django_is_no_django_project(tmp_path: Path) -> None:
+    """litestar-fullstack's manage.py runs the project's own CLI."""
+    text = '"""A convenience, as in Django."""\nfrom app.__main__ import run_cli\n\nrun_cli()\n'
+    (tmp_path / "manage.py").write_text(text)
+    assert find_apps(tmp_path, None) == []
 
 
 def test_the_idle_note_points_at_the_hint(tmp_path: Path) -> None:
@@ -169,3 +177,43 @@ def test_the_idle_note_points_at_the_hint(tmp_path: Path) -> None:
 )
 def test_named_port(command: tuple[str, ...], port: int | None) -> None:
     assert named_port(command) == port
+
+
+LITESTAR_FACTORY = "def create_app():\n    from litestar import Litestar\n\n    return Litestar([])\n"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        '[tool.hatch.build.targets.wheel]\npackages = ["src/py/app"]\n',
+        '[tool.uv.build-backend]\nmodule-root = "src/py"\nmodule-name = "app"\n',
+    ],
+)
+def test_the_package_folder_the_build_backend_names(tmp_path: Path, where: str) -> None:
+    """litestar-fullstack: project `app` in src/py/app (hatch's `packages`), its app made
+    by a factory in the package's `server/asgi.py`, beside a console script `app` (a CLI
+    group); the app is served, the script one flag away. Without a server for it, the
+    script stays the command and a note gives the two steps to serve the app."""
+    files = {
+        "src/py/app/__init__.py": "",
+        "src/py/app/server/__init__.py": "",
+        "src/py/app/server/asgi.py": LITESTAR_FACTORY,
+    }
+    extra = BUILD + '[project.scripts]\napp = "app.__main__:run_cli"\n' + where
+    root = write(tmp_path, '["litestar[standard]"]', files, extra=extra)
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text().replace('name = "shop"', 'name = "app"')
+    )
+    settings = read_settings(root)
+    assert settings.command == ("uvicorn", "--factory", "app.server.asgi:create_app", *LISTEN)
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text().replace("litestar[standard]", "litestar")
+    )
+    settings = read_settings(root)
+    assert settings.command == ("app",)
+    assert any(
+        "src/py/app/server/asgi.py creates a Litestar app, but nothing in the dependencies "
+        "serves it: `uv add uvicorn`, then `devbox init --command 'uvicorn --factory "
+        "app.server.asgi:create_app" in note
+        for note in settings.notes
+    )

@@ -90,7 +90,7 @@ def test_console_script_naming_a_project_file_keeps_the_sources(tmp_path: Path) 
          ("uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000", "--reload")),
         ({"app.py": "app = Flask(__name__)\n"}, ("flask", "--app", "app", "run", "--host", "0.0.0.0", "--port", "8000"),
          ("flask", "--app", "app", "run", "--host", "0.0.0.0", "--port", "8000", "--debug")),
-        ({"manage.py": ""}, ("python", "manage.py", "runserver", "0.0.0.0:8000", "--noreload"),
+        ({"manage.py": "import django\n"}, ("python", "manage.py", "runserver", "0.0.0.0:8000", "--noreload"),
          ("python", "manage.py", "runserver", "0.0.0.0:8000")),
     ],
 )  # fmt: skip
