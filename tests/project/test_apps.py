@@ -179,7 +179,9 @@ def test_named_port(command: tuple[str, ...], port: int | None) -> None:
     assert named_port(command) == port
 
 
-LITESTAR_FACTORY = "def create_app():\n    from litestar import Litestar\n\n    return Litestar([])\n"
+LITESTAR_FACTORY = (
+    "def create_app():\n    from litestar import Litestar\n\n    return Litestar([])\n"
+)
 
 
 @pytest.mark.parametrize(
