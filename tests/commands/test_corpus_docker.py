@@ -58,7 +58,7 @@ SHAPES = {
     # ... and reads .env (python-dotenv): init gives it `env_file`, .env stays out of the image.
     "flask-src": Shape("src/app.py", env=("GREETING", "hello from .env")),
     "django-nested": Shape("web/web_conf/urls.py"),
-    "litestar-package": Shape("src/ls_api/routes.py"),  # `uvicorn ls_api.app:app`
+    "litestar-package": Shape("src/py/ls_api/routes.py"),  # litestar-fullstack: uvicorn --factory
     "gunicorn-wsgi": Shape("shop/views.py"),  # wsgi.py over a factory: gunicorn wsgi:app
     "workspace-member": Shape("packages/greeter/src/greeter/__init__.py"),
     "virtual-root": Shape("apps/api/src/api/__init__.py"),
