@@ -24,7 +24,7 @@ _APP_FOLDERS = ("app", "api", "backend", "server", "web")
 _INSTANCE = re.compile(
     r"^(\w+)\s*(?::[^=\n]+)?=\s*(?:\w+\.)?(FastAPI|Flask|Litestar|Starlette)\(", re.MULTILINE
 )
-_CONSTRUCTED = re.compile(r"\b(FastAPI|Flask|Litestar|Starlette)\(")
+_CONSTRUCTED = re.compile(r"(?<!class )\b(FastAPI|Flask|Litestar|Starlette)\(")
 _FACTORY = re.compile(r"^(?:async\s+)?def\s+(create_app|make_app|get_app|app_factory)\s*\(", re.M)
 _DJANGO = re.compile(r"DJANGO_SETTINGS_MODULE|^\s*(?:from|import)\s+django\b", re.MULTILINE)
 _ASSIGNED = re.compile(r"^(app|application)\s*(?::[^=\n]+)?=", re.MULTILINE)
@@ -246,7 +246,10 @@ def choose_app(
     `members`: workspace member folders whose apps count too (after the project's own)."""
     chosen: Found | None = None
     hints: list[str] = []
+    framework_itself = Path(package).name if package else None  # pallets/flask's own source
     for app in find_apps(project_dir, package, members):
+        if app.framework.lower() == framework_itself:
+            continue
         command = serve(app, deps, port, installed=installed)
         what = f"{app.file}: a Django project" if app.framework == "Django" else (
             f"{app.file} creates a {app.framework} app"

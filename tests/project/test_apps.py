@@ -219,3 +219,25 @@ def test_the_package_folder_the_build_backend_names(tmp_path: Path, where: str) 
         "app.server.asgi:create_app" in note
         for note in settings.notes
     )
+
+
+def test_a_frameworks_own_source_is_not_an_app(tmp_path: Path) -> None:
+    """pallets/flask: src/flask/app.py defines `class Flask(App)` and shows
+    `app = Flask(__name__)` in its docstrings; the project is the framework, so its
+    console script stays the command. A class of that name elsewhere is no app either."""
+    source = 'class Flask(App):\n    """Use it:\n\n        app = Flask(__name__)\n    """\n'
+    files = {"src/flask/__init__.py": "", "src/flask/app.py": source}
+    root = write(
+        tmp_path,
+        '["werkzeug"]',
+        files,
+        extra=BUILD + '[project.scripts]\nflask = "flask.cli:main"\n',
+    )
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text().replace('name = "shop"', 'name = "flask"')
+    )
+    assert read_settings(root).command == ("flask",)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "app.py").write_text("class Flask(Base):\n    pass\n")
+    assert find_apps(elsewhere, None) == []
