@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.report import percentile as pct  # noqa: E402
 from bench.run import BURST_CHECK, PROBE, atomic_write  # noqa: E402 (bench/run.py's probes)
+from tests.support import NOT_OF_SAMPLE  # noqa: E402
 
 DEVBOX = [sys.executable, "-m", "devbox"]
 
@@ -199,11 +200,7 @@ def main() -> None:
     results: dict[str, Any] = {"load_average": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory(prefix="devbox-copylat-") as tmp:
         project = Path(tmp) / f"copylat{os.getpid()}"  # a Compose project name of its own
-        shutil.copytree(
-            REPO / "sample_project",
-            project,
-            ignore=shutil.ignore_patterns(".venv", "Dockerfile", ".dockerignore", "compose.yaml"),
-        )
+        shutil.copytree(REPO / "sample_project", project, ignore=NOT_OF_SAMPLE)
         sh([*DEVBOX, "init"], project)
         compose = project / "compose.yaml"
         compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", "127.0.0.1::8000"))

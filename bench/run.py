@@ -56,6 +56,7 @@ from bench.report import (  # noqa: E402
     markdown,
     summary,
 )
+from tests.support import NOT_OF_SAMPLE  # noqa: E402
 
 DEVBOX = [sys.executable, "-m", "devbox"]
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv") or "uv"
@@ -251,13 +252,7 @@ class Variant:
         self.container = ""
         self.up_s = 0.0
         self.prepared = prepared
-        shutil.copytree(
-            REPO / "sample_project",
-            self.project,
-            ignore=shutil.ignore_patterns(
-                ".venv", "__pycache__", "Dockerfile", ".dockerignore", "compose.yaml"
-            ),
-        )
+        shutil.copytree(REPO / "sample_project", self.project, ignore=NOT_OF_SAMPLE)
         self.devbox("init", check=True)
         compose = self.project / "compose.yaml"
         text = compose.read_text().replace("127.0.0.1:8000:8000", f"127.0.0.1:{self.port}:8000")

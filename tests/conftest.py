@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import NOT_OF_SAMPLE
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_project"
 ENGINE_ENV = (
@@ -192,14 +194,13 @@ def remove_project_volumes(project: str) -> None:
 @pytest.fixture
 def sample_copy(tmp_path: Path) -> Iterator[Path]:
     """A fresh copy of sample_project under a unique name (so Compose projects never
-    collide); its named volumes are removed after the test."""
+    collide), without the files devbox writes there (the demo runs init in it); its named
+    volumes are removed after the test."""
     target = tmp_path / f"sample-{uuid.uuid4().hex[:8]}"
     shutil.copytree(
         SAMPLE,
         target,
-        ignore=shutil.ignore_patterns(
-            ".venv", "__pycache__", "Dockerfile", ".dockerignore", "compose.yaml"
-        ),
+        ignore=NOT_OF_SAMPLE,
     )
     yield target
     remove_project_volumes(target.name)

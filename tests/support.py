@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,12 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 T = TypeVar("T")
+
+# What a copy of sample_project leaves out: what `./scripts/demo`'s init and up write there.
+NOT_OF_SAMPLE = shutil.ignore_patterns(
+    *(".venv", "__pycache__", ".devbox", "*.bak"),
+    *("Dockerfile", ".dockerignore", "compose.yaml", ".devcontainer", ".vscode"),
+)
 
 
 def wait_for(

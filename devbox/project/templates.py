@@ -100,6 +100,17 @@ def dependency_sync(settings: ProjectSettings | None) -> list[str]:
 ENV_FILE = {"path": ".env", "required": False}
 
 
+def create_user(python_image: str) -> str:
+    """The prod stage's non-root user `app` (uid and gid 999): Debian's groupadd/useradd,
+    or BusyBox's addgroup/adduser on an Alpine image (a FROM of yours init keeps)."""
+    if "alpine" in python_image.rsplit("/", 1)[-1]:
+        return "RUN addgroup -S -g 999 app \\\n && adduser -S -D -u 999 -G app -h /home/app app"
+    return (
+        "RUN groupadd --system --gid 999 app \\\n"
+        " && useradd --system --gid 999 --uid 999 --create-home app"
+    )
+
+
 def template_values(
     settings: ProjectSettings,
     project_dir: Path,
@@ -139,6 +150,7 @@ def template_values(
         "cache_volume": f"volumes:\n  {CACHE_VOLUME}: {{}}\n" if cached else "",
         "devbox_version": __version__,
         "python_image": settings.python_image,
+        "create_user": create_user(settings.python_image),
         "uv_image": settings.uv_image,
         "service": settings.service,
         "build_target": (

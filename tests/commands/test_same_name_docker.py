@@ -13,7 +13,7 @@ import pytest
 from devbox.commands.init import init_project
 from devbox.runtime import process
 from tests.conftest import SAMPLE, free_port, remove_project_volumes
-from tests.support import docker_lines, run_devbox
+from tests.support import NOT_OF_SAMPLE, docker_lines, run_devbox
 
 pytestmark = pytest.mark.docker
 
@@ -22,13 +22,7 @@ devbox = partial(run_devbox, timeout=300)
 
 
 def sample_at(folder: Path) -> Path:
-    shutil.copytree(
-        SAMPLE,
-        folder,
-        ignore=shutil.ignore_patterns(
-            ".venv", "__pycache__", "Dockerfile", ".dockerignore", "compose.yaml"
-        ),
-    )
+    shutil.copytree(SAMPLE, folder, ignore=NOT_OF_SAMPLE)
     init_project(project_dir=folder)
     compose = folder / "compose.yaml"
     port = free_port()

@@ -115,6 +115,25 @@ def test_uv_cache_volume_in_compose_and_dockerfile(sample_copy: Path) -> None:
     assert "UV_CACHE_DIR" not in plain["Dockerfile"]
 
 
+@pytest.mark.parametrize(
+    ("image", "user"),
+    [
+        ("python:3.13-slim-trixie", "useradd --system --gid 999 --uid 999 --create-home app"),
+        # tpegl/fast_api_langgraph_template: FROM ghcr.io/astral-sh/uv:python3.13-alpine
+        ("ghcr.io/astral-sh/uv:python3.13-alpine", "adduser -S -D -u 999 -G app -h /home/app app"),
+    ],
+)
+def test_the_prod_user_is_made_with_the_images_own_tools(
+    sample_copy: Path, image: str, user: str
+) -> None:
+    """An Alpine base (BusyBox) has no useradd: `init --force` over such a Dockerfile of
+    yours must not write one that cannot build."""
+    settings = read_settings(sample_copy, overrides={"python-image": image})
+    prod = render_files(settings, sample_copy)["Dockerfile"].split("AS prod")[1]
+    assert user in prod
+    assert ("useradd" in prod) is ("alpine" not in image)
+
+
 def test_init_twice_is_unchanged(sample_copy: Path) -> None:
     init_project(project_dir=sample_copy)
     assert {r.outcome for r in init_project(project_dir=sample_copy).files} == {Outcome.UNCHANGED}
