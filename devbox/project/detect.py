@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from devbox.project.wheels import Locked, compiler_advice, without_wheels
+from devbox.project.wheels import Locked, compiler_advice, python_bound, without_wheels
 
 DEFAULT_PYTHON = "3.13"
 # Newest first: the default wins when allowed, else the newest version allowed.
@@ -218,27 +218,29 @@ def choose_python(
     no compiler to build the others). Where the lock lacks wheels, a note says which
     packages would build and the two ways out."""
     allowed = allowed_pythons(requires_python)
-    with_wheels = [v for v in allowed if not without_wheels(packages, v, machine)]
+    bound = python_bound(packages, machine)  # a package no Python helps does not choose one
+    with_wheels = [v for v in allowed if not without_wheels(bound, v, machine)]
     image = None
     source = "image"
+    version = with_wheels[0] if with_wheels else allowed[0]
     if (pinned := _version_file_python(version_file)) is not None:
         version, source = pinned, ".python-version"
     elif (image := dockerfile_python(dockerfile)) is not None:
         version = ".".join((image_python(image) or DEFAULT_PYTHON).split(".")[:2])
         source = "Dockerfile"
-    else:
-        version = with_wheels[0] if with_wheels else allowed[0]
-        missing = without_wheels(packages, allowed[0], machine)
+    notes: list[str] = []
+    if source == "image":
+        missing = without_wheels(bound, allowed[0], machine)
         if version != allowed[0] and missing:
             names = ", ".join(p.pinned for p in missing[:3]) + (" ..." if len(missing) > 3 else "")
-            note = (
+            notes.append(
                 f"python: {version}, the first Python requires-python allows that uv.lock has "
                 f"wheels for (none for {allowed[0]}: {names})"
             )
-            return PythonChoice(version, None, (note,))
     missing = without_wheels(packages, version, machine)
-    if not missing:
-        return PythonChoice(version, image)
-    better = next((v for v in with_wheels if v != version), None)
-    advice = compiler_advice(missing, version, better=better, source=source)
-    return PythonChoice(version, image, (advice,))
+    if missing:
+        better = next((v for v in with_wheels if v != version), None)
+        notes.append(
+            compiler_advice(missing, version, better=better, machine=machine, source=source)
+        )
+    return PythonChoice(version, image, tuple(notes))

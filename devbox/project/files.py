@@ -1,6 +1,7 @@
 """Reading and writing the project's text files: every way a read can fail is a one-line
 error naming the file and the fix, and writes are atomic and all-or-nothing."""
 
+import codecs
 import contextlib
 import os
 import tempfile
@@ -28,6 +29,33 @@ def read_text(path: Path, *, keep_newlines: bool = False) -> str | None:
         raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror}); fix its permissions") from None
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's, which begins the same
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+)
+
+
+def read_requirements(path: Path) -> str | None:
+    """A requirements file's text, decoded as pip and uv decode it: by its byte-order mark
+    (`pip freeze > requirements.txt` in Windows PowerShell writes UTF-16), else UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a file; move it away") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror}); fix its permissions") from None
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return "\n".join(data.decode(encoding).splitlines())
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not {encoding.upper()} text; save it as UTF-8") from None
 
 
 def parse_toml(path: Path, text: str) -> dict[str, Any]:

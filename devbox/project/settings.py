@@ -27,12 +27,13 @@ from devbox.project.detect import (
     python_mismatch,
     requested_python,
 )
-from devbox.project.files import parse_toml, read_text
+from devbox.project.files import parse_toml, read_requirements, read_text
 from devbox.project.shape import Shape, dependency_names, infer_shape, load_members
 from devbox.project.wheels import (
     Locked,
     compiler_advice,
     machine_name,
+    python_bound,
     read_lock,
     without_wheels,
 )
@@ -374,7 +375,7 @@ def reads_dotenv(
     names = dependency_names(pyproject)
     for data in members.values():
         names |= dependency_names(data)
-    requirements = read_text(project_dir / "requirements.txt") or ""
+    requirements = read_requirements(project_dir / "requirements.txt") or ""
     names |= {
         match.group(1).lower().replace("_", "-")
         for match in re.finditer(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirements, re.MULTILINE)
@@ -417,7 +418,7 @@ def wheel_notes(project_dir: Path, settings: ProjectSettings) -> list[str]:
     project = data.get("project")
     requires = _requires_python(project) if isinstance(project, dict) else None
     advice = image_wheel_advice(project_dir, settings.python_image, requires)
-    if advice is None or any(n.startswith("uv.lock has no Python") for n in settings.notes):
+    if advice is None or any(n.startswith("uv.lock has no ") for n in settings.notes):
         return []
     return [advice]
 
@@ -433,8 +434,9 @@ def image_wheel_advice(
     packages = locked_packages(project_dir)
     machine = machine_name(platform.machine())
     allowed = allowed_pythons(requires_python)
-    better = next((v for v in allowed if not without_wheels(packages, v, machine)), None)
-    return compiler_advice(missing, minor, better=better, source=source)
+    bound = python_bound(packages, machine)
+    better = next((v for v in allowed if not without_wheels(bound, v, machine)), None)
+    return compiler_advice(missing, minor, better=better, machine=machine, source=source)
 
 
 def _shape_fields(

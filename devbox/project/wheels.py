@@ -224,6 +224,22 @@ def without_wheels(packages: list[Locked], python: str, machine: str) -> list[Lo
     ]
 
 
+_PYTHONS = tuple(f"3.{minor}" for minor in range(8, 16))
+# Packages that publish no Linux wheels, and the package that is their binary build.
+BINARY_VARIANTS = {"psycopg2": "psycopg2-binary"}
+
+
+def builds_everywhere(package: Locked, machine: str) -> bool:
+    """No wheel of the package fits Linux on `machine` for any Python (psycopg2 ships
+    Windows and macOS wheels only): choosing another Python cannot help."""
+    return not any(wheel_fits(w, py, machine) for w in package.wheels for py in _PYTHONS)
+
+
+def python_bound(packages: list[Locked], machine: str) -> list[Locked]:
+    """The packages whose wheels depend on the Python: those a choice of Python can serve."""
+    return [p for p in packages if not builds_everywhere(p, machine)]
+
+
 def machine_name(machine: str) -> str:
     """A wheel tag's machine name for `platform.machine()` ('arm64' -> 'aarch64')."""
     lowered = machine.lower()
@@ -231,12 +247,39 @@ def machine_name(machine: str) -> str:
 
 
 def compiler_advice(
-    missing: list[Locked], python: str, *, better: str | None, source: str = "image"
+    missing: list[Locked],
+    python: str,
+    *,
+    better: str | None,
+    machine: str,
+    source: str = "image",
 ) -> str:
-    """One line: which packages build from source on `python`, and the two ways out.
+    """One line: which packages build from source on `python`, and the ways out.
 
     `source` is what chose that Python (`.python-version`, `Dockerfile`, or the image), so
-    the first way out changes that."""
+    the first way out changes that. A package with no Linux wheel for any Python gets the
+    ways out that exist for it: a compiler in the image, or its binary build."""
+    never = [p for p in missing if builds_everywhere(p, machine)]
+    bound = [p for p in missing if p not in never]
+    parts = []
+    if bound:
+        parts.append(_version_advice(bound, python, better=better, source=source))
+    if never:
+        names = ", ".join(p.pinned for p in never[:5]) + (" ..." if len(never) > 5 else "")
+        variants = [(p.name, BINARY_VARIANTS[p.name]) for p in never if p.name in BINARY_VARIANTS]
+        binary = "".join(
+            f", or `uv remove {name} && uv add {variant}` (its binary build)"
+            for name, variant in variants[:2]
+        )
+        parts.append(
+            f"uv.lock has no Linux wheel for {names} on any Python: it builds from source, "
+            "which needs a compiler and its C headers (slim images have none); install them "
+            f"in the Dockerfile's builder stage (`apt-get install -y build-essential`){binary}"
+        )
+    return "; ".join(parts)
+
+
+def _version_advice(missing: list[Locked], python: str, *, better: str | None, source: str) -> str:
     names = ", ".join(p.pinned for p in missing[:5]) + (" ..." if len(missing) > 5 else "")
     upgrade = " ".join(f"--upgrade-package {p.name}" for p in missing[:5])
     if better is None:

@@ -10,7 +10,7 @@ import pytest
 
 from devbox.commands.init import init_project
 from devbox.errors import ConfigError
-from devbox.project.files import read_text, write_all
+from devbox.project.files import read_requirements, read_text, write_all
 from tests.conftest import COMMENTED_COMPOSE
 
 PYPROJECT = '[project]\nname = "shop"\nversion = "0"\n[project.scripts]\nshop = "shop:main"\n'
@@ -132,3 +132,19 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path, make: object, mess
     with pytest.raises(ConfigError) as caught:
         read_text(path)
     assert caught.value.message == f"{path}: {message}"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_requirements_are_read_as_pip_reads_them(tmp_path: Path, encoding: str) -> None:
+    """oattao123/djrepo: `pip freeze > requirements.txt` in Windows PowerShell writes UTF-16
+    with a byte-order mark and CRLF lines; pip and uv read it, so devbox does too."""
+    path = tmp_path / "requirements.txt"
+    text = "django==6.0.2\r\npython-dotenv==1.0\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path.write_bytes(data)
+    assert read_requirements(path) == "django==6.0.2\npython-dotenv==1.0"
+    path.write_bytes(b"\xff\xfed\x00j")  # a UTF-16 mark, then an odd byte count
+    with pytest.raises(ConfigError, match=r"requirements.txt: not UTF-16 text; save it as UTF-8"):
+        read_requirements(path)

@@ -181,11 +181,33 @@ def test_dockerfile_python(dockerfile: str, image: str | None) -> None:
 def test_advice_names_the_way_out_for_what_chose_the_python() -> None:
     missing = [Locked("c", "1", ("c-1-cp311-cp311-linux_x86_64.whl",), True)]
     assert "start your Dockerfile FROM python:3.11-..." in compiler_advice(
-        missing, "3.13", better="3.11", source="Dockerfile"
+        missing, "3.13", better="3.11", machine="x86_64", source="Dockerfile"
     )
     assert "pass --python-image python:3.11-slim-trixie" in compiler_advice(
-        missing, "3.13", better="3.11"
+        missing, "3.13", better="3.11", machine="x86_64"
     )
+
+
+def test_a_package_with_no_linux_wheel_is_not_a_matter_of_python() -> None:
+    """oattao123/djrepo: psycopg2 ships Windows wheels only, so no Python helps: the advice
+    is a compiler in the image or the binary build, and the Python is chosen without it."""
+    psycopg2 = Locked("psycopg2", "2.9.11", ("psycopg2-2.9.11-cp313-cp313-win_amd64.whl",), True)
+    old = Locked("c", "1", ("c-1-cp311-cp311-linux_x86_64.whl",), True)
+    advice = compiler_advice([psycopg2], "3.13", better=None, machine="x86_64")
+    assert advice.startswith("uv.lock has no Linux wheel for psycopg2==2.9.11 on any Python")
+    assert "`uv remove psycopg2 && uv add psycopg2-binary`" in advice
+    assert "use a Python the lock has wheels for" not in advice
+    both = compiler_advice([old, psycopg2], "3.13", better="3.11", machine="x86_64")
+    assert "no Python 3.13 wheel for c==1" in both and "psycopg2==2.9.11 on any Python" in both
+    choice = choose_python(
+        version_file=None,
+        requires_python=">=3.11",
+        dockerfile=None,
+        packages=[psycopg2, old],
+        machine="x86_64",
+    )
+    assert choice.version == "3.11"  # the Python c has wheels for; psycopg2 builds anyway
+    assert any("psycopg2==2.9.11 on any Python" in note for note in choice.notes)
 
 
 def test_read_settings_picks_the_python_from_the_lock(tmp_path: Path) -> None:
