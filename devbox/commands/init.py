@@ -24,6 +24,7 @@ from devbox.project.check import (
     check_files,
     developed_service,
     dockerfile_targets,
+    ignored_copies,
     target_path,
 )
 from devbox.project.choices import chosen_keys
@@ -44,6 +45,7 @@ from devbox.project.scaffold import (
     plan_specific_dockerignore,
     recorded_values,
 )
+from devbox.project.secrets import is_secret
 from devbox.project.settings import (
     ProjectSettings,
     check_image_python,
@@ -152,6 +154,7 @@ def init_project(
         notes += _env_file_note(final, developed or settings.service, settings.dotenv, version)
     problems += target_problems
     notes += stage_notes(dockerfile_targets(final_dockerfile))
+    notes += copy_notes(final_dockerfile, _final_ignore(folder, files[1]))
     notes += kept_values(folder, settings, overrides or {})
     return InitReport(settings=settings, files=files, notes=notes, problems=problems)
 
@@ -212,13 +215,40 @@ def _compose_version(folder: Path) -> Version | None:
     return Engine(project_dir=folder, project_name=project_name(folder.name)).compose_version()
 
 
-def _ignores_env(folder: Path, dockerignore: FileResult) -> bool:
-    """Whether the .dockerignore init leaves keeps `.env` out of the build context."""
+def _final_ignore(folder: Path, dockerignore: FileResult) -> PatternMatcher | None:
+    """The .dockerignore init leaves (None: there is none)."""
     text = dockerignore.content
     if text is None:
         text = read_text(folder / ".dockerignore")
     path = folder / ".dockerignore"
-    return text is not None and PatternMatcher(parse_ignore_text(text, path=path)).matches(".env")
+    return PatternMatcher(parse_ignore_text(text, path=path)) if text is not None else None
+
+
+def _ignores_env(folder: Path, dockerignore: FileResult) -> bool:
+    """Whether the .dockerignore init leaves keeps `.env` out of the build context."""
+    matcher = _final_ignore(folder, dockerignore)
+    return matcher is not None and matcher.matches(".env")
+
+
+def copy_notes(dockerfile: str, matcher: PatternMatcher | None) -> list[str]:
+    """Your Dockerfile copies a file the build context leaves out (Saicasm/summarizer's
+    `COPY .env .`): the build stops there; one line each, with the fix."""
+    if matcher is None:
+        return []
+    notes = []
+    for number, source in ignored_copies(dockerfile, matcher):
+        secret = is_secret(source)
+        why = " (a secret: none enters an image)" if secret else ""
+        then = (
+            "; the container reads it through env_file at run time"
+            if source.rstrip("/").rsplit("/", 1)[-1].startswith(".env")
+            else "; pass it at run time (a Compose secret or a volume)" if secret else ""
+        )
+        notes.append(
+            f"Dockerfile: line {number} copies {source}, which .dockerignore keeps out of the "
+            f"build context{why}, so the build stops there: remove the line{then}"
+        )
+    return notes
 
 
 def _env_file_note(

@@ -3,6 +3,8 @@
 Pure functions over file contents; each finding names the file, the problem and the fix.
 """
 
+import contextlib
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +53,55 @@ def last_stage_name(text: str) -> str | None:
 def _last_stage(text: str) -> str:
     starts = [m.start() for m in _FROM.finditer(text)]
     return text[starts[-1] :] if starts else text
+
+
+_COPY_INSTRUCTION = re.compile(r"^\s*(COPY|ADD)\s+(.+)$", re.IGNORECASE)
+
+
+def _instructions(text: str) -> Iterator[tuple[int, str]]:
+    """Each instruction with the number of its first line, continuation lines joined."""
+    start, parts = 0, list[str]()
+    for number, line in enumerate(text.splitlines(), 1):
+        if not parts:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            start = number
+        parts.append(line.rstrip().removesuffix("\\"))
+        if not line.rstrip().endswith("\\"):
+            yield start, " ".join(parts)
+            parts = []
+    if parts:
+        yield start, " ".join(parts)
+
+
+def ignored_copies(text: str, matcher: PatternMatcher) -> list[tuple[int, str]]:
+    """The `COPY`/`ADD` sources (with their line) that the build context leaves out: such a
+    build stops there ("not found"), as with `COPY .env .` once .env is kept out of it.
+    Sources from another stage or image (`--from`), globs and variables are not judged."""
+    found = []
+    for number, line in _instructions(text):
+        match = _COPY_INSTRUCTION.match(line)
+        if match is None:
+            continue
+        args = match.group(2).strip()
+        words: list[str] = []
+        if args.startswith("["):
+            with contextlib.suppress(ValueError):
+                parsed = json.loads(args)
+                if isinstance(parsed, list):
+                    words = [w for w in parsed if isinstance(w, str)]
+        else:
+            options = re.match(r"(?:--\S+\s+)*", args)
+            words = args[options.end() if options else 0 :].split()
+        if any(w.startswith("--from") for w in args.split()):
+            continue
+        for source in words[:-1]:
+            relative = source.removeprefix("./").strip("/")
+            if relative in ("", ".") or any(c in relative for c in "*?[$"):
+                continue
+            if matcher.matches(relative):
+                found.append((number, source))
+    return found
 
 
 def check_dockerfile(text: str, *, name: str = "Dockerfile") -> list[Finding]:
@@ -415,15 +466,28 @@ def check_files(
     dockerfile_path, ignore_path = build_files(project, service, paths.dir)
     shown = _shown(paths.dir, dockerfile_path)
     ignore_text = read_text(ignore_path)
-    ignores_env = ignore_text is not None and PatternMatcher(
-        parse_ignore_text(ignore_text, path=ignore_path)
-    ).matches(".env")
+    matcher = (
+        PatternMatcher(parse_ignore_text(ignore_text, path=ignore_path))
+        if ignore_text is not None
+        else None
+    )
+    ignores_env = matcher is not None and matcher.matches(".env")
     dockerfile = read_text(dockerfile_path)
     found = (
         check_dockerfile(dockerfile, name=shown)
         if dockerfile is not None
         else [Finding(shown, "missing", "run devbox init")]
     )
+    if dockerfile is not None and matcher is not None:
+        found += [
+            Finding(
+                shown,
+                f"line {number} copies {source}, which {_shown(paths.dir, ignore_path)} keeps "
+                "out of the build context, so the build stops there",
+                "remove the line (pass the file at run time: env_file, a secret or a volume)",
+            )
+            for number, source in ignored_copies(dockerfile, matcher)
+        ]
     return (
         found
         + check_dockerignore(

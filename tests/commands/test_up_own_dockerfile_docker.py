@@ -116,3 +116,28 @@ def test_smoke_checks_the_last_stage_of_a_dockerfile_without_prod(own: tuple[Pat
     assert result.returncode == 0, result.stderr
     assert "(its last stage)" in result.stderr
     assert "smoke test passed" in result.stderr
+
+
+def test_a_copy_of_env_is_named_at_init_and_the_build_stops_there(
+    sample_copy: Path, compose_2_40: str
+) -> None:
+    """Saicasm/summarizer: `COPY .env .` in the project's Dockerfile. init keeps .env out
+    of the build context (a secret), so it names the line and the fix; the real build
+    indeed stops there: exit 5, .env not found; without the line, init says nothing."""
+    pyproject = sample_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text[: text.index("[tool.devbox]")])
+    (sample_copy / ".env").write_text("SECRET_TOKEN=not-for-images\n")
+    own = OWN_DOCKERFILE.replace("COPY . .\n", "COPY .env .\nCOPY . .\n")
+    (sample_copy / "Dockerfile").write_text(own)
+    init = devbox(sample_copy, "init")
+    assert (
+        "devbox: Dockerfile: line 5 copies .env, which .dockerignore keeps out of the build "
+        "context (a secret: none enters an image), so the build stops there: remove the line; "
+        "the container reads it through env_file at run time\n" in init.stderr
+    ), init.stderr
+    result = devbox(sample_copy, "up")
+    assert result.returncode == ExitCode.BUILD, result.stdout + result.stderr
+    assert ".env" in result.stdout + result.stderr and "not found" in result.stdout + result.stderr
+    (sample_copy / "Dockerfile").write_text(own.replace("COPY .env .\n", ""))  # the fix
+    assert "copies .env" not in devbox(sample_copy, "init").stderr

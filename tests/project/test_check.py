@@ -4,13 +4,16 @@ from pathlib import Path
 
 import pytest
 
+from devbox.commands.init import init_project
 from devbox.project.check import (
     check_build_target,
     check_compose,
+    ignored_copies,
     last_stage_name,
     missing_stage,
 )
 from devbox.project.compose import load_compose
+from devbox.project.dockerignore import PatternMatcher, parse_ignore_text
 from devbox.project.locate import locate
 from devbox.project.secrets import block_lines
 
@@ -236,3 +239,42 @@ def test_an_app_reading_dotenv_needs_env_file(tmp_path: Path) -> None:
         "env_file" in str(f) for f in check_files(locate(tmp_path), service="web", dotenv=why)
     )
     assert not any("env_file" in str(f) for f in check_files(paths, service="web", dotenv=None))
+
+
+def test_a_copy_of_what_the_context_leaves_out_is_named_with_its_line() -> None:
+    """Saicasm/summarizer: `COPY .env .` in a Dockerfile whose context leaves .env out;
+    continuation lines, the exec form and options are read; other stages, globs and
+    variables are not judged."""
+    ignore = PatternMatcher(parse_ignore_text(".env\n*.pem\n.git\n", path=Path(".dockerignore")))
+    dockerfile = (
+        "FROM python:3.13-slim\n"
+        "COPY pyproject.toml .\n"
+        "# COPY .env . (a comment)\n"
+        "COPY .env .\n"
+        "COPY --chown=app:app \\\n    ./.env /app/\n"
+        'COPY ["key.pem", "/run/key.pem"]\n'
+        "COPY --from=builder /app/.env /x\n"
+        "ADD *.pem $HOME/ /\n"
+        "COPY . .\n"
+    )
+    assert ignored_copies(dockerfile, ignore) == [(4, ".env"), (5, "./.env"), (7, "key.pem")]
+
+
+def test_check_and_init_name_a_copy_the_build_cannot_make(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "site"\nversion = "0"\ndependencies = ["python-dotenv"]\n'
+    )
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY .env .\nCOPY . .\n")
+    (tmp_path / ".env").write_text("KEY=1\n")
+    report = init_project(project_dir=tmp_path)
+    assert (
+        "Dockerfile: line 2 copies .env, which .dockerignore keeps out of the build context "
+        "(a secret: none enters an image), so the build stops there: remove the line; the "
+        "container reads it through env_file at run time" in report.notes
+    )
+    assert (
+        "Dockerfile: line 2 copies .env, which .dockerignore keeps out of the build context, so "
+        "the build stops there; remove the line (pass the file at run time: env_file, a secret "
+        "or a volume)" in check_all(tmp_path)
+    )
