@@ -242,7 +242,9 @@ def copy_notes(dockerfile: str, matcher: PatternMatcher | None) -> list[str]:
         then = (
             "; the container reads it through env_file at run time"
             if source.rstrip("/").rsplit("/", 1)[-1].startswith(".env")
-            else "; pass it at run time (a Compose secret or a volume)" if secret else ""
+            else "; pass it at run time (a Compose secret or a volume)"
+            if secret
+            else ""
         )
         notes.append(
             f"Dockerfile: line {number} copies {source}, which .dockerignore keeps out of the "
