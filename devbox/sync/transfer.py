@@ -219,6 +219,7 @@ def watch(targets):
     for target in targets:
         if os.path.isdir(target):
             add(target, False)
+    say(b'watching\n')  # what the container writes from now on comes back
     while True:
         ready = select.select([fd], [], [], 0.02 if pending else None)[0]
         if ready:
@@ -374,6 +375,7 @@ class Receiver:
         self.watching = False  # the container reports what it writes
         self.on_file = on_file
         self._answers: queue.Queue[str] = queue.Queue()
+        self._watch_said = threading.Event()  # the container said `watching` or `nowatch`
         threading.Thread(target=self._read, daemon=True).start()
         if self._answer(START_TIMEOUT) != "ready":
             self.close()
@@ -384,9 +386,11 @@ class Receiver:
             try:
                 self.child.stdin.write(_HEADER.pack(b"W", len(payload)) + payload)
                 self.child.stdin.flush()
-                self.watching = True
             except OSError:
-                pass
+                return
+            # Its watches are set before this returns: a file the container writes once
+            # the session says it is watching (a shell's migration) is never missed.
+            self._watch_said.wait(START_TIMEOUT)
 
     def _read(self) -> None:
         """Every line of the receiver's stdout: acks to `send`, files to `on_file`."""
@@ -397,13 +401,15 @@ class Receiver:
                 line = raw.decode(errors="replace").strip()
                 if line.startswith(("F ", "X ")):
                     self._container_file(out, line)
-                elif line == "nowatch":
-                    self.watching = False
+                elif line in ("watching", "nowatch"):
+                    self.watching = line == "watching"
+                    self._watch_said.set()
                 else:
                     self._answers.put(line)
         except (OSError, ValueError):
             pass
         self._answers.put("")  # gone
+        self._watch_said.set()
 
     def _container_file(self, out: IO[bytes], line: str) -> None:
         kind, *numbers = line.split()

@@ -189,6 +189,29 @@ def test_without_python3_no_receiver_starts(tmp_path: Path) -> None:
         subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
 
 
+def test_a_write_right_after_the_receiver_starts_comes_back(tmp_path: Path, container: str) -> None:
+    """The receiver returns once the container's watches are set, so a file written the
+    moment the session says it watches (a shell's migration, in a new folder) comes back
+    (it could be missed under load while the watches were still being set)."""
+    docker("exec", "-u", "0", container, "sh", "-c",
+           "mkdir -p /app/src/a/b/c && chown -R 1000 /app")  # fmt: skip
+    engine = Engine(project_dir=tmp_path, project_name="t")
+    came: list[str] = []
+    argv = engine.exec_cmd(container, ["python3", "-u", "-c", RECEIVER], ["-i"])
+    child = process.start(argv, stdin=process.PIPE, stdout=process.PIPE)
+    receiver = Receiver(child, watch={"/app/src"}, on_file=lambda name, *_: came.append(name))
+    try:
+        assert receiver.watching
+        docker("exec", container, "sh", "-c",
+               "mkdir /app/src/a/b/c/new && echo x > /app/src/a/b/c/new/m.py")  # fmt: skip
+        deadline = time.monotonic() + 20
+        while "/app/src/a/b/c/new/m.py" not in came and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "/app/src/a/b/c/new/m.py" in came
+    finally:
+        receiver.close()
+
+
 def test_modes_times_links_long_and_non_ascii_names_and_a_big_file(
     tmp_path: Path, session: DevService, container: str
 ) -> None:
