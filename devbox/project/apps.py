@@ -11,6 +11,7 @@ uvicorn, gunicorn, Flask's own). Where the app is found but nothing can serve it
 several apps are found, the notes give the exact `--command` to pass.
 """
 
+import os
 import re
 import shlex
 from collections.abc import Sequence
@@ -116,6 +117,55 @@ def _django(manage: Path) -> bool:
     return text is not None and _DJANGO.search(text) is not None
 
 
+def _app_in(project_dir: Path, path: Path, *, entry_points: bool = True) -> App | None:
+    """The app `path` makes, if any: an instance, a factory, a construction elsewhere in
+    it, or (with `entry_points`) the name an `asgi.py`/`wsgi.py` assigns."""
+    text = _read(path)
+    if text is None:
+        return None
+    rel = path.relative_to(project_dir).as_posix()
+    module, root = import_path(project_dir, path)
+    instance = _INSTANCE.search(text)
+    factory = _FACTORY.search(text)
+    constructed = _CONSTRUCTED.search(text)
+    if instance is not None:
+        return App(rel, instance.group(2), instance.group(1), None, module, root)
+    if constructed is not None and factory is not None:
+        return App(rel, constructed.group(1), None, factory.group(1), module, root)
+    if constructed is not None:  # built inside a function of another name, or passed around
+        return App(rel, constructed.group(1), None, None, module, root)
+    if entry_points and path.stem in ("asgi", "wsgi") and (assigned := _ASSIGNED.search(text)):
+        return App(rel, path.stem.upper(), assigned.group(1), None, module, root)
+    return None
+
+
+_NOT_APPS = {"tests", "test", "docs", "node_modules", "site-packages", "migrations", "build",
+             "dist", "venv", "__pycache__"}  # fmt: skip
+_DEEPEST = 5  # folders below the project
+_MOST_FILES = 3000
+
+
+def deeper_apps(project_dir: Path, *, most: int = 3) -> list[App]:
+    """Apps below the usual places (Polylith's `bases/<namespace>/<name>/core.py`), for
+    hints only: a module-level instance or a factory, at most `most`, in path order; the
+    walk skips hidden folders, tests, docs and environments, and stops after 3,000 files."""
+    apps: list[App] = []
+    seen = 0
+    for folder, dirs, files in os.walk(project_dir):
+        depth = len(Path(folder).relative_to(project_dir).parts)
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and d not in _NOT_APPS and depth < _DEEPEST
+        )
+        for name in sorted(f for f in files if f.endswith(".py")):
+            seen += 1
+            app = _app_in(project_dir, Path(folder) / name, entry_points=False)
+            if app is not None and (app.attr or app.factory):
+                apps.append(app)
+            if len(apps) >= most or seen >= _MOST_FILES:
+                return apps
+    return apps
+
+
 def find_apps(project_dir: Path, package: str | None, members: Sequence[str] = ()) -> list[App]:
     """Every app in the candidate files, in their order; a `manage.py` that speaks of Django
     (the top, or one folder down, or in `src/`) is Django's."""
@@ -123,22 +173,9 @@ def find_apps(project_dir: Path, package: str | None, members: Sequence[str] = (
     if _django(project_dir / "manage.py"):
         apps.append(App("manage.py", "Django", None))
     for path in candidate_files(project_dir, package, members):
-        text = _read(path)
-        if text is None:
-            continue
-        rel = path.relative_to(project_dir).as_posix()
-        module, root = import_path(project_dir, path)
-        instance = _INSTANCE.search(text)
-        factory = _FACTORY.search(text)
-        constructed = _CONSTRUCTED.search(text)
-        if instance is not None:
-            apps.append(App(rel, instance.group(2), instance.group(1), None, module, root))
-        elif constructed is not None and factory is not None:
-            apps.append(App(rel, constructed.group(1), None, factory.group(1), module, root))
-        elif constructed is not None:  # built inside a function of another name, or passed around
-            apps.append(App(rel, constructed.group(1), None, None, module, root))
-        elif path.stem in ("asgi", "wsgi") and (assigned := _ASSIGNED.search(text)):
-            apps.append(App(rel, path.stem.upper(), assigned.group(1), None, module, root))
+        app = _app_in(project_dir, path)
+        if app is not None:
+            apps.append(app)
     managers = sorted(project_dir.glob("*/manage.py")) + sorted(project_dir.glob("src/*/manage.py"))
     for path in managers:
         if _django(path) and not path.parent.name.startswith("."):
@@ -278,6 +315,17 @@ def choose_app(
             if (project_dir / name).is_file():
                 chosen = Found(("python", name), f"{name} is the project's script", served=False)
                 break
+    if chosen is None and not hints:  # nowhere usual: name what is further down
+        for app in deeper_apps(project_dir):
+            command = serve(app, deps, port, installed=installed)
+            what = f"{app.file} creates a {app.framework} app"
+            hints.append(
+                f"found {what}; to serve it: "
+                f"`devbox init --command {shlex.quote(shlex.join(command))}`"
+                if command is not None
+                else f"found {what}, but nothing in the dependencies serves it: "
+                + _suggestion(app, port, installed=installed)
+            )
     if chosen is None:
         return Found(None, "", tuple(hints), served=False) if hints else None
     return Found(chosen.command, chosen.why, tuple(hints), chosen.served)

@@ -398,14 +398,18 @@ def record_settings(
     written: list[str] = []
     for key, value in values.items():
         users = key in flags
+        marked = False  # init's mark on the value there now
         if key in table:
             item = table.item(key)
-            chosen = is_chosen(item.trivia.comment, item.unwrap())
+            marked = chosen = is_chosen(item.trivia.comment, item.unwrap())
             if not users and not chosen:
                 continue  # the user's
             if item.unwrap() == value and chosen != users:
                 continue
         table[key] = _chosen_item(value, marked=not users)
+        if users and marked:  # tomlkit hands a new value the old one's comment: not a mark
+            table.item(key).trivia.comment = ""
+            table.item(key).trivia.comment_ws = ""
         written.append(key)
     removed = [
         key

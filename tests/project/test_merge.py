@@ -182,6 +182,12 @@ def test_options_passed_to_init_always_win_and_become_the_user_s() -> None:
     assert "# why" in new  # comments stay
     # the next init, without the options, keeps them
     assert record_settings(new, {**values, "command": ["other"]}).written == []
+    # an option over a value init chose: its mark goes, the other value or the same
+    for flagged in (["flag"], ["a"]):
+        chosen = record_settings("", {"command": ["a"]}).text
+        assert chosen_keys(chosen) == {"command"}
+        over = record_settings(chosen, {"command": flagged}, flags={"command"}).text
+        assert chosen_keys(over) == set() and "# by devbox init" not in over
 
 
 @pytest.mark.parametrize(
