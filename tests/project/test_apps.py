@@ -241,3 +241,26 @@ def test_a_frameworks_own_source_is_not_an_app(tmp_path: Path) -> None:
     elsewhere.mkdir()
     (elsewhere / "app.py").write_text("class Flask(Base):\n    pass\n")
     assert find_apps(elsewhere, None) == []
+
+
+def test_apps_further_down_are_named_not_chosen(tmp_path: Path) -> None:
+    """DavidVujic/python-polylith-example-uv: apps in bases/<namespace>/<name>/core.py,
+    nowhere init looks first; each is named with the command that serves it, and the
+    project stays a dev container until one is chosen. Tests, docs and hidden folders are
+    not searched."""
+    files = {
+        "bases/example/greet_api/__init__.py": "",
+        "bases/example/greet_api/core.py": FASTAPI,
+        "tests/example/fake/core.py": FASTAPI,
+        ".cache/x/y/core.py": FASTAPI,
+    }
+    root = write(tmp_path, '["fastapi[standard]"]', files)
+    settings = read_settings(root)
+    assert settings.command == IDLE
+    command = "fastapi run bases/example/greet_api/core.py --host 0.0.0.0 --port 8000"
+    assert (
+        "command: found bases/example/greet_api/core.py creates a FastAPI app; to serve it: "
+        f"`devbox init --command '{command}'`" in settings.notes
+    )
+    assert not any("tests/example" in n or ".cache" in n for n in settings.notes)
+    assert any("sleep infinity (no app it can serve yet, see above)" in n for n in settings.notes)
