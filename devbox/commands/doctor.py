@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from devbox import uv
-from devbox.engine.client import Engine, compose_v1_version
+from devbox.engine.client import BUILDX_FIX, Engine, compose_v1_version
 from devbox.engine.versions import COMPOSE_WATCH_MIN, Version
 from devbox.errors import DevboxError
 from devbox.project.check import check_compose, check_dockerfile, check_project_dockerignore
@@ -137,7 +137,7 @@ def buildkit_check(*, buildx: bool, client: Version | None) -> Check:
     return fail(
         "buildkit",
         f"client {client or 'unknown'} builds with BuildKit only through buildx, which is missing",
-        "install the docker-buildx plugin (or put a Docker client < 23 first on PATH)",
+        BUILDX_FIX,
     )
 
 

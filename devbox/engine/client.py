@@ -39,7 +39,7 @@ from devbox.engine.kind import (
 )
 from devbox.engine.logstream import LogFollower, Sink
 from devbox.engine.versions import Version, parse_version
-from devbox.errors import CommandFailed, CommandTimedOut, EngineError, StartError
+from devbox.errors import BuildError, CommandFailed, CommandTimedOut, EngineError, StartError
 from devbox.output import Echo
 from devbox.project.compose import ComposeProject
 from devbox.runtime import process
@@ -47,6 +47,9 @@ from devbox.runtime.process import Child, Result
 from devbox.runtime.progress import run_step
 
 BUILDKIT = {"DOCKER_BUILDKIT": "1"}
+# Docker clients from 23 on build with BuildKit through the buildx plugin alone.
+NO_BUILDX = "BuildKit is enabled but the buildx component is missing"
+BUILDX_FIX = "install the docker-buildx plugin (or put a Docker client < 23 first on PATH)"
 ENGINE_TIMEOUT = 30.0  # seconds an engine has to say its version: one that never answers
 
 
@@ -198,7 +201,13 @@ class Engine:
         argv = self.build_cmd(
             context=context, dockerfile=dockerfile, target=target, tag=tag, build_args=build_args
         )
-        return run_step(argv, title=title, echo=echo, env=BUILDKIT)
+        built, lines = run_step(argv, title=title, echo=echo, env=BUILDKIT)
+        if not built and any(NO_BUILDX in line for line in lines):  # the client, not the Dockerfile
+            raise BuildError(
+                "docker build: this Docker client builds with BuildKit only through the buildx "
+                f"plugin, which is missing; {BUILDX_FIX}"
+            )
+        return built, lines
 
     def compose_build(
         self, service: str, *, title: str, echo: Echo, files: Sequence[Path] | None = None

@@ -2,8 +2,11 @@
 nothing is left behind. Builds reuse BuildKit's cache, so each run takes about a second."""
 
 import json
+import os
 import re
 import signal
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -272,3 +275,32 @@ def test_a_signal_removes_the_container(
                 child.kill()
     assert "stopping: removing " + container in log_path.read_text()
     assert_nothing_left(container, image)
+
+
+def test_a_client_that_needs_buildx_is_named_not_the_dockerfile(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Docker client >= 23 without the buildx plugin (this machine's /usr/local/bin/docker,
+    ../shared/ENGINE.md) cannot build with BuildKit: the error names the client and the
+    fix, not "fix the Dockerfile", with exit 5."""
+    client = Path("/usr/local/bin/docker")
+    assert client.is_file(), "the test bed's second Docker client (28.x, no buildx) is missing"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").symlink_to(client)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    probe = subprocess.run(["docker", "buildx", "version"], capture_output=True, check=False)
+    assert probe.returncode != 0, "this client has buildx: the test needs one without"
+    result = subprocess.run(
+        [sys.executable, "-m", "devbox", "smoke", "-C", str(project), "--rm-image"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == ExitCode.BUILD, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "devbox: docker build: this Docker client builds with BuildKit only through the buildx "
+        "plugin, which is missing; install the docker-buildx plugin (or put a Docker client < 23 "
+        "first on PATH)"
+    )
