@@ -17,7 +17,7 @@ from devbox.engine.versions import (
     COMPOSE_WATCH_MIN,
     Version,
 )
-from devbox.errors import CommandFailed, ConfigError
+from devbox.errors import CommandFailed, ConfigError, DevboxError
 from devbox.project.check import (
     Finding,
     check_build_target,
@@ -102,10 +102,14 @@ def init_project(
     # env_file that may be missing (Compose >= 2.24; an older one would need the file).
     optional_env = version is None or version >= COMPOSE_OPTIONAL_ENV_FILE_MIN
     rendered = render_files(settings, folder, sync_exec=sync_exec)
+    before = _recorded(folder)
     compose = paths.compose_file
     # Everything is planned (and every problem raised) before anything is written; then
     # all files are written, or none.
-    dockerfile = plan_file(folder / "Dockerfile", rendered["Dockerfile"], force=force)
+    ours = render_files(before, folder, sync_exec=sync_exec) if before else {}
+    dockerfile = plan_file(
+        folder / "Dockerfile", rendered["Dockerfile"], force=force, ours=ours.get("Dockerfile")
+    )
     final_dockerfile = dockerfile.content or read_text(dockerfile.path) or ""
     dev_stage = "dev" in dockerfile_targets(final_dockerfile)
     if not dev_stage:  # the user's Dockerfile, kept: compose.yaml builds it as it is
@@ -123,6 +127,10 @@ def init_project(
         rendered = render_files(
             settings, folder, sync_exec=sync_exec, dev_stage=dev_stage, env_file=True
         )
+    if before is not None and (env_file or not dev_stage):
+        ours = render_files(
+            before, folder, sync_exec=sync_exec, dev_stage=dev_stage, env_file=env_file
+        )
     files.append(
         plan_compose(
             compose,
@@ -133,6 +141,7 @@ def init_project(
             planned,
             sync_exec=sync_exec,
             env_file=env_file,
+            ours=ours.get("compose.yaml") if compose.name == "compose.yaml" else None,
         )
     )
     planned.update({r.path: r.content for r in files[-1:] if r.content is not None})
@@ -157,6 +166,15 @@ def init_project(
     notes += copy_notes(final_dockerfile, _final_ignore(folder, files[1]))
     notes += kept_values(folder, settings, overrides or {})
     return InitReport(settings=settings, files=files, notes=notes, problems=problems)
+
+
+def _recorded(folder: Path) -> ProjectSettings | None:
+    """The settings `[tool.devbox]` holds before this run (None: unreadable): a file equal
+    to what init writes from them is init's own, unedited, and can follow new settings."""
+    try:
+        return read_settings(folder)
+    except DevboxError:
+        return None
 
 
 GET_DEVBOX_STAGES = (

@@ -63,13 +63,21 @@ def _old(path: Path) -> str | None:
     return read_text(path, keep_newlines=True)
 
 
-def plan_file(path: Path, content: str, *, force: bool) -> FileResult:
-    """Create the file, or (with `force`) replace a differing one, keeping `<name>.bak`."""
+def plan_file(path: Path, content: str, *, force: bool, ours: str | None = None) -> FileResult:
+    """Create the file, or (with `force`) replace a differing one, keeping `<name>.bak`.
+
+    `ours` is the file as init writes it for the settings recorded before this run: a file
+    still equal to it is init's own, unedited, so it follows the new settings (`init
+    --command ...`, a Python chosen again) with no `--force` and nothing to back up."""
     old = _old(path)
     if old is None:
         return FileResult(path, FileOutcome.CREATED, FileOutcome.CREATED.value, content=content)
     if old.replace("\r\n", "\n") == content:  # the same lines, in the file's own endings
         return FileResult(path, FileOutcome.UNCHANGED, FileOutcome.UNCHANGED.value)
+    if ours is not None and old == ours:
+        what = "init's own, unedited, written again for the new settings"
+        return FileResult(path, FileOutcome.UPDATED, FileOutcome.UPDATED.value.format(what=what),
+                          content=content)  # fmt: skip
     if not force:
         return FileResult(
             path, FileOutcome.DIFFERS, FileOutcome.DIFFERS.value, _diff(path, old, content)
@@ -100,12 +108,13 @@ def plan_compose(
     *,
     sync_exec: bool = True,
     env_file: bool = False,
+    ours: str | None = None,
 ) -> FileResult:
     """A new compose file, or `develop.watch` (and `env_file`) added to the user's,
-    comments kept."""
+    comments kept; `ours` as for `plan_file`."""
     old = _old(path)
-    if old is None or old == content or force:
-        return plan_file(path, content, force=force)
+    if old is None or old == content or force or (ours is not None and old == ours):
+        return plan_file(path, content, force=force, ours=ours)
     read_yaml(path, old)  # what devbox's reader refuses (too deep, a list as a key) is not merged
     folder = path.parent
 

@@ -10,6 +10,7 @@ are shared by every build, and each image is built once.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import urllib.error
@@ -29,6 +30,7 @@ from tests.support import interrupt, start_devbox, wait_for
 pytestmark = pytest.mark.docker
 
 CORPUS = REPO / "tests" / "corpus"
+ADVICE = re.compile(r"`devbox init --command '([^']+)'`")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Shape:
     prints: str | None = None  # a command-line app: the line it prints, then exits
     smoke_health: str | None = "/health"  # None: smoke probes the port (no database there)
     root_image: bool = False  # its own Dockerfile's image runs as root (smoke says so)
+    advised: bool = False  # init only names the app: the test passes the --command it gives
 
 
 SHAPES = {
@@ -88,6 +91,9 @@ SHAPES = {
     "own-compose-watch": Shape("src/hello_svc/__init__.py", root_image=True),
     "django-services": Shape("shop_conf/urls.py", smoke_health=None),
     "fullstack-backend": Shape("backend/app/api.py", smoke_health=None),
+    # DavidVujic/python-polylith-example-uv: the app is nowhere init looks first; its
+    # note's `devbox init --command` must serve it (no advice leads to a dead end).
+    "polylith": Shape("components/shop/greeting/core.py", advised=True),
 }
 _ALTERNATING = sorted(name for name, shape in SHAPES.items() if shape.mode is None)
 MODES = {name: ("fallback", "watch")[i % 2] for i, name in enumerate(_ALTERNATING)}
@@ -219,7 +225,10 @@ def test_corpus_project(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     shape = SHAPES[name]
     project = tmp_path / f"corpus-{name}-{uuid.uuid4().hex[:8]}"
     shutil.copytree(CORPUS / name, project, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
-    init_project(project_dir=project)
+    report = init_project(project_dir=project)
+    if shape.advised:
+        [command] = {m for n in report.notes for m in re.findall(ADVICE, n)}
+        init_project(project_dir=project, overrides={"command": command})
     port = free_port()
     compose = next(project / f for f in COMPOSE_FILES if (project / f).is_file())
     compose.write_text(compose.read_text().replace("127.0.0.1:8000:8000", f"127.0.0.1:{port}:8000"))

@@ -380,6 +380,30 @@ def test_options_passed_to_init_win_and_are_recorded(sample_copy: Path) -> None:
     }
 
 
+def test_init_s_own_unedited_files_follow_the_options_without_force(sample_copy: Path) -> None:
+    """The notes' advice, `devbox init --command ...` (no --force), must take effect: a
+    Dockerfile and compose.yaml still as init wrote them are init's to write again, with
+    no backup; one the user edited is kept, and says how to replace it."""
+    pyproject = sample_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text[: text.index("[tool.devbox]")])
+    init_project(project_dir=sample_copy)
+    dockerfile, compose = sample_copy / "Dockerfile", sample_copy / "compose.yaml"
+    report = init_project(
+        project_dir=sample_copy, overrides={"command": "python -m sample_app.server", "port": 9000}
+    )
+    outcomes = {r.path.name: (r.outcome, r.message) for r in report.files}
+    updated = (Outcome.UPDATED, "updated: init's own, unedited, written again for the new settings")
+    assert outcomes["Dockerfile"] == outcomes["compose.yaml"] == updated
+    assert 'CMD ["python", "-m", "sample_app.server"]' in dockerfile.read_text()
+    assert "9000:" in compose.read_text()
+    assert not list(sample_copy.glob("*.bak"))
+    dockerfile.write_text(dockerfile.read_text() + "# mine\n")
+    kept = init_project(project_dir=sample_copy, overrides={"command": "sample-app"})
+    assert {r.path.name: r.outcome for r in kept.files}["Dockerfile"] is Outcome.DIFFERS
+    assert dockerfile.read_text().endswith("# mine\n")
+
+
 def test_a_value_init_chose_and_the_user_edited_is_theirs(sample_copy: Path) -> None:
     pyproject = sample_copy / "pyproject.toml"
     text = pyproject.read_text()
