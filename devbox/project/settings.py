@@ -14,7 +14,7 @@ from typing import Any
 
 from devbox import defaults
 from devbox.errors import ConfigError, config_error
-from devbox.project.apps import named_port
+from devbox.project.apps import choose_app, named_port
 from devbox.project.choices import chosen_keys
 from devbox.project.detect import (
     ProjectKind,
@@ -28,7 +28,7 @@ from devbox.project.detect import (
     requested_python,
 )
 from devbox.project.files import parse_toml, read_requirements, read_text
-from devbox.project.shape import Shape, dependency_names, infer_shape, load_members
+from devbox.project.shape import Shape, dependency_names, infer_shape, load_members, reloading
 from devbox.project.wheels import (
     Locked,
     compiler_advice,
@@ -146,6 +146,23 @@ def _script_of(project_dir: Path) -> str:
     return next((n for n in ("app.py", "main.py") if n in tops), tops[0] if tops else "app.py")
 
 
+def _requirements_app(project_dir: Path, port: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A requirements.txt project's command and its notes, found as for a uv project: an
+    app its requirements serve (avahak/tba's `app/__init__.py` factory), or `main.py` /
+    `app.py`; else a one-line error naming the command to pass."""
+    found = choose_app(
+        project_dir, requirement_names(project_dir), port, package=None, installed=None
+    )
+    if found is not None and found.command is not None:  # an app, or main.py/app.py
+        hints = tuple(f"command: {hint}" for hint in found.hints)
+        return found.command, (f"command: {' '.join(found.command)} ({found.why})", *hints)
+    hint = f"; {found.hints[0]}" if found is not None and found.hints else ""
+    raise ConfigError(
+        f"{project_dir}: a requirements.txt project has no console script; pass "
+        f'--command "python {_script_of(project_dir)}" (or set [tool.devbox] command){hint}'
+    )
+
+
 def _command(path: Path, field: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str) and value.strip():
         try:
@@ -237,13 +254,16 @@ def read_settings(
     )
     shape: Shape | None = None
     members: dict[Path, dict[str, Any]] = {}
+    app_notes: tuple[str, ...] = ()
     if kind is ProjectKind.REQUIREMENTS:
         if command is None:
-            raise ConfigError(
-                f"{project_dir}: a requirements.txt project has no console script; pass "
-                f'--command "python {_script_of(project_dir)}" (or set '
-                "[tool.devbox] command)"
-            )
+            command, app_notes = _requirements_app(project_dir, app_port)
+            if dev_command is None:
+                dev_command, framework = reloading(command)
+                if framework is not None:
+                    app_notes += (
+                        f"dev-command: {' '.join(dev_command)} ({framework} reloads on edits)",
+                    )
     else:
         assert data is not None
         members = load_members(project_dir, data)
@@ -256,7 +276,7 @@ def read_settings(
     dev_command = dev_command or command
     command_notes = (
         (f"command: {' '.join(command)}, your Dockerfile's CMD",) if yours is not None else ()
-    )
+    ) + app_notes
 
     if "python-image" in tool:
         python_image = _checked(
@@ -367,6 +387,15 @@ DOTENV_LIBRARIES = (
 )
 
 
+def requirement_names(project_dir: Path) -> set[str]:
+    """The package names requirements.txt lists, normalized (none when there is none)."""
+    requirements = read_requirements(project_dir / "requirements.txt") or ""
+    return {
+        match.group(1).lower().replace("_", "-")
+        for match in re.finditer(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirements, re.MULTILINE)
+    }
+
+
 def reads_dotenv(
     project_dir: Path, pyproject: dict[str, Any], members: Mapping[Path, dict[str, Any]]
 ) -> str | None:
@@ -375,11 +404,7 @@ def reads_dotenv(
     names = dependency_names(pyproject)
     for data in members.values():
         names |= dependency_names(data)
-    requirements = read_requirements(project_dir / "requirements.txt") or ""
-    names |= {
-        match.group(1).lower().replace("_", "-")
-        for match in re.finditer(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirements, re.MULTILINE)
-    }
+    names |= requirement_names(project_dir)
     found = [name for name in DOTENV_LIBRARIES if name in names]
     if found:
         return f"{found[0]} in the dependencies"

@@ -67,7 +67,7 @@ SHAPES = {
     "virtual-root": Shape("apps/api/src/api/__init__.py"),
     "path-dependency": Shape("vendor/vendored/src/vendored/__init__.py"),
     "library": Shape("src/tiny_lib/__init__.py", http=False),
-    "requirements": Shape("app.py"),  # its pyproject.toml holds only [tool.devbox] command
+    "requirements": Shape("app.py"),  # pyproject.toml: an empty [tool.devbox]; init finds app.py
     "python-pinned": Shape("src/pinned_app/__init__.py", python="3.13"),  # .python-version
     # requires-python allows 3.11 only: a python:3.11 image (provisioned from Debian bookworm).
     "python-311": Shape("src/py311_app/__init__.py", python="3.11", mode="watch"),

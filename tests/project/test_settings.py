@@ -4,6 +4,7 @@ import pytest
 
 from devbox import defaults
 from devbox.errors import DevboxError, ExitCode
+from devbox.project.apps import ANY
 from devbox.project.detect import DEFAULT_PYTHON
 from devbox.project.settings import python_image_for, read_settings, service_name
 
@@ -225,3 +226,28 @@ def test_a_bad_app_port_is_one_line(tmp_path: Path) -> None:
     assert error(tmp_path, MINIMAL + "[tool.devbox]\napp-port = 0\n").message == (
         f"{tmp_path / 'pyproject.toml'}: tool.devbox.app-port: 0 is not a port; use 1-65535"
     )
+
+
+def test_a_requirements_project_s_app_is_found_as_a_uv_project_s(tmp_path: Path) -> None:
+    """avahak/tba: requirements.txt, a Flask factory in app/__init__.py, and run.py and
+    config.py at the top: Flask serves the package (it finds create_app itself)."""
+    (tmp_path / "requirements.txt").write_text("Flask==3.0\ngunicorn\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text(
+        "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n"
+    )
+    (tmp_path / "run.py").write_text("from app import create_app\n\napp = create_app()\n")
+    (tmp_path / "config.py").write_text("DEBUG = True\n")
+    settings = read_settings(tmp_path)
+    listen = ("--host", ANY, "--port", "8000")
+    assert settings.command == ("flask", "--app", "app", "run", *listen)
+    assert settings.dev_command == (*settings.command, "--debug")
+    assert (
+        settings.notes[0]
+        == f"command: {' '.join(settings.command)} (app/__init__.py creates a Flask app)"
+    )
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "requirements.txt").write_text("requests\n")
+    (plain / "main.py").write_text("print('hi')\n")
+    assert read_settings(plain).command == ("python", "main.py")
