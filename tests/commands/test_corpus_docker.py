@@ -225,9 +225,9 @@ def test_corpus_project(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     shape = SHAPES[name]
     project = tmp_path / f"corpus-{name}-{uuid.uuid4().hex[:8]}"
     shutil.copytree(CORPUS / name, project, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
-    report = init_project(project_dir=project)
+    notes = init_project(project_dir=project).notes
     if shape.advised:
-        [command] = {m for n in report.notes for m in re.findall(ADVICE, n)}
+        [command] = {m for n in notes for m in re.findall(ADVICE, n)}
         init_project(project_dir=project, overrides={"command": command})
     port = free_port()
     compose = next(project / f for f in COMPOSE_FILES if (project / f).is_file())
