@@ -255,7 +255,7 @@ def copy_notes(dockerfile: str, matcher: PatternMatcher | None) -> list[str]:
         return []
     notes = []
     for number, source in ignored_copies(dockerfile, matcher):
-        secret = is_secret(source)
+        secret = is_secret(source.removeprefix("./").strip("/"))
         why = " (a secret: none enters an image)" if secret else ""
         then = (
             "; the container reads it through env_file at run time"
