@@ -157,12 +157,16 @@ class DevService:
             self.stream.close()
 
     def catch_up(self, since: float) -> None:
-        """Copy sync: sources saved after `since` (wall clock), while the container started
-        and before the watch was set up, have no event: copy them in now."""
-        if self.bind is not None:
-            return
+        """Sources saved after `since` (wall clock), while the container started and before
+        the watch was set up, have no event. Copy sync copies them in; in either sync, a
+        command-line app that already ran to completion runs again with them, as after an
+        edit once the watch is set up."""
         try:
-            self.copy(current_copies(self.rules, changed_since=since))
+            copies = current_copies(self.rules, changed_since=since)
+            if copies and self.keeper.exit_code() is not None:
+                self.handle([path for _, path in copies.values()])
+            elif self.bind is None:
+                self.copy(copies)
         except (DevboxError, OSError) as exc:
             self.echo(f"error: {exc}; the next change syncs again", error=True)
 

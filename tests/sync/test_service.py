@@ -4,6 +4,7 @@ uv cache and the owner's uid. The same behaviours run against the real engine in
 tests/commands/test_up_fallback_docker.py and tests/sync/test_composed_docker.py."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from devbox.sync.plan import Plan
 from devbox.sync.rules import ExecSpec
 from devbox.sync.service import DevService
 from tests.fakes import FakeEngine, Said, session_record
-from tests.sync.dev_services import COMPOSE, dev_service, keeper
+from tests.sync.dev_services import COMPOSE, dev_service, exiting, keeper
 
 
 def test_a_batch_runs_in_composes_order(tmp_path: Path, engine: FakeEngine) -> None:
@@ -115,3 +116,25 @@ def test_bind_mode_runs_as_the_folder_owner(
     assert (tmp_path / ".venv").stat().st_uid == 1000
     execs = [c for c in engine.calls if c[0] == "exec"]
     assert execs[0][:4] == ("exec", "find", "/app/.venv", "/opt/uv-cache")
+
+
+@pytest.mark.parametrize("sync", [SyncMode.BIND, SyncMode.COPY])
+def test_a_save_while_it_started_runs_an_app_that_already_finished_again(
+    tmp_path: Path, engine: FakeEngine, sync: SyncMode
+) -> None:
+    """A command-line app ran and exited before the watch was set up, and a source was
+    saved meanwhile: no event will come for it, so the catch-up runs the app again."""
+    service = dev_service(tmp_path, engine, sync=sync)
+    exiting(engine, 0)
+    since = time.time()
+    try:
+        keeper(service).start()
+        child = keeper(service).child
+        assert child is not None
+        child.wait(timeout=10)
+        (tmp_path / "src" / "cli.py").write_text("print('edited')\n")
+        engine.is_running = False
+        service.catch_up(since)
+    finally:
+        keeper(service).stop()
+    assert engine.actions().count("run") == 2
