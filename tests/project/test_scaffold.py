@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from devbox import __version__
 from devbox.commands.init import init_project
 from devbox.errors import DevboxError
 from devbox.project.check import check_compose, check_dockerfile, dockerfile_targets
@@ -393,11 +394,18 @@ def test_init_s_own_unedited_files_follow_the_options_without_force(sample_copy:
         project_dir=sample_copy, overrides={"command": "python -m sample_app.server", "port": 9000}
     )
     outcomes = {r.path.name: (r.outcome, r.message) for r in report.files}
-    updated = (Outcome.UPDATED, "updated: init's own, unedited, written again for the new settings")
+    updated = (Outcome.UPDATED, "updated: init's own and unedited, written again")
     assert outcomes["Dockerfile"] == outcomes["compose.yaml"] == updated
     assert 'CMD ["python", "-m", "sample_app.server"]' in dockerfile.read_text()
     assert "9000:" in compose.read_text()
     assert not list(sample_copy.glob("*.bak"))
+    # one an older devbox wrote is init's own too: its header names another version
+    older = dockerfile.read_text().replace(f"devbox {__version__} ", "devbox 0.1.9 ", 1)
+    assert older != dockerfile.read_text()
+    dockerfile.write_text(older)
+    again = init_project(project_dir=sample_copy)
+    assert {r.path.name: r.outcome for r in again.files}["Dockerfile"] is Outcome.UPDATED
+    assert f"devbox {__version__} " in dockerfile.read_text()
     dockerfile.write_text(dockerfile.read_text() + "# mine\n")
     kept = init_project(project_dir=sample_copy, overrides={"command": "sample-app"})
     assert {r.path.name: r.outcome for r in kept.files}["Dockerfile"] is Outcome.DIFFERS
