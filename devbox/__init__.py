@@ -1,3 +1,3 @@
 """devbox: a containerized development loop for uv-managed Python projects."""
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
