@@ -122,7 +122,9 @@ def init_project(
     if specific is not None:
         files.append(specific)
     planned = {r.path: r.content for r in files if r.content is not None}
-    env_file = bool(settings.dotenv) and optional_env and _ignores_env(folder, files[1])
+    ignore = _final_ignore(folder, files[1])
+    keeps_env_out = ignore is not None and ignore.matches(".env")
+    env_file = bool(settings.dotenv) and optional_env and keeps_env_out
     if env_file:
         rendered = render_files(
             settings, folder, sync_exec=sync_exec, dev_stage=dev_stage, env_file=True
@@ -163,7 +165,7 @@ def init_project(
         notes += _env_file_note(final, developed or settings.service, settings.dotenv, version)
     problems += target_problems
     notes += stage_notes(dockerfile_targets(final_dockerfile))
-    notes += copy_notes(final_dockerfile, _final_ignore(folder, files[1]))
+    notes += copy_notes(final_dockerfile, ignore)
     notes += kept_values(folder, settings, overrides or {})
     return InitReport(settings=settings, files=files, notes=notes, problems=problems)
 
@@ -242,12 +244,6 @@ def _final_ignore(folder: Path, dockerignore: FileResult) -> PatternMatcher | No
     return PatternMatcher(parse_ignore_text(text, path=path)) if text is not None else None
 
 
-def _ignores_env(folder: Path, dockerignore: FileResult) -> bool:
-    """Whether the .dockerignore init leaves keeps `.env` out of the build context."""
-    matcher = _final_ignore(folder, dockerignore)
-    return matcher is not None and matcher.matches(".env")
-
-
 def copy_notes(dockerfile: str, matcher: PatternMatcher | None) -> list[str]:
     """Your Dockerfile copies a file the build context leaves out (Saicasm/summarizer's
     `COPY .env .`): the build stops there; one line each, with the fix."""
@@ -255,11 +251,12 @@ def copy_notes(dockerfile: str, matcher: PatternMatcher | None) -> list[str]:
         return []
     notes = []
     for number, source in ignored_copies(dockerfile, matcher):
-        secret = is_secret(source.removeprefix("./").strip("/"))
+        relative = source.removeprefix("./").strip("/")
+        secret = is_secret(relative)
         why = " (a secret: none enters an image)" if secret else ""
         then = (
             "; the container reads it through env_file at run time"
-            if source.rstrip("/").rsplit("/", 1)[-1].startswith(".env")
+            if relative.rsplit("/", 1)[-1].startswith(".env")
             else "; pass it at run time (a Compose secret or a volume)"
             if secret
             else ""

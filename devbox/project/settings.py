@@ -28,7 +28,14 @@ from devbox.project.detect import (
     requested_python,
 )
 from devbox.project.files import parse_toml, read_requirements, read_text
-from devbox.project.shape import Shape, dependency_names, infer_shape, load_members, reloading
+from devbox.project.shape import (
+    Shape,
+    dependency_names,
+    infer_shape,
+    load_members,
+    reloader_note,
+    reloading,
+)
 from devbox.project.wheels import (
     Locked,
     compiler_advice,
@@ -261,9 +268,7 @@ def read_settings(
             if dev_command is None:
                 dev_command, framework = reloading(command)
                 if framework is not None:
-                    app_notes += (
-                        f"dev-command: {' '.join(dev_command)} ({framework} reloads on edits)",
-                    )
+                    app_notes += (reloader_note(dev_command, framework),)
     else:
         assert data is not None
         members = load_members(project_dir, data)

@@ -184,10 +184,10 @@ def _app_command(
     --all-packages`), else those the root depends on (the full-stack template's `backend/`
     member holding `app/main.py`, served as `app.main:app` since uv installs `app`)."""
     name = str(_table(pyproject, "project").get("name") or "")
-    package = _package_dir(project_dir, name, pyproject) if name else None
-    installed = {package} if package and packaged(pyproject) else set()
     folder = _package_folder(project_dir, name, pyproject) if name else None
     own = folder.relative_to(project_dir).as_posix() if folder is not None else None
+    package = folder.name if folder is not None else _module_file(project_dir, name)
+    installed = {package} if package and packaged(pyproject) else set()
     deps = _dependencies(pyproject)
     virtual = virtual_root(pyproject, members)
     folders = []
@@ -237,19 +237,28 @@ def _package_folder(project_dir: Path, name: str, pyproject: dict[str, Any]) -> 
     return None
 
 
-def _package_dir(project_dir: Path, name: str, pyproject: dict[str, Any]) -> str | None:
-    """The import name of the project's package (a folder, or one module), if one is there."""
-    folder = _package_folder(project_dir, name, pyproject)
-    if folder is not None:
-        return folder.name
-    module = import_name(name)
-    if (project_dir / f"{module}.py").is_file() or (project_dir / "src" / f"{module}.py").is_file():
+def _module_file(project_dir: Path, name: str) -> str | None:
+    """The import name of the project's one-module package (`name.py`, top or src)."""
+    module = import_name(name) if name else ""
+    if module and any(
+        (top / f"{module}.py").is_file() for top in (project_dir, project_dir / "src")
+    ):
         return module
     return None
 
 
+def _package_dir(project_dir: Path, name: str, pyproject: dict[str, Any]) -> str | None:
+    """The import name of the project's package (a folder, or one module), if one is there."""
+    folder = _package_folder(project_dir, name, pyproject)
+    return folder.name if folder is not None else _module_file(project_dir, name)
+
+
 def _scripts(pyproject: dict[str, Any]) -> list[str]:
     return list(_table(pyproject, "project", "scripts"))
+
+
+def reloader_note(dev_command: tuple[str, ...], framework: str) -> str:
+    return f"dev-command: {' '.join(dev_command)} ({framework} reloads on edits)"
 
 
 def infer_shape(
@@ -384,7 +393,7 @@ def infer_shape(
     if dev_command is None:
         dev_command, framework = reloading(command)
         if framework is not None:
-            notes.append(f"dev-command: {' '.join(dev_command)} ({framework} reloads on edits)")
+            notes.append(reloader_note(dev_command, framework))
         elif command != IDLE:
             notes.append(
                 "dev-command: the command itself (no known reloader); up syncs edits, set "
